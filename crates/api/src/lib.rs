@@ -1,0 +1,17 @@
+//! # stratus-api
+//!
+//! Everything between the socket and the engine.
+//!
+//! - [`edge`]: the listener, limits, request ids, and recognising which
+//!   vendor a request speaks;
+//! - one module per dialect, each verifying signatures, decoding parameters,
+//!   applying vendor validation, calling the engine and encoding the vendor's
+//!   envelope and error codes: [`tencent`] (API 3.0: Lighthouse);
+//! - [`admin`]: Stratus's own endpoints under `/_stratus/`.
+
+pub mod admin;
+pub mod edge;
+pub mod request;
+pub mod tencent;
+
+pub use edge::{serve, EdgeConfig};

@@ -1,0 +1,70 @@
+//! Engine errors as Lighthouse error codes: the one table.
+
+use crate::tencent::envelope::ApiError;
+use stratus_engine::EngineError as E;
+
+/// Key-pair actions name a missing key `KeyIdNotFound`; others `KeyPairNotFound`.
+fn is_key_action(action: &str) -> bool {
+    matches!(
+        action,
+        "DeleteKeyPairs"
+            | "DescribeKeyPairs"
+            | "AssociateInstancesKeyPairs"
+            | "DisassociateInstancesKeyPairs"
+    )
+}
+
+/// The Lighthouse code and message for an engine error raised by `action`.
+pub fn to_api(e: &E, action: &str) -> ApiError {
+    let code = match e {
+        E::InstanceNotFound(_) => "ResourceNotFound.InstanceIdNotFound",
+        E::ImageNotFound(_) => "ResourceNotFound.BlueprintIdNotFound",
+        E::ImageUnavailable(_) => "ResourceUnavailable.BlueprintUnavailable",
+        E::PlanNotFound(_) => "InvalidParameter.BundleIdNotFound",
+        E::PlanUnavailable(_) => "ResourceUnavailable.BundleUnavailable",
+        E::ZoneNotFound(_) => "InvalidParameterValue.ZoneInvalid",
+        E::ZoneSoldOut(_) => "ResourcesSoldOut.ZonesHasNoBundleConfigs",
+        E::RegionNotFound(_) => "UnsupportedRegion",
+        E::KeyPairNotFound(_) if is_key_action(action) => "ResourceNotFound.KeyIdNotFound",
+        E::KeyPairNotFound(_) => "ResourceNotFound.KeyPairNotFound",
+        E::KeyPairNameTaken(_) => "InvalidParameterValue.DuplicateParameterValue",
+        E::KeyPairDuplicate(_) => "InvalidParameterValue.KeyPairPublicKeyDuplicated",
+        E::KeyPairInUse(_) => "ResourceInUse.KeyPairInUse",
+        E::KeyPairAlreadyBound { .. } => "UnsupportedOperation.KeyPairBindDuplicate",
+        E::KeyPairNotBound { .. } => "UnsupportedOperation.KeyPairNotBoundToInstance",
+        E::PublicKeyMalformed => "InvalidParameterValue.KeyPairPublicKeyMalformed",
+        E::InvalidPassword(_) => "InvalidParameterValue.InvalidPassword",
+        E::PasswordWithKeys => "InvalidParameterValue.InvalidParameterCombination",
+        E::KeysOnWindows if action == "AssociateInstancesKeyPairs" => {
+            "UnsupportedOperation.WindowsNotAllowToAssociateKeyPair"
+        }
+        E::KeysOnWindows => "UnsupportedOperation.WindowsNotSupportKeyPair",
+        E::TooManyKeys { .. } => "InvalidParameterValue.LimitExceeded",
+        E::OsFamilySwitch => "InvalidParameterValue.NotAllowToChangePlatformType",
+        E::ImageRequirementsNotMet(_) | E::ImageExceedsDisk { .. } => {
+            "InvalidParameterValue.BlueprintConfigNotMatch"
+        }
+        E::PlanImageMismatch { .. } => "InvalidParameterValue.BundleAndBlueprintNotMatch",
+        E::DiskShrink { .. } => "InvalidParameterValue.DiskSizeSmallerThanCurrentDiskSize",
+        E::InvalidState { .. } => "UnsupportedOperation.InvalidInstanceState",
+        E::InstanceCreating(_) => "OperationDenied.InstanceCreating",
+        E::OperationInProgress(_) => "UnsupportedOperation.LatestOperationUnfinished",
+        E::ConcurrentModification(_) => "OperationDenied.InstanceOperationInProgress",
+        E::Duplicated { .. } => "InvalidParameterValue.Duplicated",
+        E::TooMany { .. } => "InvalidParameterValue.LimitExceeded",
+        E::TooLong { .. } => "InvalidParameterValue.TooLong",
+        E::OutOfRange { .. } => "InvalidParameterValue.OutOfRange",
+        E::DryRunPassed => "DryRunOperation",
+        E::RateLimited => "RequestLimitExceeded",
+        E::NotOffered => "InvalidAction",
+        E::Internal(_) => return ApiError::internal(e),
+    };
+    let message = match e {
+        E::InvalidState { id, state, .. } => format!(
+            "The instance {id} is {}; this operation is not supported in that state.",
+            super::profile::state_name(*state)
+        ),
+        other => other.to_string(),
+    };
+    ApiError::new(code, message)
+}

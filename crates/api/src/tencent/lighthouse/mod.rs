@@ -1,0 +1,83 @@
+//! Tencent Cloud Lighthouse, API 2020-03-24: the actions, each a short
+//! translation from the request structure to an engine command and back.
+
+mod errors;
+mod instances;
+mod keypairs;
+mod offerings;
+pub mod profile;
+mod validate;
+mod views;
+
+pub use profile::product;
+
+use super::envelope::ApiError;
+use super::Call;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+/// The engine product key.
+pub const PRODUCT: &str = "lighthouse";
+
+/// The request schemas (from tccli's API model).
+pub const SCHEMA: &str =
+    include_str!("../../../../../catalog/tencent/lighthouse-2020-03-24.schema.json");
+
+/// Fields of a successful response (`RequestId` is added by the envelope).
+pub type Fields = Map<String, Value>;
+
+/// Actions that do not need the Region parameter (seed 001: ResetInstance).
+pub fn region_optional(action: &str) -> bool {
+    matches!(action, "ResetInstance" | "DescribeRegions")
+}
+
+/// Serves one Lighthouse action.
+pub async fn dispatch(call: &Call<'_>) -> Result<Fields, ApiError> {
+    match call.caller.action.as_str() {
+        "DescribeRegions" => offerings::describe_regions(call),
+        "DescribeZones" => offerings::describe_zones(call),
+        "DescribeBundles" => offerings::describe_bundles(call),
+        "DescribeBlueprints" => offerings::describe_blueprints(call),
+        "DescribeResetInstanceBlueprints" => {
+            offerings::describe_reset_instance_blueprints(call).await
+        }
+        "CreateInstances" => instances::create(call).await,
+        "DescribeInstances" => instances::describe(call).await,
+        "DescribeInstancesDeniedActions" => instances::denied_actions(call).await,
+        "StartInstances" | "StopInstances" | "RebootInstances" | "IsolateInstances"
+        | "TerminateInstances" => instances::batch(call).await,
+        "ResetInstance" => instances::reset(call).await,
+        "ResetInstancesPassword" => instances::reset_password(call).await,
+        "CreateKeyPair" => keypairs::create(call).await,
+        "ImportKeyPair" => keypairs::import(call).await,
+        "DescribeKeyPairs" => keypairs::describe(call).await,
+        "DeleteKeyPairs" => keypairs::delete(call).await,
+        "AssociateInstancesKeyPairs" | "DisassociateInstancesKeyPairs" => {
+            keypairs::bind(call).await
+        }
+        other => Err(ApiError::new(
+            "InvalidAction",
+            format!("The action `{other}` does not exist."),
+        )),
+    }
+}
+
+/// The request structure of the call.
+fn parse<T: DeserializeOwned>(call: &Call<'_>) -> Result<T, ApiError> {
+    serde_json::from_value(call.params.clone()).map_err(|e| {
+        ApiError::new(
+            "InvalidParameter",
+            format!("The parameters are invalid: {e}"),
+        )
+    })
+}
+
+/// Maps an engine error for this call.
+fn engine_error<'a>(call: &'a Call<'a>) -> impl Fn(stratus_engine::EngineError) -> ApiError + 'a {
+    move |e| errors::to_api(&e, &call.caller.action)
+}
+
+/// Builds response fields from pairs.
+fn fields<const N: usize>(pairs: [(&str, Value); N]) -> Fields {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}

@@ -1,0 +1,105 @@
+//! Lighthouse as data: its profile, its catalog and its state names.
+
+use std::collections::HashMap;
+use stratus_engine::catalog::Catalog;
+use stratus_engine::lifecycle::{LifecycleState as S, OperationKind as K};
+use stratus_engine::profile::{IdFormats, IdStyle, PasswordPolicy, PasswordRule, ProductProfile};
+use stratus_engine::Product;
+
+/// Special characters Lighthouse accepts in passwords (spec §4.2; no space).
+const SPECIALS: &str = "()`~!@#$%^&*-+=_|{}[]:;'<>,.?/";
+
+fn prefixed(prefix: &str) -> IdStyle {
+    IdStyle::Prefixed {
+        prefix: prefix.to_string(),
+        len: 8,
+    }
+}
+
+/// The Lighthouse profile.
+pub fn profile() -> ProductProfile {
+    let rule = |min_len| PasswordRule {
+        min_len,
+        max_len: 30,
+        min_classes: 3,
+        required: Vec::new(),
+        specials: SPECIALS.to_string(),
+        other_visible_ok: false,
+        forbid_leading_slash: true,
+    };
+    ProductProfile {
+        key: super::PRODUCT.to_string(),
+        ids: IdFormats {
+            instance: prefixed("lhins-"),
+            image: prefixed("lhbp-"),
+            key_pair: prefixed("lhkp-"),
+            disk: prefixed("lhdisk-"),
+        },
+        allowed_states: HashMap::from([
+            (K::Start, vec![S::Stopped]),
+            (K::Stop, vec![S::Running]),
+            (K::Reboot, vec![S::Running]),
+            (K::Reinstall, vec![S::Running, S::Stopped]),
+            (K::ResetPassword, vec![S::Running, S::Stopped]),
+            (K::AssociateKeys, vec![S::Running, S::Stopped]),
+            (K::DisassociateKeys, vec![S::Running, S::Stopped]),
+            (K::Isolate, vec![S::Running, S::Stopped, S::LaunchFailed]),
+            (K::Terminate, vec![S::Isolated]),
+        ]),
+        batch_limit: 100,
+        passwords: PasswordPolicy {
+            linux: rule(8),
+            windows: rule(12),
+        },
+        // Seed 001: no switching between LINUX_UNIX and WINDOWS.
+        reinstall_may_switch_family: false,
+        reinstall_lands_in: None,
+        keys_on_windows: false,
+        max_keys_per_instance: 5,
+        // Seed 001: "A maximum of 10 requests can be initiated per second".
+        rate_limits: HashMap::from([("ResetInstance".to_string(), 10)]),
+        default_instance_name: "Unnamed".to_string(),
+        default_user_linux: "root".to_string(),
+        default_user_windows: "Administrator".to_string(),
+    }
+}
+
+/// The built-in Lighthouse catalog.
+pub fn catalog() -> Result<Catalog, serde_json::Error> {
+    serde_json::from_str(include_str!(
+        "../../../../../catalog/tencent/lighthouse.catalog.json"
+    ))
+}
+
+/// Lighthouse, ready for the engine.
+pub fn product() -> Result<Product, serde_json::Error> {
+    Ok(Product {
+        profile: profile(),
+        catalog: catalog()?,
+    })
+}
+
+/// The Lighthouse name of a lifecycle state.
+pub fn state_name(state: S) -> &'static str {
+    match state {
+        S::Pending => "PENDING",
+        S::LaunchFailed => "LAUNCH_FAILED",
+        S::Running => "RUNNING",
+        S::Stopped => "STOPPED",
+        S::Starting => "STARTING",
+        S::Stopping => "STOPPING",
+        S::Rebooting => "REBOOTING",
+        S::Reinstalling => "RESETTING",
+        S::Isolating | S::Isolated => "SHUTDOWN",
+        S::Terminating => "TERMINATING",
+        S::Terminated => "TERMINATED",
+    }
+}
+
+/// The lifecycle states a Lighthouse state name stands for.
+pub fn states_named(name: &str) -> Vec<S> {
+    S::ALL
+        .into_iter()
+        .filter(|s| state_name(*s) == name)
+        .collect()
+}

@@ -1,0 +1,372 @@
+//! The Tencent Cloud API 3.0 dialect (`{"Response": ...}` over one URL, the
+//! action in `X-TC-Action` or the `Action` parameter). It verifies the
+//! signature, checks parameters against the product's API model, calls the
+//! engine and encodes the envelope. Products: Lighthouse (2020-03-24).
+
+pub mod envelope;
+pub mod lighthouse;
+pub mod params;
+pub mod signature;
+
+use crate::request::{RawRequest, Response};
+use envelope::ApiError;
+use params::{ApiSchema, ParamError};
+use serde_json::Value;
+use signature::{SignatureError, Tc3Input, V1Method};
+use std::sync::Arc;
+use stratus_engine::{Caller, Engine};
+
+/// The credential scheme name Tencent accounts are declared under.
+pub const SCHEME: &str = "tencent";
+
+/// Largest allowed distance between the request timestamp and now.
+const SIGNATURE_WINDOW_SECONDS: i64 = 300;
+
+/// A Tencent product served through API 3.0.
+struct ProductDoor {
+    /// Engine product key.
+    key: &'static str,
+    schema: ApiSchema,
+}
+
+/// The dialect, with the API models of the products it serves.
+pub struct TencentDialect {
+    engine: Arc<Engine>,
+    doors: Vec<ProductDoor>,
+}
+
+/// A request that passed authentication and parameter checks.
+pub struct Call<'a> {
+    pub engine: &'a Arc<Engine>,
+    pub caller: Caller,
+    /// Typed parameters, checked against the API model.
+    pub params: Value,
+}
+
+/// The common parameters of a request, from headers (TC3) or parameters (v1).
+struct Common {
+    action: String,
+    version: String,
+    region: Option<String>,
+}
+
+impl TencentDialect {
+    /// The dialect over `engine`.
+    pub fn new(engine: Arc<Engine>) -> Self {
+        let mut doors = Vec::new();
+        match ApiSchema::parse(lighthouse::SCHEMA) {
+            Ok(schema) => doors.push(ProductDoor {
+                key: lighthouse::PRODUCT,
+                schema,
+            }),
+            Err(e) => tracing::error!(error = %e, "the Lighthouse API model does not parse"),
+        }
+        Self { engine, doors }
+    }
+
+    /// The answer to a request whose body could not be read.
+    pub fn body_error(&self, req: &RawRequest, too_large: bool) -> Response {
+        let e = if too_large {
+            ApiError::new(
+                "RequestSizeLimitExceeded",
+                "The request body exceeds the size limit.",
+            )
+        } else {
+            ApiError::new("InvalidParameter", "The request body could not be read.")
+        };
+        envelope::error(&req.request_id, &e)
+    }
+
+    /// Serves one request.
+    pub async fn handle(&self, req: &RawRequest) -> Response {
+        match self.process(req).await {
+            Ok(fields) => envelope::success(&req.request_id, fields),
+            Err(e) => {
+                tracing::debug!(request_id = %req.request_id, code = %e.code, "request refused");
+                envelope::error(&req.request_id, &e)
+            }
+        }
+    }
+
+    async fn process(&self, req: &RawRequest) -> Result<serde_json::Map<String, Value>, ApiError> {
+        if req.method != "GET" && req.method != "POST" {
+            return Err(ApiError::new(
+                "UnsupportedProtocol",
+                "Only GET and POST are supported.",
+            ));
+        }
+        let content_type = req.header("content-type").unwrap_or("");
+        let is_json = req.method == "POST" && content_type.starts_with("application/json");
+        let flat: Vec<(String, String)> = if req.method == "GET" {
+            req.query_pairs()
+        } else if is_json {
+            Vec::new()
+        } else {
+            form_urlencoded::parse(&req.body).into_owned().collect()
+        };
+        let (account, common) = match req.header("authorization") {
+            Some(auth) => self.authenticate_tc3(req, auth)?,
+            None => self.authenticate_v1(req, &flat)?,
+        };
+        let door = self
+            .doors
+            .iter()
+            .find(|d| d.schema.version == common.version)
+            .ok_or_else(|| {
+                ApiError::new(
+                    "NoSuchVersion",
+                    format!("The API version `{}` does not exist.", common.version),
+                )
+            })?;
+        let structure = door.schema.request(&common.action).ok_or_else(|| {
+            ApiError::new(
+                "InvalidAction",
+                format!("The action `{}` does not exist.", common.action),
+            )
+        })?;
+        let product = self
+            .engine
+            .product(door.key)
+            .map_err(|e| ApiError::internal(&e))?;
+        let region = match &common.region {
+            Some(r) if product.catalog.region(r).is_none() => {
+                return Err(ApiError::new(
+                    "UnsupportedRegion",
+                    format!("The region `{r}` is not supported."),
+                ))
+            }
+            Some(r) => r.clone(),
+            None if lighthouse::region_optional(&common.action) => String::new(),
+            None => {
+                return Err(ApiError::new(
+                    "MissingParameter",
+                    "The parameter `Region` is required.",
+                ))
+            }
+        };
+        let caller = Caller {
+            account,
+            product: door.key.to_string(),
+            region,
+            request_id: req.request_id.clone(),
+            action: common.action.clone(),
+        };
+        self.engine.admit(&caller).map_err(|_| {
+            ApiError::new(
+                "RequestLimitExceeded",
+                "The number of requests exceeds the frequency limit.",
+            )
+        })?;
+        let params = if is_json {
+            let value: Value = if req.body.iter().all(u8::is_ascii_whitespace) {
+                Value::Object(Default::default())
+            } else {
+                serde_json::from_slice(&req.body).map_err(|e| {
+                    ApiError::new(
+                        "InvalidParameter",
+                        format!("The request body is not valid JSON: {e}"),
+                    )
+                })?
+            };
+            door.schema.validate(structure, &value).map(|_| value)
+        } else {
+            let api_params: Vec<(String, String)> = flat
+                .into_iter()
+                .filter(|(k, _)| !is_common_param(k))
+                .collect();
+            door.schema.unflatten(structure, &api_params)
+        }
+        .map_err(param_error)?;
+        let call = Call {
+            engine: &self.engine,
+            caller,
+            params,
+        };
+        match door.key {
+            lighthouse::PRODUCT => lighthouse::dispatch(&call).await,
+            _ => Err(ApiError::new("InvalidAction", "The action does not exist.")),
+        }
+    }
+
+    fn authenticate_tc3(
+        &self,
+        req: &RawRequest,
+        authorization: &str,
+    ) -> Result<(String, Common), ApiError> {
+        let auth = signature::parse_tc3_authorization(authorization).map_err(auth_error)?;
+        let header = |n: &str| req.header(n).map(str::to_string);
+        let action = header("x-tc-action").ok_or_else(|| missing("X-TC-Action"))?;
+        let version = header("x-tc-version").ok_or_else(|| missing("X-TC-Version"))?;
+        let timestamp = header("x-tc-timestamp").ok_or_else(|| missing("X-TC-Timestamp"))?;
+        let ts = self.check_timestamp(&timestamp)?;
+        if stratus_engine::clock::Timestamp(ts * 1000).utc_date() != auth.date {
+            return Err(auth_error(SignatureError::Mismatch));
+        }
+        let (account, secret) = self.lookup(&auth.secret_id)?;
+        if let Some(token) = req.header("x-tc-token") {
+            self.check_token(&account, token)?;
+        }
+        let unsigned_payload = req
+            .header("x-tc-content-sha256")
+            .is_some_and(|v| v.eq_ignore_ascii_case("UNSIGNED-PAYLOAD"));
+        let input = Tc3Input {
+            method: &req.method,
+            path: &req.path,
+            query: if req.method == "GET" { &req.query } else { "" },
+            header: &header,
+            body: if req.method == "GET" { b"" } else { &req.body },
+            timestamp: &timestamp,
+            unsigned_payload,
+        };
+        signature::verify_tc3(&auth, &input, &secret).map_err(auth_error)?;
+        let service_matches = self
+            .doors
+            .iter()
+            .find(|d| d.schema.version == version)
+            .is_none_or(|d| d.schema.service == auth.service);
+        if !service_matches {
+            return Err(auth_error(SignatureError::Mismatch));
+        }
+        Ok((
+            account,
+            Common {
+                action,
+                version,
+                region: header("x-tc-region").filter(|r| !r.is_empty()),
+            },
+        ))
+    }
+
+    fn authenticate_v1(
+        &self,
+        req: &RawRequest,
+        flat: &[(String, String)],
+    ) -> Result<(String, Common), ApiError> {
+        let get = |k: &str| flat.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let Some(signature) = get("Signature") else {
+            return Err(ApiError::new(
+                "AuthFailure.InvalidAuthorization",
+                "The request carries neither an Authorization header nor a Signature parameter.",
+            ));
+        };
+        let secret_id = get("SecretId").ok_or_else(|| missing("SecretId"))?;
+        let timestamp = get("Timestamp").ok_or_else(|| missing("Timestamp"))?;
+        let action = get("Action").ok_or_else(|| missing("Action"))?;
+        let version = get("Version").ok_or_else(|| missing("Version"))?;
+        get("Nonce").ok_or_else(|| missing("Nonce"))?;
+        let method = V1Method::from_param(get("SignatureMethod").as_deref()).ok_or_else(|| {
+            ApiError::new(
+                "InvalidParameterValue",
+                "SignatureMethod must be HmacSHA1 or HmacSHA256.",
+            )
+        })?;
+        self.check_timestamp(&timestamp)?;
+        let (account, secret) = self.lookup(&secret_id)?;
+        if let Some(token) = get("Token").filter(|t| !t.is_empty()) {
+            self.check_token(&account, &token)?;
+        }
+        let host = req.header("host").unwrap_or("");
+        let source = signature::v1_source(&req.method, host, &req.path, flat);
+        signature::verify_v1(method, &secret, &source, &signature).map_err(auth_error)?;
+        Ok((
+            account,
+            Common {
+                action,
+                version,
+                region: get("Region").filter(|r| !r.is_empty()),
+            },
+        ))
+    }
+
+    fn check_timestamp(&self, raw: &str) -> Result<i64, ApiError> {
+        let ts: i64 = raw.trim().parse().map_err(|_| {
+            ApiError::new(
+                "InvalidParameter",
+                "The timestamp is not a number of seconds.",
+            )
+        })?;
+        let now = self.engine.clock().now().unix_seconds();
+        if (now - ts).abs() > SIGNATURE_WINDOW_SECONDS {
+            return Err(auth_error(SignatureError::Expired));
+        }
+        Ok(ts)
+    }
+
+    fn lookup(&self, secret_id: &str) -> Result<(String, String), ApiError> {
+        match self.engine.accounts().by_key_id(SCHEME, secret_id) {
+            Some(p) => Ok((p.account.name.clone(), p.credential.secret.clone())),
+            None if !secret_id.starts_with("AKID") => {
+                Err(auth_error(SignatureError::InvalidSecretId))
+            }
+            None => Err(auth_error(SignatureError::SecretIdNotFound)),
+        }
+    }
+
+    fn check_token(&self, account: &str, token: &str) -> Result<(), ApiError> {
+        let declared = self
+            .engine
+            .accounts()
+            .by_bearer_token(token)
+            .is_some_and(|a| a.name == account);
+        if declared {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                "AuthFailure.TokenFailure",
+                "The token is invalid or does not belong to this SecretId.",
+            ))
+        }
+    }
+}
+
+/// Parameters every v1 request carries beside the action's own.
+fn is_common_param(key: &str) -> bool {
+    matches!(
+        key,
+        "Action"
+            | "Version"
+            | "Region"
+            | "Timestamp"
+            | "Nonce"
+            | "SecretId"
+            | "SignatureMethod"
+            | "Signature"
+            | "Token"
+            | "Language"
+            | "RequestClient"
+    )
+}
+
+fn missing(name: &str) -> ApiError {
+    ApiError::new(
+        "MissingParameter",
+        format!("The parameter `{name}` is required."),
+    )
+}
+
+fn auth_error(e: SignatureError) -> ApiError {
+    let code = match e {
+        SignatureError::InvalidAuthorization => "AuthFailure.InvalidAuthorization",
+        SignatureError::Expired => "AuthFailure.SignatureExpire",
+        SignatureError::Mismatch => "AuthFailure.SignatureFailure",
+        SignatureError::InvalidSecretId => "AuthFailure.InvalidSecretId",
+        SignatureError::SecretIdNotFound => "AuthFailure.SecretIdNotFound",
+    };
+    let message = match e {
+        SignatureError::Mismatch => {
+            "The provided credentials could not be validated. Please check your signature is correct.".to_string()
+        }
+        SignatureError::Expired => "The signature has expired: the timestamp differs from the server time by more than 5 minutes.".to_string(),
+        other => other.to_string(),
+    };
+    ApiError::new(code, message)
+}
+
+fn param_error(e: ParamError) -> ApiError {
+    let code = match e {
+        ParamError::Unknown(_) => "UnknownParameter",
+        ParamError::Missing(_) => "MissingParameter",
+        ParamError::Invalid(..) => "InvalidParameter",
+    };
+    ApiError::new(code, e.to_string())
+}

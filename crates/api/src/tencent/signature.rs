@@ -1,0 +1,450 @@
+//! Tencent Cloud request signatures, verified over the bytes received:
+//! TC3-HMAC-SHA256 (API 3.0 default) and the v1 `Signature` parameter
+//! (HmacSHA1 / HmacSHA256). Nothing else in the dialect reads credentials.
+
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+type HmacSha256 = Hmac<Sha256>;
+type HmacSha1 = Hmac<Sha1>;
+
+/// Why a signature was refused; each maps to one `AuthFailure.*` code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("the Authorization header is malformed")]
+    InvalidAuthorization,
+    #[error("the signature has expired")]
+    Expired,
+    #[error("the signature does not match")]
+    Mismatch,
+    #[error("the SecretId is not an API key")]
+    InvalidSecretId,
+    #[error("the SecretId does not exist")]
+    SecretIdNotFound,
+}
+
+/// The parts of a TC3 `Authorization` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tc3Authorization {
+    pub secret_id: String,
+    pub date: String,
+    pub service: String,
+    pub signed_headers: String,
+    pub signature: String,
+}
+
+/// Parses `TC3-HMAC-SHA256 Credential=ID/DATE/SERVICE/tc3_request, SignedHeaders=a;b, Signature=hex`.
+pub fn parse_tc3_authorization(value: &str) -> Result<Tc3Authorization, SignatureError> {
+    let rest = value
+        .strip_prefix("TC3-HMAC-SHA256 ")
+        .ok_or(SignatureError::InvalidAuthorization)?;
+    let (mut credential, mut signed, mut signature) = (None, None, None);
+    for part in rest.split(',') {
+        let part = part.trim();
+        if let Some(v) = part.strip_prefix("Credential=") {
+            credential = Some(v);
+        } else if let Some(v) = part.strip_prefix("SignedHeaders=") {
+            signed = Some(v);
+        } else if let Some(v) = part.strip_prefix("Signature=") {
+            signature = Some(v);
+        } else {
+            return Err(SignatureError::InvalidAuthorization);
+        }
+    }
+    let (credential, signed_headers, signature) = match (credential, signed, signature) {
+        (Some(c), Some(s), Some(g)) => (c, s, g),
+        _ => return Err(SignatureError::InvalidAuthorization),
+    };
+    let mut scope = credential.split('/');
+    let (secret_id, date, service, terminator) = match (
+        scope.next(),
+        scope.next(),
+        scope.next(),
+        scope.next(),
+        scope.next(),
+    ) {
+        (Some(a), Some(b), Some(c), Some(d), None) => (a, b, c, d),
+        _ => return Err(SignatureError::InvalidAuthorization),
+    };
+    let date_ok = date.len() == 10
+        && date.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    let headers_ok = !signed_headers.is_empty()
+        && signed_headers
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b';' || b == b'-');
+    let signature_ok = signature.len() == 64 && signature.bytes().all(|b| b.is_ascii_hexdigit());
+    if secret_id.is_empty()
+        || !date_ok
+        || service.is_empty()
+        || terminator != "tc3_request"
+        || !headers_ok
+        || !signature_ok
+    {
+        return Err(SignatureError::InvalidAuthorization);
+    }
+    Ok(Tc3Authorization {
+        secret_id: secret_id.to_string(),
+        date: date.to_string(),
+        service: service.to_string(),
+        signed_headers: signed_headers.to_string(),
+        signature: signature.to_ascii_lowercase(),
+    })
+}
+
+fn hmac256(key: &[u8], data: &[u8]) -> Vec<u8> {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    mac.update(data);
+    mac.finalize().into_bytes().to_vec()
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+/// What a TC3 signature covers, as received.
+#[derive(Clone)]
+pub struct Tc3Input<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    /// The raw query string (GET), or empty.
+    pub query: &'a str,
+    /// Values of the signed headers, looked up by lower-case name.
+    pub header: &'a dyn Fn(&str) -> Option<String>,
+    /// Raw body bytes (POST) or empty (GET).
+    pub body: &'a [u8],
+    pub timestamp: &'a str,
+    /// `X-TC-Content-SHA256: UNSIGNED-PAYLOAD` was sent.
+    pub unsigned_payload: bool,
+}
+
+/// The TC3 signature a request should carry, with header values taken as
+/// given (`lowercase` false) or lower-cased (true).
+pub fn tc3_signature(
+    auth: &Tc3Authorization,
+    input: &Tc3Input<'_>,
+    secret_key: &str,
+    lowercase: bool,
+) -> String {
+    let mut canonical_headers = String::new();
+    for name in auth.signed_headers.split(';') {
+        let value = (input.header)(name).unwrap_or_default();
+        let value = value.trim();
+        canonical_headers.push_str(name);
+        canonical_headers.push(':');
+        if lowercase {
+            canonical_headers.push_str(&value.to_ascii_lowercase());
+        } else {
+            canonical_headers.push_str(value);
+        }
+        canonical_headers.push('\n');
+    }
+    let payload_hash = if input.unsigned_payload {
+        sha256_hex(b"UNSIGNED-PAYLOAD")
+    } else {
+        sha256_hex(input.body)
+    };
+    let path = if input.path.is_empty() {
+        "/"
+    } else {
+        input.path
+    };
+    let canonical = format!(
+        "{}\n{}\n{}\n{}\n{}\n{}",
+        input.method, path, input.query, canonical_headers, auth.signed_headers, payload_hash
+    );
+    let string_to_sign = format!(
+        "TC3-HMAC-SHA256\n{}\n{}/{}/tc3_request\n{}",
+        input.timestamp,
+        auth.date,
+        auth.service,
+        sha256_hex(canonical.as_bytes())
+    );
+    let k_date = hmac256(format!("TC3{secret_key}").as_bytes(), auth.date.as_bytes());
+    let k_service = hmac256(&k_date, auth.service.as_bytes());
+    let k_signing = hmac256(&k_service, b"tc3_request");
+    hex::encode(hmac256(&k_signing, string_to_sign.as_bytes()))
+}
+
+/// Verifies a TC3 signature (constant-time comparison).
+pub fn verify_tc3(
+    auth: &Tc3Authorization,
+    input: &Tc3Input<'_>,
+    secret_key: &str,
+) -> Result<(), SignatureError> {
+    for lowercase in [false, true] {
+        let expected = tc3_signature(auth, input, secret_key, lowercase);
+        if bool::from(expected.as_bytes().ct_eq(auth.signature.as_bytes())) {
+            return Ok(());
+        }
+    }
+    Err(SignatureError::Mismatch)
+}
+
+/// The v1 signature algorithms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum V1Method {
+    HmacSha1,
+    HmacSha256,
+}
+
+impl V1Method {
+    /// From the `SignatureMethod` parameter (absent: HmacSHA1).
+    pub fn from_param(value: Option<&str>) -> Option<V1Method> {
+        match value {
+            None | Some("HmacSHA1") => Some(V1Method::HmacSha1),
+            Some("HmacSHA256") => Some(V1Method::HmacSha256),
+            Some(_) => None,
+        }
+    }
+}
+
+/// The v1 string to sign: `METHOD + host + path + "?" + sorted k=v&...`
+/// over decoded parameters, `Signature` excluded, `_` in keys read as `.`.
+pub fn v1_source(method: &str, host: &str, path: &str, params: &[(String, String)]) -> String {
+    let mut pairs: Vec<(String, &str)> = params
+        .iter()
+        .filter(|(k, _)| k != "Signature")
+        .map(|(k, v)| (k.replace('_', "."), v.as_str()))
+        .collect();
+    pairs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let joined: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let path = if path.is_empty() { "/" } else { path };
+    format!("{method}{host}{path}?{}", joined.join("&"))
+}
+
+/// The base64 v1 signature of a source string.
+pub fn v1_signature(method: V1Method, secret_key: &str, source: &str) -> String {
+    let digest = match method {
+        V1Method::HmacSha1 => {
+            let mut mac = <HmacSha1 as Mac>::new_from_slice(secret_key.as_bytes())
+                .unwrap_or_else(|_| unreachable!());
+            mac.update(source.as_bytes());
+            mac.finalize().into_bytes().to_vec()
+        }
+        V1Method::HmacSha256 => hmac256(secret_key.as_bytes(), source.as_bytes()),
+    };
+    base64::engine::general_purpose::STANDARD.encode(digest)
+}
+
+/// Verifies a v1 signature (constant-time comparison).
+pub fn verify_v1(
+    method: V1Method,
+    secret_key: &str,
+    source: &str,
+    signature: &str,
+) -> Result<(), SignatureError> {
+    let expected = v1_signature(method, secret_key, source);
+    if bool::from(expected.as_bytes().ct_eq(signature.as_bytes())) {
+        Ok(())
+    } else {
+        Err(SignatureError::Mismatch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Vectors from ../shared/spec/tencent-api3.md §2.4 and §1.6.
+    use super::*;
+
+    const ID: &str = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE";
+    const KEY: &str = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE";
+
+    fn headers<'a>(ct: &'a str, host: &'a str) -> impl Fn(&str) -> Option<String> + 'a {
+        move |n| match n {
+            "content-type" => Some(ct.to_string()),
+            "host" => Some(host.to_string()),
+            _ => None,
+        }
+    }
+
+    fn auth(service: &str, date: &str, sig: &str, id: &str) -> Tc3Authorization {
+        parse_tc3_authorization(&format!(
+            "TC3-HMAC-SHA256 Credential={id}/{date}/{service}/tc3_request, SignedHeaders=content-type;host, Signature={sig}"
+        ))
+        .expect("parses")
+    }
+
+    #[test]
+    fn v1_tc3_post_json_cvm() {
+        let body = br#"{"Limit": 1, "Filters": [{"Values": ["\u672a\u547d\u540d"], "Name": "instance-name"}]}"#;
+        let h = headers("application/json", "cvm.tencentcloudapi.com");
+        let a = auth(
+            "cvm",
+            "2019-02-25",
+            "683bd0b53659853c39699162253251192320a09b3937e27bf8e08a559b1465b8",
+            ID,
+        );
+        let input = Tc3Input {
+            method: "POST",
+            path: "/",
+            query: "",
+            header: &h,
+            body,
+            timestamp: "1551113065",
+            unsigned_payload: false,
+        };
+        assert_eq!(verify_tc3(&a, &input, KEY), Ok(()));
+        assert_eq!(
+            verify_tc3(&a, &input, "wrong"),
+            Err(SignatureError::Mismatch)
+        );
+        let tampered = Tc3Input {
+            body: b"{}",
+            ..input.clone()
+        };
+        assert_eq!(
+            verify_tc3(&a, &tampered, KEY),
+            Err(SignatureError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn v2_tc3_post_lighthouse_with_token() {
+        let body = br#"{"InstanceId": "lhins-ruy9d2tw", "BlueprintId": "lhbp-5e8807lo"}"#;
+        let h = headers("application/json", "lighthouse.tencentcloudapi.com");
+        let a = auth(
+            "lighthouse",
+            "2019-02-25",
+            "2b2d4d3b9c2a144ff5f6f7fbaf81b44a5e398c76a9ffbbb5b486b047ad262c00",
+            ID,
+        );
+        let input = Tc3Input {
+            method: "POST",
+            path: "/",
+            query: "",
+            header: &h,
+            body,
+            timestamp: "1551113065",
+            unsigned_payload: false,
+        };
+        assert_eq!(verify_tc3(&a, &input, KEY), Ok(()));
+    }
+
+    #[test]
+    fn v3_tc3_get() {
+        let h = headers(
+            "application/x-www-form-urlencoded",
+            "cvm.tencentcloudapi.com",
+        );
+        let a = auth(
+            "cvm",
+            "2019-02-25",
+            "e51447a2740cdd0620c58e8e78e535a472238d1a6bb3296238466f581a694a01",
+            ID,
+        );
+        let input = Tc3Input {
+            method: "GET",
+            path: "/",
+            query: "Limit=1&Filters.0.Values.0=%E6%9C%AA%E5%91%BD%E5%90%8D&Filters.0.Name=instance-name",
+            header: &h,
+            body: b"",
+            timestamp: "1551113065",
+            unsigned_payload: false,
+        };
+        assert_eq!(verify_tc3(&a, &input, KEY), Ok(()));
+    }
+
+    #[test]
+    fn v6_live_capture_with_port_in_host() {
+        let body = br#"{"InstanceId": "lhins-ruy9d2tw", "BlueprintId": "lhbp-5e8807lo", "LoginConfiguration": {"AutoGeneratePassword": "NO", "Password": "Passw0rd!Example"}}"#;
+        let h = headers("application/json", "127.0.0.1:18081");
+        let a = auth(
+            "lighthouse",
+            "2026-11-23",
+            "bcc0d03594a37f6c268ae3c5ac2d0716d714153e55739f1b4b421f117311fe33",
+            "AKIDEXAMPLE",
+        );
+        let input = Tc3Input {
+            method: "POST",
+            path: "/",
+            query: "",
+            header: &h,
+            body,
+            timestamp: "1795427003",
+            unsigned_payload: false,
+        };
+        assert_eq!(verify_tc3(&a, &input, "SECRETEXAMPLE"), Ok(()));
+        // The Host is signed: another host fails.
+        let h2 = headers("application/json", "127.0.0.1:18082");
+        let moved = Tc3Input {
+            header: &h2,
+            ..input
+        };
+        assert_eq!(
+            verify_tc3(&a, &moved, "SECRETEXAMPLE"),
+            Err(SignatureError::Mismatch)
+        );
+    }
+
+    fn decoded(raw: &str) -> Vec<(String, String)> {
+        form_urlencoded::parse(raw.as_bytes())
+            .into_owned()
+            .collect()
+    }
+
+    #[test]
+    fn v4_legacy_hmac_sha256_post() {
+        let body = "Limit=1&Filters.0.Values.0=%E6%9C%AA%E5%91%BD%E5%90%8D&Filters.0.Name=instance-name&Action=DescribeInstances&RequestClient=SDK_PYTHON_3.1.178&Nonce=11886&Timestamp=1551113065&Version=2017-03-12&Region=ap-guangzhou&SecretId=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE&SignatureMethod=HmacSHA256&Language=zh-CN&Signature=S174HG36ta21oY87xFNP4C29%2Fw%2BB9tZ6rW4rsLTnwIc%3D";
+        let params = decoded(body);
+        let source = v1_source("POST", "cvm.tencentcloudapi.com", "/", &params);
+        assert_eq!(source, "POSTcvm.tencentcloudapi.com/?Action=DescribeInstances&Filters.0.Name=instance-name&Filters.0.Values.0=未命名&Language=zh-CN&Limit=1&Nonce=11886&Region=ap-guangzhou&RequestClient=SDK_PYTHON_3.1.178&SecretId=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE&SignatureMethod=HmacSHA256&Timestamp=1551113065&Version=2017-03-12");
+        assert_eq!(
+            verify_v1(
+                V1Method::HmacSha256,
+                KEY,
+                &source,
+                "S174HG36ta21oY87xFNP4C29/w+B9tZ6rW4rsLTnwIc="
+            ),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn v5_legacy_hmac_sha1_get() {
+        let query = "Limit=1&Offset=0&Action=DescribeInstances&RequestClient=SDK_PYTHON_3.1.178&Nonce=11886&Timestamp=1551113065&Version=2017-03-12&Region=ap-guangzhou&SecretId=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE&SignatureMethod=HmacSHA1&Language=zh-CN&Signature=Sw6Fwwx%2FBSzhwJkBz0afpfMQrrs%3D";
+        let source = v1_source("GET", "cvm.tencentcloudapi.com", "/", &decoded(query));
+        assert_eq!(
+            verify_v1(
+                V1Method::HmacSha1,
+                KEY,
+                &source,
+                "Sw6Fwwx/BSzhwJkBz0afpfMQrrs="
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            verify_v1(
+                V1Method::HmacSha1,
+                "nope",
+                &source,
+                "Sw6Fwwx/BSzhwJkBz0afpfMQrrs="
+            ),
+            Err(SignatureError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn malformed_authorization_headers_are_refused() {
+        for bad in [
+            "",
+            "TC3-HMAC-SHA256",
+            "TC3-HMAC-SHA256 Credential=AKID/2019-02-25/cvm/tc3_request, SignedHeaders=content-type;host",
+            "TC3-HMAC-SHA256 Credential=AKID/2019-02-25/cvm/other, SignedHeaders=content-type;host, Signature=683bd0b53659853c39699162253251192320a09b3937e27bf8e08a559b1465b8",
+            "TC3-HMAC-SHA256 Credential=AKID/20190225/cvm/tc3_request, SignedHeaders=content-type;host, Signature=683bd0b53659853c39699162253251192320a09b3937e27bf8e08a559b1465b8",
+            "TC3-HMAC-SHA256 Credential=AKID/2019-02-25/cvm/tc3_request, SignedHeaders=content-type;host, Signature=xyz",
+            "AWS4-HMAC-SHA256 Credential=x",
+        ] {
+            assert_eq!(parse_tc3_authorization(bad), Err(SignatureError::InvalidAuthorization), "{bad}");
+        }
+    }
+}

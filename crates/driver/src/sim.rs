@@ -1,0 +1,139 @@
+//! The simulated driver: every operation takes a realistic, jittered time
+//! (create 30–60 s, start/stop 10–20 s, reboot 20–40 s, reinstall 60–120 s),
+//! divided by the speed factor. It never writes the store: the engine asks
+//! it how long an operation takes, records the deadline, and waits on it.
+
+use async_trait::async_trait;
+use rand::Rng;
+use std::sync::Arc;
+use std::time::Duration;
+use stratus_engine::clock::Clock;
+use stratus_engine::lifecycle::OperationKind;
+use stratus_engine::model::{Instance, Operation};
+use stratus_engine::ports::{Driver, DriverError};
+
+/// Default duration range of each operation kind, in seconds.
+pub fn default_range(kind: OperationKind) -> (f64, f64) {
+    match kind {
+        OperationKind::Create => (30.0, 60.0),
+        OperationKind::Start | OperationKind::Stop => (10.0, 20.0),
+        OperationKind::Reboot => (20.0, 40.0),
+        OperationKind::Reinstall => (60.0, 120.0),
+        OperationKind::ResetPassword => (10.0, 20.0),
+        OperationKind::AssociateKeys | OperationKind::DisassociateKeys => (5.0, 10.0),
+        OperationKind::Isolate => (5.0, 10.0),
+        OperationKind::Terminate => (10.0, 20.0),
+    }
+}
+
+/// The simulated driver.
+pub struct SimDriver {
+    speed: f64,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for SimDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimDriver")
+            .field("speed", &self.speed)
+            .finish()
+    }
+}
+
+impl SimDriver {
+    /// A driver whose durations are divided by `speed` (≥ a tiny positive value).
+    pub fn new(speed: f64, clock: Arc<dyn Clock>) -> Self {
+        let speed = if speed.is_finite() && speed > 0.0 {
+            speed
+        } else {
+            1.0
+        };
+        Self { speed, clock }
+    }
+}
+
+#[async_trait]
+impl Driver for SimDriver {
+    fn duration(&self, kind: OperationKind, _instance: &Instance) -> Duration {
+        let (lo, hi) = default_range(kind);
+        let seconds = rand::thread_rng().gen_range(lo..=hi) / self.speed;
+        Duration::from_secs_f64(seconds)
+    }
+
+    async fn execute(&self, op: &Operation) -> Result<(), DriverError> {
+        // The deadline was recorded when the operation was accepted, so a
+        // restarted server finishes on time, or at once if it has passed.
+        let wait = op.deadline.remaining_from(self.clock.now());
+        tokio::time::sleep(wait).await;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stratus_engine::clock::SystemClock;
+
+    #[test]
+    fn durations_fall_in_the_scaled_range() {
+        let d = SimDriver::new(100.0, Arc::new(SystemClock));
+        let dummy: Instance = serde_json_free_instance();
+        for kind in OperationKind::ALL {
+            let (lo, hi) = default_range(kind);
+            for _ in 0..20 {
+                let t = d.duration(kind, &dummy).as_secs_f64();
+                assert!(
+                    t >= lo / 100.0 - 1e-9 && t <= hi / 100.0 + 1e-9,
+                    "{kind:?} {t}"
+                );
+            }
+        }
+    }
+
+    fn serde_json_free_instance() -> Instance {
+        use stratus_engine::catalog::OsFamily;
+        use stratus_engine::clock::Timestamp;
+        use stratus_engine::lifecycle::LifecycleState;
+        use stratus_engine::model::{ChargeType, Disk, LoginState};
+        Instance {
+            id: "i".into(),
+            account: "a".into(),
+            product: "p".into(),
+            uuid: "u".into(),
+            region: "r".into(),
+            zone: "z".into(),
+            name: "n".into(),
+            host_name: "h".into(),
+            state: LifecycleState::Running,
+            plan_id: "p".into(),
+            cpu: 1,
+            memory_gb: 1,
+            image_id: "img".into(),
+            os_name: "os".into(),
+            os_family: OsFamily::Linux,
+            platform: "p".into(),
+            system_disk: Disk {
+                id: "d".into(),
+                disk_type: "t".into(),
+                size_gb: 1,
+                generation: 1,
+            },
+            data_disks: vec![],
+            login: LoginState::default(),
+            private_ips: vec![],
+            public_ips: vec![],
+            vpc_id: String::new(),
+            subnet_id: String::new(),
+            bandwidth_mbps: 0,
+            charge_type: ChargeType::Prepaid,
+            renew_flag: None,
+            created_at: Timestamp(0),
+            expires_at: None,
+            isolated_at: None,
+            tags: vec![],
+            user_data: None,
+            latest_operation: None,
+            version: 1,
+        }
+    }
+}

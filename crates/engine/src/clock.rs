@@ -1,0 +1,111 @@
+//! Time as a dependency: the engine reads a [`Clock`] it is given, and every
+//! instant it stores is a [`Timestamp`] (milliseconds since the Unix epoch).
+
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use time::OffsetDateTime;
+
+/// Milliseconds since the Unix epoch, UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// Whole seconds since the epoch.
+    pub fn unix_seconds(self) -> i64 {
+        self.0.div_euclid(1000)
+    }
+
+    /// This instant plus a duration.
+    pub fn after(self, d: Duration) -> Timestamp {
+        Timestamp(
+            self.0
+                .saturating_add(d.as_millis().min(i64::MAX as u128) as i64),
+        )
+    }
+
+    /// Time left from `now` until this instant (zero if it has passed).
+    pub fn remaining_from(self, now: Timestamp) -> Duration {
+        Duration::from_millis(self.0.saturating_sub(now.0).max(0) as u64)
+    }
+
+    fn datetime(self) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(self.unix_seconds())
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    /// ISO 8601 UTC with a `Z` suffix and whole seconds: `2024-05-01T08:00:00Z`.
+    pub fn iso8601(self) -> String {
+        let t = self.datetime();
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    }
+
+    /// `YYYY-MM-DD` of this instant in UTC.
+    pub fn utc_date(self) -> String {
+        let t = self.datetime();
+        format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+    }
+
+    /// `YYYY-MM-DD hh:mm:ss` in UTC, the form some vendors use for times.
+    pub fn plain_datetime(self) -> String {
+        let t = self.datetime();
+        format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    }
+}
+
+/// Where the engine reads the current time.
+pub trait Clock: Send + Sync + 'static {
+    /// The current instant.
+    fn now(&self) -> Timestamp;
+}
+
+/// The wall clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        Timestamp(ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_iso8601_and_date() {
+        let t = Timestamp(1_551_113_065_000);
+        assert_eq!(t.iso8601(), "2019-02-25T16:44:25Z");
+        assert_eq!(t.utc_date(), "2019-02-25");
+        assert_eq!(t.plain_datetime(), "2019-02-25 16:44:25");
+    }
+
+    #[test]
+    fn remaining_is_never_negative() {
+        assert_eq!(Timestamp(10).remaining_from(Timestamp(20)), Duration::ZERO);
+        assert_eq!(
+            Timestamp(30).remaining_from(Timestamp(20)),
+            Duration::from_millis(10)
+        );
+    }
+}

@@ -1,0 +1,171 @@
+//! The control plane itself: the commands every dialect calls. One engine
+//! serves every product; what differs between products comes from their
+//! [`ProductProfile`] and [`Catalog`].
+
+mod create;
+mod keypairs;
+mod login_plan;
+mod operations;
+mod reinstall;
+
+pub use create::CreateSpec;
+pub use keypairs::{KeyPairQuery, KeyPairView};
+pub use login_plan::LoginRequest;
+pub use operations::BatchAction;
+pub use reinstall::{ReinstallCandidate, ReinstallSpec};
+
+use crate::accounts::Accounts;
+use crate::catalog::Catalog;
+use crate::clock::Clock;
+use crate::error::EngineError;
+use crate::model::{Instance, Message};
+use crate::ports::{Driver, InstanceQuery, Page, Store};
+use crate::profile::ProductProfile;
+use crate::ratelimit::RateLimiter;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A product the engine serves: its profile and its catalog.
+#[derive(Debug, Clone)]
+pub struct Product {
+    pub profile: ProductProfile,
+    pub catalog: Catalog,
+}
+
+/// Who is asking, for what product, and under which request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub account: String,
+    pub product: String,
+    pub region: String,
+    /// The request id the response will carry; kept on operations.
+    pub request_id: String,
+    /// The vendor action name; kept as the latest operation's name.
+    pub action: String,
+}
+
+/// The engine. Cheap to share: hold it in an `Arc`.
+pub struct Engine {
+    store: Arc<dyn Store>,
+    driver: Arc<dyn Driver>,
+    clock: Arc<dyn Clock>,
+    accounts: Accounts,
+    products: HashMap<String, Arc<Product>>,
+    limiter: RateLimiter,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("products", &self.products.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// An engine over a store and a driver, serving `products` to `accounts`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        driver: Arc<dyn Driver>,
+        clock: Arc<dyn Clock>,
+        accounts: Accounts,
+        products: Vec<Product>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            driver,
+            clock,
+            accounts,
+            products: products
+                .into_iter()
+                .map(|p| (p.profile.key.clone(), Arc::new(p)))
+                .collect(),
+            limiter: RateLimiter::default(),
+        })
+    }
+
+    /// The accounts of this server.
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
+    /// The clock the engine reads.
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    /// A product by key.
+    pub fn product(&self, key: &str) -> Result<&Arc<Product>, EngineError> {
+        self.products.get(key).ok_or(EngineError::NotOffered)
+    }
+
+    /// Counts the request against the product's limit for its action.
+    pub fn admit(&self, caller: &Caller) -> Result<(), EngineError> {
+        let product = self.product(&caller.product)?;
+        if let Some(limit) = product.profile.rate_limits.get(&caller.action) {
+            let now = self.clock.now();
+            if !self.limiter.admit(
+                &caller.account,
+                &caller.product,
+                &caller.action,
+                *limit,
+                now,
+            ) {
+                return Err(EngineError::RateLimited);
+            }
+        }
+        Ok(())
+    }
+
+    /// A page of the caller's instances.
+    pub async fn describe_instances(
+        &self,
+        query: &InstanceQuery,
+    ) -> Result<Page<Instance>, EngineError> {
+        Ok(self.store.instances(query).await?)
+    }
+
+    /// One of the caller's instances, if it exists (and is not terminated).
+    pub async fn instance(&self, caller: &Caller, id: &str) -> Result<Instance, EngineError> {
+        match self.store.instance(&caller.account, id).await? {
+            Some(i)
+                if i.product == caller.product
+                    && i.state != crate::lifecycle::LifecycleState::Terminated =>
+            {
+                Ok(i)
+            }
+            _ => Err(EngineError::InstanceNotFound(id.to_string())),
+        }
+    }
+
+    /// An account's inbox.
+    pub async fn messages(&self, account: &str) -> Result<Vec<Message>, EngineError> {
+        Ok(self.store.messages(account).await?)
+    }
+
+    /// Refuses duplicated ids and batches over the product's limit.
+    pub fn check_batch(
+        &self,
+        caller: &Caller,
+        field: &str,
+        ids: &[String],
+    ) -> Result<(), EngineError> {
+        let product = self.product(&caller.product)?;
+        if ids.len() > product.profile.batch_limit {
+            return Err(EngineError::TooMany {
+                field: field.to_string(),
+                max: product.profile.batch_limit,
+            });
+        }
+        let mut seen = std::collections::HashSet::new();
+        for id in ids {
+            if !seen.insert(id.as_str()) {
+                return Err(EngineError::Duplicated {
+                    field: field.to_string(),
+                    value: id.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,244 @@
+//! Creating instances: placement, plan and image checks, login settings,
+//! idempotency tokens and dry runs.
+
+use super::login_plan::LoginRequest;
+use super::{Caller, Engine};
+use crate::catalog::OsFamily;
+use crate::error::EngineError;
+use crate::lifecycle::{transition, LifecycleState, OperationKind};
+use crate::model::{ChargeType, ClientToken, Disk, Instance, OperationPlan, Tag};
+use crate::ports::{Change, WriteSet};
+use rand::Rng;
+use std::sync::Arc;
+
+/// What a create request asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateSpec {
+    /// Zones to place instances in, round-robin; empty: any zone of the region.
+    pub zones: Vec<String>,
+    pub plan_id: String,
+    pub image_id: String,
+    pub count: u32,
+    /// Name of the instances; with several, `-1`, `-2`, ... are appended.
+    pub name: Option<String>,
+    pub login: LoginRequest,
+    pub charge_type: ChargeType,
+    /// Prepaid period in months.
+    pub period_months: Option<u32>,
+    pub renew_flag: Option<String>,
+    pub client_token: Option<String>,
+    pub dry_run: bool,
+    pub tags: Vec<Tag>,
+    pub host_name: Option<String>,
+    pub user_data: Option<String>,
+    /// System disk size (defaults to the plan's).
+    pub system_disk_gb: Option<u32>,
+    pub vpc_id: Option<String>,
+    pub subnet_id: Option<String>,
+}
+
+impl Engine {
+    /// Creates instances; they show as Pending until the driver is done.
+    /// Returns their ids (the same ids again for a repeated client token).
+    pub async fn create_instances(
+        self: &Arc<Self>,
+        caller: &Caller,
+        spec: CreateSpec,
+    ) -> Result<Vec<String>, EngineError> {
+        let product = self.product(&caller.product)?.clone();
+        let (profile, catalog) = (&product.profile, &product.catalog);
+        if let Some(token) = &spec.client_token {
+            if let Some(seen) = self
+                .store
+                .client_token(&caller.account, &caller.product, token)
+                .await?
+            {
+                return Ok(seen.instance_ids);
+            }
+        }
+        let region = catalog
+            .region(&caller.region)
+            .filter(|r| r.available)
+            .ok_or_else(|| EngineError::RegionNotFound(caller.region.clone()))?;
+        for z in &spec.zones {
+            let zone = region
+                .zones
+                .iter()
+                .find(|candidate| &candidate.id == z)
+                .ok_or_else(|| EngineError::ZoneNotFound(z.clone()))?;
+            if zone.sold_out {
+                return Err(EngineError::ZoneSoldOut(z.clone()));
+            }
+        }
+        let zones: Vec<String> = if spec.zones.is_empty() {
+            region
+                .zones
+                .iter()
+                .filter(|z| !z.sold_out)
+                .map(|z| z.id.clone())
+                .collect()
+        } else {
+            spec.zones.clone()
+        };
+        if zones.is_empty() {
+            return Err(EngineError::ZoneSoldOut(region.id.clone()));
+        }
+        let plan = catalog
+            .plan(&spec.plan_id)
+            .ok_or_else(|| EngineError::PlanNotFound(spec.plan_id.clone()))?;
+        if !plan.available {
+            return Err(EngineError::PlanUnavailable(plan.id.clone()));
+        }
+        let image = catalog
+            .image(&spec.image_id, &caller.account)
+            .ok_or_else(|| EngineError::ImageNotFound(spec.image_id.clone()))?;
+        if !image.is_usable() {
+            return Err(EngineError::ImageUnavailable(image.id.clone()));
+        }
+        let disk_gb = spec.system_disk_gb.unwrap_or(plan.system_disk_gb);
+        if !plan.supports(image.os_family)
+            || plan.memory_gb < image.required_memory_gb
+            || disk_gb < image.required_disk_gb
+        {
+            return Err(EngineError::PlanImageMismatch {
+                plan: plan.id.clone(),
+                image: image.id.clone(),
+            });
+        }
+        let login = self
+            .resolve_login(caller, profile, image.os_family, &spec.login)
+            .await?;
+        if spec.dry_run {
+            return Err(EngineError::DryRunPassed);
+        }
+
+        let now = self.clock.now();
+        let expires_at = match (spec.charge_type, spec.period_months) {
+            (ChargeType::Prepaid, Some(months)) => Some(now.after(std::time::Duration::from_secs(
+                u64::from(months) * 30 * 24 * 3600,
+            ))),
+            _ => None,
+        };
+        let user = match image.os_family {
+            OsFamily::Linux => profile.default_user_linux.as_str(),
+            OsFamily::Windows => profile.default_user_windows.as_str(),
+        };
+        let base_name = spec
+            .name
+            .clone()
+            .unwrap_or_else(|| profile.default_instance_name.clone());
+        let mut writes = WriteSet::new();
+        let mut items = Vec::new();
+        let mut ids = Vec::new();
+        let source = LifecycleState::Pending;
+        let create = transition(OperationKind::Create, source).ok_or_else(|| {
+            EngineError::Internal("creation missing from the lifecycle table".into())
+        })?;
+        for n in 0..spec.count {
+            let id = profile.ids.instance.generate();
+            let name = if spec.count > 1 {
+                format!("{base_name}-{}", n + 1)
+            } else {
+                base_name.clone()
+            };
+            let instance = Instance {
+                id: id.clone(),
+                account: caller.account.clone(),
+                product: caller.product.clone(),
+                uuid: uuid::Uuid::new_v4().to_string(),
+                region: region.id.clone(),
+                zone: zones[n as usize % zones.len()].clone(),
+                host_name: spec.host_name.clone().unwrap_or_else(|| id.clone()),
+                name,
+                state: source,
+                plan_id: plan.id.clone(),
+                cpu: plan.cpu,
+                memory_gb: plan.memory_gb,
+                image_id: image.id.clone(),
+                os_name: image.os_name.clone(),
+                os_family: image.os_family,
+                platform: image.platform.clone(),
+                system_disk: Disk {
+                    id: profile.ids.disk.generate(),
+                    disk_type: plan.system_disk_type.clone(),
+                    size_gb: disk_gb,
+                    generation: 1,
+                },
+                data_disks: Vec::new(),
+                login: login.login.clone(),
+                private_ips: vec![private_ip()],
+                public_ips: if plan.bandwidth_mbps > 0 {
+                    vec![public_ip()]
+                } else {
+                    Vec::new()
+                },
+                vpc_id: spec.vpc_id.clone().unwrap_or_default(),
+                subnet_id: spec.subnet_id.clone().unwrap_or_default(),
+                bandwidth_mbps: plan.bandwidth_mbps,
+                charge_type: spec.charge_type,
+                renew_flag: spec.renew_flag.clone(),
+                created_at: now,
+                expires_at,
+                isolated_at: None,
+                tags: spec.tags.clone(),
+                user_data: spec.user_data.clone(),
+                latest_operation: None,
+                version: 0,
+            };
+            if let Some(message) = login.message(caller, &id, user, now) {
+                writes.push(Change::Message(message));
+            }
+            items.push((instance, OperationPlan::StateOnly, create));
+            ids.push(id);
+        }
+        if let Some(token) = &spec.client_token {
+            writes.push(Change::ClientToken(ClientToken {
+                account: caller.account.clone(),
+                product: caller.product.clone(),
+                token: token.clone(),
+                instance_ids: ids.clone(),
+                created_at: now,
+            }));
+        }
+        match self
+            .accept_operations(caller, OperationKind::Create, items, writes)
+            .await
+        {
+            Ok(_) => Ok(ids),
+            // The same token raced in from another request: answer as it did.
+            Err(EngineError::ConcurrentModification(_)) if spec.client_token.is_some() => {
+                let token = spec.client_token.as_deref().unwrap_or_default();
+                match self
+                    .store
+                    .client_token(&caller.account, &caller.product, token)
+                    .await?
+                {
+                    Some(seen) => Ok(seen.instance_ids),
+                    None => Err(EngineError::ConcurrentModification(token.to_string())),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn private_ip() -> String {
+    let mut r = rand::thread_rng();
+    format!(
+        "10.{}.{}.{}",
+        r.gen_range(0..=255),
+        r.gen_range(0..=255),
+        r.gen_range(2..=254)
+    )
+}
+
+fn public_ip() -> String {
+    let mut r = rand::thread_rng();
+    let first = [43u8, 49, 101, 119, 129, 150, 162][r.gen_range(0..7)];
+    format!(
+        "{first}.{}.{}.{}",
+        r.gen_range(0..=255),
+        r.gen_range(0..=255),
+        r.gen_range(2..=254)
+    )
+}

@@ -1,0 +1,375 @@
+//! Operations: accepting a batch atomically (one operation at a time per
+//! instance, by compare-and-swap), running it through the driver, and
+//! completing it exactly once, also after a restart.
+
+use super::{Caller, Engine};
+use crate::catalog::OsFamily;
+use crate::error::EngineError;
+use crate::lifecycle::{
+    reinstall_landing_at, transition, LifecycleState, OperationKind, Transition,
+};
+use crate::login::hash_password;
+use crate::model::{Instance, LatestOperation, Operation, OperationPlan, OperationState};
+use crate::ports::{Change, Expect, WriteSet};
+use crate::profile::ProductProfile;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A write action applied to a batch of instances.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchAction {
+    Start,
+    Stop,
+    Reboot,
+    /// Move to the recycle bin.
+    Isolate,
+    /// Destroy.
+    Terminate,
+    /// Set a new password; `allow_running` lets a running instance be
+    /// stopped for it, otherwise only stopped instances are accepted.
+    ResetPassword {
+        password: String,
+        allow_running: bool,
+    },
+    AssociateKeys {
+        key_ids: Vec<String>,
+    },
+    DisassociateKeys {
+        key_ids: Vec<String>,
+    },
+}
+
+impl BatchAction {
+    /// The operation kind this action starts.
+    pub fn kind(&self) -> OperationKind {
+        match self {
+            Self::Start => OperationKind::Start,
+            Self::Stop => OperationKind::Stop,
+            Self::Reboot => OperationKind::Reboot,
+            Self::Isolate => OperationKind::Isolate,
+            Self::Terminate => OperationKind::Terminate,
+            Self::ResetPassword { .. } => OperationKind::ResetPassword,
+            Self::AssociateKeys { .. } => OperationKind::AssociateKeys,
+            Self::DisassociateKeys { .. } => OperationKind::DisassociateKeys,
+        }
+    }
+}
+
+/// The transition `kind` takes from `source` on a product.
+fn transition_for(
+    profile: &ProductProfile,
+    kind: OperationKind,
+    source: LifecycleState,
+) -> Option<Transition> {
+    let table = transition(kind, source)?;
+    match (kind, profile.reinstall_lands_in) {
+        (OperationKind::Reinstall, Some(landing)) => Some(reinstall_landing_at(landing)),
+        _ => Some(table),
+    }
+}
+
+impl Engine {
+    /// Why `kind` may not start on `instance` now, or the transition it takes.
+    pub fn check_can_start(
+        &self,
+        profile: &ProductProfile,
+        instance: &Instance,
+        kind: OperationKind,
+    ) -> Result<Transition, EngineError> {
+        if instance.state == LifecycleState::Pending {
+            return Err(EngineError::InstanceCreating(instance.id.clone()));
+        }
+        if instance.has_operation_in_flight() || instance.state.is_transitional() {
+            return Err(EngineError::OperationInProgress(instance.id.clone()));
+        }
+        if !profile.allows(kind, instance.state) {
+            return Err(EngineError::InvalidState {
+                id: instance.id.clone(),
+                state: instance.state,
+                kind,
+            });
+        }
+        transition_for(profile, kind, instance.state).ok_or_else(|| {
+            EngineError::Internal(format!(
+                "{:?} allowed from {:?} by the profile but not in the lifecycle table",
+                kind, instance.state
+            ))
+        })
+    }
+
+    /// Applies a batch action to instances, all or none. Returns the
+    /// operation ids, in the order of `ids`.
+    pub async fn batch(
+        self: &Arc<Self>,
+        caller: &Caller,
+        action: BatchAction,
+        ids: &[String],
+    ) -> Result<Vec<String>, EngineError> {
+        let product = self.product(&caller.product)?.clone();
+        let profile = &product.profile;
+        let kind = action.kind();
+        if !profile.allowed_states.contains_key(&kind) {
+            return Err(EngineError::NotOffered);
+        }
+        self.check_batch(caller, "InstanceIds", ids)?;
+        let mut instances = Vec::with_capacity(ids.len());
+        for id in ids {
+            instances.push(self.instance(caller, id).await?);
+        }
+        // One password rule for a mixed batch: the stricter (Windows) one.
+        let strictest = if instances.iter().any(|i| i.os_family == OsFamily::Windows) {
+            OsFamily::Windows
+        } else {
+            OsFamily::Linux
+        };
+        let mut items = Vec::with_capacity(instances.len());
+        for instance in instances {
+            let mut transition = self.check_can_start(profile, &instance, kind)?;
+            let plan = match &action {
+                BatchAction::ResetPassword {
+                    password,
+                    allow_running,
+                } => {
+                    if !allow_running && instance.state == LifecycleState::Running {
+                        return Err(EngineError::InvalidState {
+                            id: instance.id.clone(),
+                            state: instance.state,
+                            kind,
+                        });
+                    }
+                    profile
+                        .passwords
+                        .rule(strictest)
+                        .check(password)
+                        .map_err(EngineError::InvalidPassword)?;
+                    if instance.state == LifecycleState::Running {
+                        // The instance is shut down and started again to apply it.
+                        transition.through = Some(LifecycleState::Rebooting);
+                    }
+                    OperationPlan::Password {
+                        password_hash: hash_password(password)
+                            .map_err(|e| EngineError::Internal(e.to_string()))?,
+                    }
+                }
+                BatchAction::AssociateKeys { key_ids }
+                | BatchAction::DisassociateKeys { key_ids } => {
+                    self.check_key_binding(caller, profile, &instance, kind, key_ids)
+                        .await?;
+                    OperationPlan::Keys {
+                        key_ids: key_ids.clone(),
+                    }
+                }
+                _ => OperationPlan::StateOnly,
+            };
+            items.push((instance, plan, transition));
+        }
+        let ops = self
+            .accept_operations(caller, kind, items, WriteSet::new())
+            .await?;
+        Ok(ops.into_iter().map(|o| o.id).collect())
+    }
+
+    /// Records operations for instances whose checks passed, with `extra`
+    /// writes, in one atomic commit; then sets them running.
+    pub(crate) async fn accept_operations(
+        self: &Arc<Self>,
+        caller: &Caller,
+        kind: OperationKind,
+        items: Vec<(Instance, OperationPlan, Transition)>,
+        mut writes: WriteSet,
+    ) -> Result<Vec<Operation>, EngineError> {
+        let now = self.clock.now();
+        let mut ops = Vec::with_capacity(items.len());
+        for (instance, plan, transition) in items {
+            let op = Operation {
+                id: uuid::Uuid::new_v4().to_string(),
+                account: caller.account.clone(),
+                instance_id: instance.id.clone(),
+                kind,
+                action: caller.action.clone(),
+                request_id: caller.request_id.clone(),
+                state: OperationState::Operating,
+                source_state: instance.state,
+                plan,
+                started_at: now,
+                deadline: now.after(self.driver.duration(kind, &instance)),
+                finished_at: None,
+                error_message: None,
+                version: 1,
+            };
+            let expect = if kind == OperationKind::Create {
+                Expect::Absent
+            } else {
+                Expect::Version(instance.version)
+            };
+            let mut next = instance;
+            next.state = transition.during(op.source_state);
+            next.latest_operation = Some(LatestOperation {
+                operation_id: op.id.clone(),
+                action: op.action.clone(),
+                state: OperationState::Operating,
+                request_id: op.request_id.clone(),
+                started_at: now,
+                error_message: None,
+            });
+            next.version = expect.next_version();
+            writes.push(Change::Instance {
+                record: Box::new(next),
+                expect,
+            });
+            writes.push(Change::Operation {
+                record: Box::new(op.clone()),
+                expect: Expect::Absent,
+            });
+            ops.push(op);
+        }
+        self.store.commit(writes).await?;
+        for op in &ops {
+            self.spawn_operation(op.clone());
+        }
+        Ok(ops)
+    }
+
+    fn spawn_operation(self: &Arc<Self>, op: Operation) {
+        let engine = Arc::clone(self);
+        tokio::spawn(async move { engine.run_operation(op).await });
+    }
+
+    /// Runs an operation through the driver and completes it.
+    async fn run_operation(self: Arc<Self>, op: Operation) {
+        let outcome = self.driver.execute(&op).await;
+        let mut backoff = Duration::from_millis(5);
+        loop {
+            match self.complete(&op.id, &outcome).await {
+                Ok(()) => return,
+                Err(EngineError::ConcurrentModification(_)) => continue,
+                Err(e) => {
+                    tracing::warn!(operation = %op.id, error = %e, "completing an operation failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                }
+            }
+        }
+    }
+
+    /// Completes one operation exactly once: a finished operation is left alone.
+    async fn complete(
+        &self,
+        op_id: &str,
+        outcome: &Result<(), crate::ports::DriverError>,
+    ) -> Result<(), EngineError> {
+        let Some(op) = self.store.operation(op_id).await? else {
+            return Ok(());
+        };
+        if op.state != OperationState::Operating {
+            return Ok(());
+        }
+        let Some(instance) = self.store.instance(&op.account, &op.instance_id).await? else {
+            return Err(EngineError::Internal(format!(
+                "operation {op_id} lost its instance"
+            )));
+        };
+        let product = self.product(&instance.product)?.clone();
+        let transition =
+            transition_for(&product.profile, op.kind, op.source_state).ok_or_else(|| {
+                EngineError::Internal(format!(
+                    "{:?} from {:?} is not a transition",
+                    op.kind, op.source_state
+                ))
+            })?;
+        let now = self.clock.now();
+        let succeeded = outcome.is_ok();
+        let error_message = outcome.as_ref().err().map(|e| e.0.clone());
+        let mut next = instance.clone();
+        next.state = transition.landing(op.source_state, succeeded);
+        if succeeded {
+            apply_plan(&mut next, &op);
+        }
+        if next.state == LifecycleState::Isolated && instance.state != LifecycleState::Isolated {
+            next.isolated_at = Some(now);
+        }
+        if let Some(latest) = next.latest_operation.as_mut() {
+            if latest.operation_id == op.id {
+                latest.state = if succeeded {
+                    OperationState::Success
+                } else {
+                    OperationState::Failed
+                };
+                latest.error_message = error_message.clone();
+            }
+        }
+        next.version = instance.version + 1;
+        let mut done = op.clone();
+        done.state = if succeeded {
+            OperationState::Success
+        } else {
+            OperationState::Failed
+        };
+        done.finished_at = Some(now);
+        done.error_message = error_message;
+        done.version = op.version + 1;
+        let mut writes = WriteSet::new();
+        writes.push(Change::Instance {
+            record: Box::new(next),
+            expect: Expect::Version(instance.version),
+        });
+        writes.push(Change::Operation {
+            record: Box::new(done),
+            expect: Expect::Version(op.version),
+        });
+        self.store.commit(writes).await?;
+        Ok(())
+    }
+
+    /// Sets every operation still in flight running again (after a restart);
+    /// those past their deadline complete at once. Returns how many.
+    pub async fn recover(self: &Arc<Self>) -> Result<usize, EngineError> {
+        let ops = self.store.operations_in_flight().await?;
+        let n = ops.len();
+        for op in ops {
+            self.spawn_operation(op);
+        }
+        Ok(n)
+    }
+}
+
+/// What a successful operation changes beyond the state.
+fn apply_plan(instance: &mut Instance, op: &Operation) {
+    match &op.plan {
+        OperationPlan::StateOnly => {}
+        OperationPlan::Reinstall(plan) => {
+            instance.image_id = plan.image_id.clone();
+            instance.os_name = plan.os_name.clone();
+            instance.os_family = plan.os_family;
+            instance.platform = plan.platform.clone();
+            instance.login = plan.login.clone();
+            instance.system_disk.size_gb = plan.system_disk_size_gb;
+            instance.system_disk.generation += 1;
+            if let Some(id) = &plan.new_system_disk_id {
+                instance.system_disk.id = id.clone();
+            }
+            if let Some(h) = &plan.host_name {
+                instance.host_name = h.clone();
+            }
+            if plan.user_data.is_some() {
+                instance.user_data = plan.user_data.clone();
+            }
+        }
+        OperationPlan::Password { password_hash } => {
+            instance.login.password_hash = Some(password_hash.clone());
+            instance.login.keep_image_login = false;
+        }
+        OperationPlan::Keys { key_ids } => match op.kind {
+            OperationKind::DisassociateKeys => {
+                instance.login.key_ids.retain(|k| !key_ids.contains(k))
+            }
+            _ => {
+                for k in key_ids {
+                    if !instance.login.key_ids.contains(k) {
+                        instance.login.key_ids.push(k.clone());
+                    }
+                }
+            }
+        },
+    }
+}

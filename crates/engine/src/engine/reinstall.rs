@@ -1,0 +1,169 @@
+//! Reinstalling an instance: a new (or the same) image on a freshly
+//! formatted system disk, with new login settings.
+
+use super::login_plan::LoginRequest;
+use super::{Caller, Engine};
+use crate::catalog::{Image, OsFamily};
+use crate::error::EngineError;
+use crate::lifecycle::OperationKind;
+use crate::model::{Instance, OperationPlan, ReinstallPlan};
+use crate::ports::{Change, WriteSet};
+use crate::profile::ProductProfile;
+use std::sync::Arc;
+
+/// What a reinstall request asks for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReinstallSpec {
+    /// The new image; `None` keeps the current one.
+    pub image_id: Option<String>,
+    pub login: LoginRequest,
+    /// A new system disk size (it may only grow).
+    pub system_disk_gb: Option<u32>,
+    pub host_name: Option<String>,
+    pub user_data: Option<String>,
+}
+
+/// An image and whether the instance may be reinstalled with it.
+#[derive(Debug, Clone)]
+pub struct ReinstallCandidate {
+    pub image: Image,
+    /// `None` if resettable, else the reason it is not.
+    pub refusal: Option<EngineError>,
+}
+
+impl Engine {
+    /// Why `image` cannot go on `instance` (with a system disk of `disk_gb`).
+    pub fn check_image_fits(
+        &self,
+        profile: &ProductProfile,
+        instance: &Instance,
+        image: &Image,
+        disk_gb: u32,
+    ) -> Result<(), EngineError> {
+        if !image.is_usable() {
+            return Err(EngineError::ImageUnavailable(image.id.clone()));
+        }
+        if image.os_family != instance.os_family && !profile.reinstall_may_switch_family {
+            return Err(EngineError::OsFamilySwitch);
+        }
+        if image.size_gb > disk_gb {
+            return Err(EngineError::ImageExceedsDisk {
+                image_gb: image.size_gb,
+                disk_gb,
+            });
+        }
+        if instance.memory_gb < image.required_memory_gb || disk_gb < image.required_disk_gb {
+            return Err(EngineError::ImageRequirementsNotMet(format!(
+                "the image needs {} GB of memory and a {} GB system disk; the instance has {} GB and {} GB",
+                image.required_memory_gb, image.required_disk_gb, instance.memory_gb, disk_gb
+            )));
+        }
+        if let Some(plan) = self
+            .product(&instance.product)?
+            .catalog
+            .plan(&instance.plan_id)
+        {
+            if !plan.supports(image.os_family) {
+                return Err(EngineError::ImageRequirementsNotMet(format!(
+                    "the plan {} does not support this operating system",
+                    plan.id
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Accepts a reinstall of one instance. Returns the operation id.
+    pub async fn reinstall(
+        self: &Arc<Self>,
+        caller: &Caller,
+        instance_id: &str,
+        spec: ReinstallSpec,
+    ) -> Result<String, EngineError> {
+        let product = self.product(&caller.product)?.clone();
+        let (profile, catalog) = (&product.profile, &product.catalog);
+        let instance = self.instance(caller, instance_id).await?;
+        let transition = self.check_can_start(profile, &instance, OperationKind::Reinstall)?;
+        let image_id = spec
+            .image_id
+            .clone()
+            .unwrap_or_else(|| instance.image_id.clone());
+        let image = catalog
+            .image(&image_id, &caller.account)
+            .ok_or_else(|| EngineError::ImageNotFound(image_id.clone()))?;
+        let disk_gb = match spec.system_disk_gb {
+            Some(requested) if requested < instance.system_disk.size_gb => {
+                return Err(EngineError::DiskShrink {
+                    current: instance.system_disk.size_gb,
+                    requested,
+                })
+            }
+            Some(requested) => requested,
+            None => instance.system_disk.size_gb,
+        };
+        self.check_image_fits(profile, &instance, image, disk_gb)?;
+        let login = self
+            .resolve_login(caller, profile, image.os_family, &spec.login)
+            .await?;
+        let user = match image.os_family {
+            OsFamily::Linux => profile.default_user_linux.as_str(),
+            OsFamily::Windows => profile.default_user_windows.as_str(),
+        };
+        let mut writes = WriteSet::new();
+        if let Some(m) = login.message(caller, &instance.id, user, self.clock.now()) {
+            writes.push(Change::Message(m));
+        }
+        let plan = ReinstallPlan {
+            image_id: image.id.clone(),
+            os_name: image.os_name.clone(),
+            os_family: image.os_family,
+            platform: image.platform.clone(),
+            login: login.login,
+            system_disk_size_gb: disk_gb,
+            new_system_disk_id: (image.os_family != instance.os_family)
+                .then(|| profile.ids.disk.generate()),
+            host_name: spec.host_name,
+            user_data: spec.user_data,
+        };
+        let ops = self
+            .accept_operations(
+                caller,
+                OperationKind::Reinstall,
+                vec![(instance, OperationPlan::Reinstall(plan), transition)],
+                writes,
+            )
+            .await?;
+        ops.into_iter()
+            .next()
+            .map(|o| o.id)
+            .ok_or_else(|| EngineError::Internal("no operation recorded".into()))
+    }
+
+    /// Every image the caller can see, with whether `instance_id` may be
+    /// reinstalled with it.
+    pub async fn reinstall_candidates(
+        &self,
+        caller: &Caller,
+        instance_id: &str,
+    ) -> Result<Vec<ReinstallCandidate>, EngineError> {
+        let product = self.product(&caller.product)?.clone();
+        let instance = self.instance(caller, instance_id).await?;
+        Ok(product
+            .catalog
+            .images
+            .iter()
+            .filter(|i| i.visible_to(&caller.account))
+            .map(|image| ReinstallCandidate {
+                image: image.clone(),
+                refusal: self
+                    .check_image_fits(
+                        &product.profile,
+                        &instance,
+                        image,
+                        instance.system_disk.size_gb,
+                    )
+                    .err(),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,97 @@
+//! Engine errors: what went wrong, in domain terms. Each dialect maps every
+//! variant to its vendor's code in one table.
+
+use crate::lifecycle::{LifecycleState, OperationKind};
+use crate::profile::PasswordViolation;
+
+/// A request the engine refused, or a failure behind it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EngineError {
+    #[error("the instance {0} does not exist")]
+    InstanceNotFound(String),
+    #[error("the image {0} does not exist")]
+    ImageNotFound(String),
+    #[error("the image {0} is not available")]
+    ImageUnavailable(String),
+    #[error("the plan {0} does not exist")]
+    PlanNotFound(String),
+    #[error("the plan {0} is not available")]
+    PlanUnavailable(String),
+    #[error("the zone {0} does not exist in this region")]
+    ZoneNotFound(String),
+    #[error("the zone {0} is sold out")]
+    ZoneSoldOut(String),
+    #[error("the region {0} is not supported")]
+    RegionNotFound(String),
+    #[error("the key pair {0} does not exist")]
+    KeyPairNotFound(String),
+    #[error("a key pair named {0} already exists")]
+    KeyPairNameTaken(String),
+    #[error("this public key has already been imported as {0}")]
+    KeyPairDuplicate(String),
+    #[error("the key pair {0} is bound to instances and cannot be deleted")]
+    KeyPairInUse(String),
+    #[error("the key pair {key} is already bound to the instance {instance}")]
+    KeyPairAlreadyBound { key: String, instance: String },
+    #[error("the key pair {key} is not bound to the instance {instance}")]
+    KeyPairNotBound { key: String, instance: String },
+    #[error("the public key is not a valid OpenSSH public key")]
+    PublicKeyMalformed,
+    #[error("{0}")]
+    InvalidPassword(PasswordViolation),
+    #[error("a password and key pairs cannot be given together")]
+    PasswordWithKeys,
+    #[error("key pairs cannot be used with Windows")]
+    KeysOnWindows,
+    #[error("at most {max} key pairs may be bound to an instance")]
+    TooManyKeys { max: usize },
+    #[error(
+        "the image's OS family differs from the instance's and cannot be switched by a reinstall"
+    )]
+    OsFamilySwitch,
+    #[error("the instance configuration does not meet the image requirements: {0}")]
+    ImageRequirementsNotMet(String),
+    #[error("the plan {plan} cannot run the image {image}")]
+    PlanImageMismatch { plan: String, image: String },
+    #[error("the system disk ({disk_gb} GB) is smaller than the image ({image_gb} GB)")]
+    ImageExceedsDisk { image_gb: u32, disk_gb: u32 },
+    #[error("the system disk cannot shrink from {current} GB to {requested} GB")]
+    DiskShrink { current: u32, requested: u32 },
+    #[error("the instance {id} is {state:?}; {kind:?} is not allowed in that state")]
+    InvalidState {
+        id: String,
+        state: LifecycleState,
+        kind: OperationKind,
+    },
+    #[error("the instance {0} is still being created")]
+    InstanceCreating(String),
+    #[error("the latest operation of the instance {0} has not finished")]
+    OperationInProgress(String),
+    #[error("another request changed the instance {0} at the same time")]
+    ConcurrentModification(String),
+    #[error("the value {value} of {field} is duplicated")]
+    Duplicated { field: String, value: String },
+    #[error("{field} has more than {max} values")]
+    TooMany { field: String, max: usize },
+    #[error("{field} is longer than {max} characters")]
+    TooLong { field: String, max: usize },
+    #[error("{field} is out of range: {detail}")]
+    OutOfRange { field: String, detail: String },
+    #[error("the request would have succeeded, but DryRun is set")]
+    DryRunPassed,
+    #[error("too many requests of this action for this account per second")]
+    RateLimited,
+    #[error("this product does not offer that action")]
+    NotOffered,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<crate::ports::StoreError> for EngineError {
+    fn from(e: crate::ports::StoreError) -> Self {
+        match e {
+            crate::ports::StoreError::Conflict(id) => EngineError::ConcurrentModification(id),
+            other => EngineError::Internal(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! # stratus-engine
+//!
+//! The vendor-neutral control plane. It owns accounts, the catalog, instances
+//! and their lifecycle state machine, asynchronous operations (one at a time
+//! per instance), login settings, key pairs, messages and rate limits.
+//!
+//! It knows nothing of HTTP, JSON envelopes or vendor error codes: dialects
+//! translate requests into [`engine::Engine`] commands and [`error::EngineError`]s
+//! into vendor codes. It does no I/O itself: records go through the
+//! [`ports::Store`] port, operations through the [`ports::Driver`] port, and
+//! time comes from a [`clock::Clock`].
+
+pub mod accounts;
+pub mod catalog;
+pub mod clock;
+pub mod engine;
+pub mod error;
+pub mod lifecycle;
+pub mod login;
+pub mod model;
+pub mod ports;
+pub mod profile;
+pub mod ratelimit;
+
+pub use engine::{Caller, Engine, Product};
+pub use error::EngineError;

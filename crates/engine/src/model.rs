@@ -1,0 +1,216 @@
+//! The records the engine keeps: instances, operations, key pairs, messages
+//! and idempotency tokens. Every record carries a `version` that the store
+//! compares before it writes (compare-and-swap).
+
+use crate::catalog::OsFamily;
+use crate::clock::Timestamp;
+use crate::lifecycle::{LifecycleState, OperationKind};
+use serde::{Deserialize, Serialize};
+
+/// An account name, as declared in the configuration.
+pub type AccountName = String;
+
+/// A disk attached to an instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Disk {
+    pub id: String,
+    /// Vendor disk type (e.g. a cloud SSD), as the product names it.
+    pub disk_type: String,
+    pub size_gb: u32,
+    /// Bumped every time the disk contents are replaced (a reinstall
+    /// formats the system disk): proof that the old contents are gone.
+    pub generation: u32,
+}
+
+/// How one may log in to an instance. The password is stored only as a
+/// salted SHA-512 crypt hash and never returned by any API.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginState {
+    pub password_hash: Option<String>,
+    pub key_ids: Vec<String>,
+    /// The image's own login settings are kept (custom images).
+    pub keep_image_login: bool,
+}
+
+/// How an instance is paid for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChargeType {
+    Prepaid,
+    Postpaid,
+    Spot,
+}
+
+/// A tag on a resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+/// The latest operation of an instance, as the APIs report it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatestOperation {
+    pub operation_id: String,
+    /// The vendor action name that started it (e.g. the API name).
+    pub action: String,
+    pub state: OperationState,
+    pub request_id: String,
+    pub started_at: Timestamp,
+    pub error_message: Option<String>,
+}
+
+/// A virtual machine, vendor-neutral.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Instance {
+    pub id: String,
+    pub account: AccountName,
+    /// The product key (its profile) this instance belongs to.
+    pub product: String,
+    pub uuid: String,
+    pub region: String,
+    pub zone: String,
+    pub name: String,
+    pub host_name: String,
+    pub state: LifecycleState,
+    /// Bundle or instance type.
+    pub plan_id: String,
+    pub cpu: u32,
+    pub memory_gb: u32,
+    pub image_id: String,
+    pub os_name: String,
+    pub os_family: OsFamily,
+    pub platform: String,
+    pub system_disk: Disk,
+    pub data_disks: Vec<Disk>,
+    pub login: LoginState,
+    pub private_ips: Vec<String>,
+    pub public_ips: Vec<String>,
+    pub vpc_id: String,
+    pub subnet_id: String,
+    pub bandwidth_mbps: u32,
+    pub charge_type: ChargeType,
+    pub renew_flag: Option<String>,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub isolated_at: Option<Timestamp>,
+    pub tags: Vec<Tag>,
+    pub user_data: Option<String>,
+    pub latest_operation: Option<LatestOperation>,
+    /// Store version for compare-and-swap; bumped on every write.
+    pub version: u64,
+}
+
+impl Instance {
+    /// True while an operation accepted for this instance has not finished.
+    pub fn has_operation_in_flight(&self) -> bool {
+        self.latest_operation
+            .as_ref()
+            .is_some_and(|op| op.state == OperationState::Operating)
+    }
+}
+
+/// Progress of an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OperationState {
+    Operating,
+    Success,
+    Failed,
+}
+
+/// What an operation carries to apply when it completes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum OperationPlan {
+    /// Nothing beyond the state change.
+    StateOnly,
+    /// A reinstall: new image, new login, a freshly formatted system disk.
+    Reinstall(ReinstallPlan),
+    /// A new password (hash only).
+    Password { password_hash: String },
+    /// Key pairs to bind or unbind.
+    Keys { key_ids: Vec<String> },
+}
+
+/// Everything a reinstall changes, decided when it is accepted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReinstallPlan {
+    pub image_id: String,
+    pub os_name: String,
+    pub os_family: OsFamily,
+    pub platform: String,
+    pub login: LoginState,
+    pub system_disk_size_gb: u32,
+    /// A new system disk id when the OS family changes (the old disk and its
+    /// snapshots are no longer the instance's).
+    pub new_system_disk_id: Option<String>,
+    pub host_name: Option<String>,
+    pub user_data: Option<String>,
+}
+
+/// One asynchronous change to one instance. Durable from the moment its
+/// request is acknowledged until it completes, and after.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Operation {
+    pub id: String,
+    pub account: AccountName,
+    pub instance_id: String,
+    pub kind: OperationKind,
+    /// The vendor action name that started it.
+    pub action: String,
+    pub request_id: String,
+    pub state: OperationState,
+    /// The instance state when the operation was accepted.
+    pub source_state: LifecycleState,
+    pub plan: OperationPlan,
+    pub started_at: Timestamp,
+    /// When the driver said it would be done.
+    pub deadline: Timestamp,
+    pub finished_at: Option<Timestamp>,
+    pub error_message: Option<String>,
+    pub version: u64,
+}
+
+/// An SSH key pair. The private key is never stored: it is returned once,
+/// by the call that generated it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyPair {
+    pub id: String,
+    pub account: AccountName,
+    pub product: String,
+    pub name: String,
+    pub public_key: String,
+    pub fingerprint: String,
+    pub description: String,
+    pub created_at: Timestamp,
+    pub tags: Vec<Tag>,
+    pub version: u64,
+}
+
+/// What the cloud would send by mail or internal message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: String,
+    pub account: AccountName,
+    pub kind: MessageKind,
+    pub instance_id: String,
+    /// The generated password, in clear: this *is* the mail the user gets.
+    pub password: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: Timestamp,
+}
+
+/// Why a message was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MessageKind {
+    GeneratedPassword,
+}
+
+/// A remembered idempotency token and the instances its request created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientToken {
+    pub account: AccountName,
+    pub product: String,
+    pub token: String,
+    pub instance_ids: Vec<String>,
+    pub created_at: Timestamp,
+}

@@ -1,0 +1,245 @@
+//! The ports the engine needs from the outside: a [`Store`] that keeps
+//! records durably and a [`Driver`] that carries operations out. Store
+//! implementations live in `stratus-store`, drivers in `stratus-driver`.
+
+use crate::clock::Timestamp;
+use crate::lifecycle::{LifecycleState, OperationKind};
+use crate::model::{ChargeType, ClientToken, Instance, KeyPair, Message, Operation};
+use async_trait::async_trait;
+use std::time::Duration;
+
+/// A store failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A compare-and-swap precondition failed for the record with this id.
+    #[error("record {0} changed concurrently")]
+    Conflict(String),
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// The precondition of one write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// The record must not exist yet.
+    Absent,
+    /// The record must exist with exactly this version.
+    Version(u64),
+}
+
+impl Expect {
+    /// The version a record has after a write with this precondition.
+    pub fn next_version(self) -> u64 {
+        match self {
+            Expect::Absent => 1,
+            Expect::Version(v) => v + 1,
+        }
+    }
+}
+
+/// One write in a [`WriteSet`]. The store sets each record's `version` to
+/// [`Expect::next_version`] when it writes it.
+#[derive(Debug, Clone)]
+pub enum Change {
+    Instance {
+        record: Box<Instance>,
+        expect: Expect,
+    },
+    Operation {
+        record: Box<Operation>,
+        expect: Expect,
+    },
+    KeyPair {
+        record: KeyPair,
+        expect: Expect,
+    },
+    DeleteKeyPair {
+        account: String,
+        id: String,
+        expect: Expect,
+    },
+    Message(Message),
+    /// Remembered once; a second token with the same key is a conflict.
+    ClientToken(ClientToken),
+}
+
+/// Writes that commit together or not at all, each with its precondition.
+#[derive(Debug, Clone, Default)]
+pub struct WriteSet {
+    pub changes: Vec<Change>,
+}
+
+impl WriteSet {
+    /// An empty write set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a change.
+    pub fn push(&mut self, change: Change) -> &mut Self {
+        self.changes.push(change);
+        self
+    }
+}
+
+/// A predicate on instances; a query's filters are AND-ed, the values
+/// inside one filter OR-ed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InstanceFilter {
+    Ids(Vec<String>),
+    NameContains(Vec<String>),
+    Zones(Vec<String>),
+    States(Vec<LifecycleState>),
+    PrivateIps(Vec<String>),
+    PublicIps(Vec<String>),
+    TagKeys(Vec<String>),
+    TagValues(Vec<String>),
+    Tag { key: String, values: Vec<String> },
+    Plans(Vec<String>),
+    Images(Vec<String>),
+    Uuids(Vec<String>),
+    ChargeTypes(Vec<ChargeType>),
+    VpcIds(Vec<String>),
+    SubnetIds(Vec<String>),
+    KeyPairs(Vec<String>),
+    CreatedFrom(Timestamp),
+    CreatedUntil(Timestamp),
+}
+
+impl InstanceFilter {
+    /// True if `i` passes this filter.
+    pub fn matches(&self, i: &Instance) -> bool {
+        let any = |values: &[String], v: &str| values.iter().any(|x| x == v);
+        match self {
+            Self::Ids(v) => any(v, &i.id),
+            Self::NameContains(v) => v.iter().any(|n| i.name.contains(n.as_str())),
+            Self::Zones(v) => any(v, &i.zone),
+            Self::States(v) => v.contains(&i.state),
+            Self::PrivateIps(v) => i.private_ips.iter().any(|ip| any(v, ip)),
+            Self::PublicIps(v) => i.public_ips.iter().any(|ip| any(v, ip)),
+            Self::TagKeys(v) => i.tags.iter().any(|t| any(v, &t.key)),
+            Self::TagValues(v) => i.tags.iter().any(|t| any(v, &t.value)),
+            Self::Tag { key, values } => i
+                .tags
+                .iter()
+                .any(|t| &t.key == key && any(values, &t.value)),
+            Self::Plans(v) => any(v, &i.plan_id),
+            Self::Images(v) => any(v, &i.image_id),
+            Self::Uuids(v) => any(v, &i.uuid),
+            Self::ChargeTypes(v) => v.contains(&i.charge_type),
+            Self::VpcIds(v) => any(v, &i.vpc_id),
+            Self::SubnetIds(v) => any(v, &i.subnet_id),
+            Self::KeyPairs(v) => i.login.key_ids.iter().any(|k| any(v, k)),
+            Self::CreatedFrom(t) => i.created_at >= *t,
+            Self::CreatedUntil(t) => i.created_at <= *t,
+        }
+    }
+}
+
+/// The order of a listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InstanceOrder {
+    /// Newest first.
+    #[default]
+    CreatedDesc,
+    /// Instances in the recycle bin first, then newest first.
+    IsolatedFirstThenCreatedDesc,
+    ExpiresAsc,
+    ExpiresDesc,
+}
+
+/// A listing of one account's instances of one product.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceQuery {
+    pub account: String,
+    pub product: String,
+    /// `None`: every region.
+    pub region: Option<String>,
+    pub filters: Vec<InstanceFilter>,
+    pub order: InstanceOrder,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+impl InstanceQuery {
+    /// True if `i` belongs to this listing (terminated instances never do).
+    pub fn matches(&self, i: &Instance) -> bool {
+        i.state != LifecycleState::Terminated
+            && i.account == self.account
+            && i.product == self.product
+            && self.region.as_deref().is_none_or(|r| r == i.region)
+            && self.filters.iter().all(|f| f.matches(i))
+    }
+
+    /// Sorts matching instances in this query's order.
+    pub fn sort(&self, items: &mut [&Instance]) {
+        use std::cmp::Reverse;
+        match self.order {
+            InstanceOrder::CreatedDesc => {
+                items.sort_by_key(|i| (Reverse(i.created_at), Reverse(i.id.clone())))
+            }
+            InstanceOrder::IsolatedFirstThenCreatedDesc => items.sort_by_key(|i| {
+                (
+                    i.state != LifecycleState::Isolated,
+                    Reverse(i.created_at),
+                    Reverse(i.id.clone()),
+                )
+            }),
+            InstanceOrder::ExpiresAsc => items.sort_by_key(|i| (i.expires_at, i.id.clone())),
+            InstanceOrder::ExpiresDesc => {
+                items.sort_by_key(|i| (Reverse(i.expires_at), Reverse(i.id.clone())))
+            }
+        }
+    }
+}
+
+/// One page of a listing and the total number of matches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub total: usize,
+    pub items: Vec<T>,
+}
+
+/// Durable records. Every acknowledged write is committed before `commit`
+/// returns. Implementations: SQLite (embedded) and, later, PostgreSQL.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// One instance of an account (terminated ones included).
+    async fn instance(&self, account: &str, id: &str) -> Result<Option<Instance>, StoreError>;
+    /// A filtered, ordered page of instances.
+    async fn instances(&self, query: &InstanceQuery) -> Result<Page<Instance>, StoreError>;
+    /// Every key pair of an account for a product.
+    async fn key_pairs(&self, account: &str, product: &str) -> Result<Vec<KeyPair>, StoreError>;
+    /// One operation by id.
+    async fn operation(&self, id: &str) -> Result<Option<Operation>, StoreError>;
+    /// Operations accepted but not finished, for every account.
+    async fn operations_in_flight(&self) -> Result<Vec<Operation>, StoreError>;
+    /// An account's messages, oldest first.
+    async fn messages(&self, account: &str) -> Result<Vec<Message>, StoreError>;
+    /// A remembered idempotency token.
+    async fn client_token(
+        &self,
+        account: &str,
+        product: &str,
+        token: &str,
+    ) -> Result<Option<ClientToken>, StoreError>;
+    /// Commits all writes atomically, checking every precondition first.
+    async fn commit(&self, writes: WriteSet) -> Result<(), StoreError>;
+}
+
+/// A driver failure: the operation ends FAILED with this message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DriverError(pub String);
+
+/// Carries operations out. The engine asks; the driver never writes the store.
+#[async_trait]
+pub trait Driver: Send + Sync + 'static {
+    /// How long `kind` will take on `instance`; recorded as the deadline.
+    fn duration(&self, kind: OperationKind, instance: &Instance) -> Duration;
+    /// Performs the operation and returns when it is done. Called again for
+    /// operations still in flight when a server restarts.
+    async fn execute(&self, op: &Operation) -> Result<(), DriverError>;
+}

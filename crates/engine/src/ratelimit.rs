@@ -1,0 +1,59 @@
+//! Per-account, per-action request limits: at most N requests accepted in
+//! any one wall-clock second, which is how the vendors document them.
+
+use crate::clock::Timestamp;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Fixed one-second windows keyed by (account, product, action).
+#[derive(Debug, Default)]
+pub struct RateLimiter {
+    windows: Mutex<HashMap<(String, String, String), (i64, u32)>>,
+}
+
+impl RateLimiter {
+    /// Counts one request; false if it exceeds `limit` in the current second.
+    pub fn admit(
+        &self,
+        account: &str,
+        product: &str,
+        action: &str,
+        limit: u32,
+        now: Timestamp,
+    ) -> bool {
+        let second = now.unix_seconds();
+        let mut windows = match self.windows.lock() {
+            Ok(w) => w,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let key = (account.to_string(), product.to_string(), action.to_string());
+        let entry = windows.entry(key).or_insert((second, 0));
+        if entry.0 != second {
+            *entry = (second, 0);
+        }
+        if entry.1 >= limit {
+            return false;
+        }
+        entry.1 += 1;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admits_the_limit_per_second_and_resets_next_second() {
+        let r = RateLimiter::default();
+        let t = Timestamp(5_000);
+        for _ in 0..10 {
+            assert!(r.admit("a", "p", "ResetInstance", 10, t));
+        }
+        assert!(!r.admit("a", "p", "ResetInstance", 10, Timestamp(5_999)));
+        // Other accounts and actions have their own windows.
+        assert!(r.admit("b", "p", "ResetInstance", 10, t));
+        assert!(r.admit("a", "p", "RebootInstances", 10, t));
+        assert!(r.admit("a", "p", "ResetInstance", 10, Timestamp(6_000)));
+    }
+}

@@ -1,0 +1,109 @@
+//! The in-memory image of the database that reads are served from. The
+//! writer thread is its only mutator, and changes it only after they commit.
+
+use std::collections::{BTreeMap, HashMap};
+use stratus_engine::lifecycle::LifecycleState;
+use stratus_engine::model::{ClientToken, Instance, KeyPair, Message, Operation, OperationState};
+use stratus_engine::ports::Change;
+
+/// The identity of a versioned record.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum RecordKey {
+    Instance(String, String),
+    Operation(String),
+    KeyPair(String, String),
+    ClientToken(String, String, String),
+}
+
+impl RecordKey {
+    /// The key a change writes.
+    pub fn of(change: &Change) -> Option<RecordKey> {
+        Some(match change {
+            Change::Instance { record, .. } => {
+                RecordKey::Instance(record.account.clone(), record.id.clone())
+            }
+            Change::Operation { record, .. } => RecordKey::Operation(record.id.clone()),
+            Change::KeyPair { record, .. } => {
+                RecordKey::KeyPair(record.account.clone(), record.id.clone())
+            }
+            Change::DeleteKeyPair { account, id, .. } => {
+                RecordKey::KeyPair(account.clone(), id.clone())
+            }
+            Change::ClientToken(t) => {
+                RecordKey::ClientToken(t.account.clone(), t.product.clone(), t.token.clone())
+            }
+            Change::Message(_) => return None,
+        })
+    }
+
+    /// The id to report in a conflict.
+    pub fn id(&self) -> &str {
+        match self {
+            RecordKey::Instance(_, id) | RecordKey::KeyPair(_, id) | RecordKey::Operation(id) => id,
+            RecordKey::ClientToken(_, _, token) => token,
+        }
+    }
+}
+
+/// Live records. Terminated instances and finished operations stay only in
+/// the database.
+#[derive(Debug, Default)]
+pub(crate) struct Mirror {
+    pub instances: HashMap<String, BTreeMap<String, Instance>>,
+    pub operations: HashMap<String, Operation>,
+    pub key_pairs: HashMap<String, BTreeMap<String, KeyPair>>,
+    pub messages: HashMap<String, Vec<Message>>,
+    pub tokens: HashMap<(String, String, String), ClientToken>,
+}
+
+impl Mirror {
+    /// The current version of a record (`None`: absent).
+    pub fn version(&self, key: &RecordKey) -> Option<u64> {
+        match key {
+            RecordKey::Instance(a, id) => self.instances.get(a)?.get(id).map(|i| i.version),
+            RecordKey::Operation(id) => self.operations.get(id).map(|o| o.version),
+            RecordKey::KeyPair(a, id) => self.key_pairs.get(a)?.get(id).map(|k| k.version),
+            RecordKey::ClientToken(a, p, t) => self
+                .tokens
+                .get(&(a.clone(), p.clone(), t.clone()))
+                .map(|_| 0),
+        }
+    }
+
+    /// Applies a committed change.
+    pub fn apply(&mut self, change: Change) {
+        match change {
+            Change::Instance { record, .. } => {
+                let accounts = self.instances.entry(record.account.clone()).or_default();
+                if record.state == LifecycleState::Terminated {
+                    accounts.remove(&record.id);
+                } else {
+                    accounts.insert(record.id.clone(), *record);
+                }
+            }
+            Change::Operation { record, .. } => {
+                if record.state == OperationState::Operating {
+                    self.operations.insert(record.id.clone(), *record);
+                } else {
+                    self.operations.remove(&record.id);
+                }
+            }
+            Change::KeyPair { record, .. } => {
+                self.key_pairs
+                    .entry(record.account.clone())
+                    .or_default()
+                    .insert(record.id.clone(), record);
+            }
+            Change::DeleteKeyPair { account, id, .. } => {
+                if let Some(keys) = self.key_pairs.get_mut(&account) {
+                    keys.remove(&id);
+                }
+            }
+            Change::Message(m) => self.messages.entry(m.account.clone()).or_default().push(m),
+            Change::ClientToken(t) => {
+                self.tokens
+                    .insert((t.account.clone(), t.product.clone(), t.token.clone()), t);
+            }
+        }
+    }
+}

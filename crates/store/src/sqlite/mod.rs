@@ -1,0 +1,222 @@
+//! The SQLite store. One writer thread owns the connection and commits in
+//! groups; reads are served from an in-memory mirror of the live records,
+//! so they never queue behind writes. A write is acknowledged only after
+//! its transaction commits (WAL, `synchronous=FULL`).
+
+mod mirror;
+mod writer;
+
+use crate::migrations::MIGRATIONS;
+use async_trait::async_trait;
+use mirror::Mirror;
+use rusqlite::Connection;
+use std::path::Path;
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, RwLock};
+use stratus_engine::model::{ClientToken, Instance, KeyPair, Message, Operation};
+use stratus_engine::ports::{InstanceQuery, Page, Store, StoreError, WriteSet};
+use tokio::sync::oneshot;
+use writer::{read_lock, Job};
+
+/// The embedded store.
+pub struct SqliteStore {
+    mirror: Arc<RwLock<Mirror>>,
+    jobs: Sender<Job>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, or an in-memory one
+    /// with `None`; applies pending migrations and loads the live records.
+    pub fn open(path: Option<&Path>) -> Result<Self, StoreError> {
+        let mut conn = match path {
+            Some(p) => Connection::open(p),
+            None => Connection::open_in_memory(),
+        }
+        .map_err(unavailable)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+        )
+        .map_err(unavailable)?;
+        migrate(&mut conn)?;
+        let mirror = Arc::new(RwLock::new(load(&conn)?));
+        let (jobs, rx) = mpsc::channel();
+        let writer_mirror = Arc::clone(&mirror);
+        std::thread::Builder::new()
+            .name("stratus-sqlite-writer".into())
+            .spawn(move || writer::run(conn, writer_mirror, rx))
+            .map_err(unavailable)?;
+        Ok(Self { mirror, jobs })
+    }
+
+    fn mirror(&self) -> std::sync::RwLockReadGuard<'_, Mirror> {
+        read_lock(&self.mirror)
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let current: u32 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(unavailable)?;
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        let tx = conn.transaction().map_err(unavailable)?;
+        tx.execute_batch(sql).map_err(unavailable)?;
+        tx.pragma_update(None, "user_version", version)
+            .map_err(unavailable)?;
+        tx.commit().map_err(unavailable)?;
+        tracing::info!(version, "applied schema migration");
+    }
+    Ok(())
+}
+
+fn rows<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    sql: &str,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare(sql).map_err(unavailable)?;
+    let bodies = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(unavailable)?;
+    bodies
+        .map(|b| {
+            let b = b.map_err(unavailable)?;
+            serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+        .collect()
+}
+
+fn load(conn: &Connection) -> Result<Mirror, StoreError> {
+    let mut m = Mirror::default();
+    for i in rows::<Instance>(
+        conn,
+        "SELECT body FROM instances WHERE state <> 'Terminated'",
+    )? {
+        m.instances
+            .entry(i.account.clone())
+            .or_default()
+            .insert(i.id.clone(), i);
+    }
+    for o in rows::<Operation>(
+        conn,
+        "SELECT body FROM operations WHERE state = 'Operating'",
+    )? {
+        m.operations.insert(o.id.clone(), o);
+    }
+    for k in rows::<KeyPair>(conn, "SELECT body FROM key_pairs")? {
+        m.key_pairs
+            .entry(k.account.clone())
+            .or_default()
+            .insert(k.id.clone(), k);
+    }
+    for msg in rows::<Message>(conn, "SELECT body FROM messages ORDER BY created_at, rowid")? {
+        m.messages.entry(msg.account.clone()).or_default().push(msg);
+    }
+    for t in rows::<ClientToken>(conn, "SELECT body FROM client_tokens")? {
+        m.tokens
+            .insert((t.account.clone(), t.product.clone(), t.token.clone()), t);
+    }
+    Ok(m)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn instance(&self, account: &str, id: &str) -> Result<Option<Instance>, StoreError> {
+        Ok(self
+            .mirror()
+            .instances
+            .get(account)
+            .and_then(|m| m.get(id))
+            .cloned())
+    }
+
+    async fn instances(&self, query: &InstanceQuery) -> Result<Page<Instance>, StoreError> {
+        let mirror = self.mirror();
+        let Some(all) = mirror.instances.get(&query.account) else {
+            return Ok(Page {
+                total: 0,
+                items: Vec::new(),
+            });
+        };
+        let mut matching: Vec<&Instance> = all.values().filter(|i| query.matches(i)).collect();
+        query.sort(&mut matching);
+        Ok(Page {
+            total: matching.len(),
+            items: matching
+                .into_iter()
+                .skip(query.offset)
+                .take(query.limit)
+                .cloned()
+                .collect(),
+        })
+    }
+
+    async fn key_pairs(&self, account: &str, product: &str) -> Result<Vec<KeyPair>, StoreError> {
+        let mut keys: Vec<KeyPair> = self
+            .mirror()
+            .key_pairs
+            .get(account)
+            .map(|m| {
+                m.values()
+                    .filter(|k| k.product == product)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        keys.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(keys)
+    }
+
+    async fn operation(&self, id: &str) -> Result<Option<Operation>, StoreError> {
+        if let Some(op) = self.mirror().operations.get(id) {
+            return Ok(Some(op.clone()));
+        }
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(Job::ReadOperation(id.to_string(), tx))
+            .map_err(unavailable)?;
+        rx.await.map_err(unavailable)?
+    }
+
+    async fn operations_in_flight(&self) -> Result<Vec<Operation>, StoreError> {
+        Ok(self.mirror().operations.values().cloned().collect())
+    }
+
+    async fn messages(&self, account: &str) -> Result<Vec<Message>, StoreError> {
+        Ok(self
+            .mirror()
+            .messages
+            .get(account)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn client_token(
+        &self,
+        account: &str,
+        product: &str,
+        token: &str,
+    ) -> Result<Option<ClientToken>, StoreError> {
+        Ok(self
+            .mirror()
+            .tokens
+            .get(&(account.to_string(), product.to_string(), token.to_string()))
+            .cloned())
+    }
+
+    async fn commit(&self, writes: WriteSet) -> Result<(), StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(Job::Commit(writes, tx))
+            .map_err(unavailable)?;
+        rx.await.map_err(unavailable)?
+    }
+}

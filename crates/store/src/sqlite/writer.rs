@@ -1,0 +1,246 @@
+//! The single writer thread: it owns the connection, checks every write's
+//! precondition, commits the writes that queued meanwhile in one transaction
+//! (group commit), and only then shows them to readers and answers.
+
+use super::mirror::{Mirror, RecordKey};
+use rusqlite::{params, Connection};
+use std::collections::HashMap;
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, RwLock};
+use stratus_engine::model::Operation;
+use stratus_engine::ports::{Change, Expect, StoreError, WriteSet};
+use tokio::sync::oneshot;
+
+/// Work for the writer thread.
+pub(crate) enum Job {
+    Commit(WriteSet, oneshot::Sender<Result<(), StoreError>>),
+    /// Reads a finished operation, which only the database keeps.
+    ReadOperation(
+        String,
+        oneshot::Sender<Result<Option<Operation>, StoreError>>,
+    ),
+}
+
+/// Most jobs folded into one transaction.
+const MAX_GROUP: usize = 1024;
+
+pub(crate) fn run(mut conn: Connection, mirror: Arc<RwLock<Mirror>>, jobs: Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        process(&mut conn, &mirror, group);
+    }
+}
+
+fn process(conn: &mut Connection, mirror: &Arc<RwLock<Mirror>>, group: Vec<Job>) {
+    let mut commits = Vec::new();
+    for job in group {
+        match job {
+            Job::Commit(writes, reply) => commits.push((writes, reply)),
+            Job::ReadOperation(id, reply) => {
+                let _ = reply.send(read_operation(conn, &id));
+            }
+        }
+    }
+    if commits.is_empty() {
+        return;
+    }
+    // Versions staged by earlier writes of this group, seen by later ones.
+    let mut staged: HashMap<RecordKey, Option<u64>> = HashMap::new();
+    let mut accepted: Vec<(WriteSet, oneshot::Sender<Result<(), StoreError>>)> = Vec::new();
+    let tx = match conn.transaction() {
+        Ok(tx) => tx,
+        Err(e) => {
+            for (_, reply) in commits {
+                let _ = reply.send(Err(StoreError::Unavailable(e.to_string())));
+            }
+            return;
+        }
+    };
+    {
+        let view = read_lock(mirror);
+        for (writes, reply) in commits {
+            match check(&view, &staged, &writes) {
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+                Ok(()) => {
+                    if let Err(e) = writes.changes.iter().try_for_each(|c| write(&tx, c)) {
+                        // The transaction is no longer trustworthy: fail the group.
+                        drop(view);
+                        let msg = e.to_string();
+                        let _ = reply.send(Err(StoreError::Unavailable(msg.clone())));
+                        for (_, r) in accepted {
+                            let _ = r.send(Err(StoreError::Unavailable(msg.clone())));
+                        }
+                        let _ = tx.rollback();
+                        return;
+                    }
+                    for c in &writes.changes {
+                        if let Some(key) = RecordKey::of(c) {
+                            staged.insert(key, staged_version(c));
+                        }
+                    }
+                    accepted.push((writes, reply));
+                }
+            }
+        }
+    }
+    if let Err(e) = tx.commit() {
+        for (_, reply) in accepted {
+            let _ = reply.send(Err(StoreError::Unavailable(e.to_string())));
+        }
+        return;
+    }
+    let mut view = match mirror.write() {
+        Ok(v) => v,
+        Err(p) => p.into_inner(),
+    };
+    let mut replies = Vec::with_capacity(accepted.len());
+    for (writes, reply) in accepted {
+        for c in writes.changes {
+            view.apply(c);
+        }
+        replies.push(reply);
+    }
+    drop(view);
+    for reply in replies {
+        let _ = reply.send(Ok(()));
+    }
+}
+
+pub(crate) fn read_lock(mirror: &RwLock<Mirror>) -> std::sync::RwLockReadGuard<'_, Mirror> {
+    match mirror.read() {
+        Ok(v) => v,
+        Err(p) => p.into_inner(),
+    }
+}
+
+fn staged_version(change: &Change) -> Option<u64> {
+    match change {
+        Change::Instance { expect, .. }
+        | Change::Operation { expect, .. }
+        | Change::KeyPair { expect, .. } => Some(expect.next_version()),
+        Change::DeleteKeyPair { .. } => None,
+        Change::ClientToken(_) => Some(0),
+        Change::Message(_) => None,
+    }
+}
+
+fn check(
+    view: &Mirror,
+    staged: &HashMap<RecordKey, Option<u64>>,
+    writes: &WriteSet,
+) -> Result<(), StoreError> {
+    for c in &writes.changes {
+        let Some(key) = RecordKey::of(c) else {
+            continue;
+        };
+        let current = match staged.get(&key) {
+            Some(v) => *v,
+            None => view.version(&key),
+        };
+        let expect = match c {
+            Change::Instance { expect, .. }
+            | Change::Operation { expect, .. }
+            | Change::KeyPair { expect, .. }
+            | Change::DeleteKeyPair { expect, .. } => *expect,
+            Change::ClientToken(_) => Expect::Absent,
+            Change::Message(_) => continue,
+        };
+        let ok = match (expect, current) {
+            (Expect::Absent, None) => true,
+            (Expect::Version(v), Some(cur)) => v == cur,
+            _ => false,
+        };
+        if !ok {
+            return Err(StoreError::Conflict(key.id().to_string()));
+        }
+    }
+    Ok(())
+}
+
+fn json<T: serde::Serialize>(v: &T) -> rusqlite::Result<String> {
+    serde_json::to_string(v).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+fn state_name<T: std::fmt::Debug>(v: &T) -> String {
+    format!("{v:?}")
+}
+
+fn write(tx: &rusqlite::Transaction<'_>, change: &Change) -> rusqlite::Result<()> {
+    match change {
+        Change::Instance { record, expect } => {
+            let mut r = (**record).clone();
+            r.version = expect.next_version();
+            tx.prepare_cached(
+                "INSERT INTO instances (account, id, product, state, version, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (account, id) DO UPDATE SET state = excluded.state, version = excluded.version, body = excluded.body",
+            )?
+            .execute(params![r.account, r.id, r.product, state_name(&r.state), r.version as i64, json(&r)?])?;
+        }
+        Change::Operation { record, expect } => {
+            let mut r = (**record).clone();
+            r.version = expect.next_version();
+            tx.prepare_cached(
+                "INSERT INTO operations (id, account, instance_id, state, deadline, version, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, version = excluded.version, body = excluded.body",
+            )?
+            .execute(params![
+                r.id,
+                r.account,
+                r.instance_id,
+                state_name(&r.state),
+                r.deadline.0,
+                r.version as i64,
+                json(&r)?
+            ])?;
+        }
+        Change::KeyPair { record, expect } => {
+            let mut r = record.clone();
+            r.version = expect.next_version();
+            tx.prepare_cached(
+                "INSERT INTO key_pairs (account, id, product, version, body) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (account, id) DO UPDATE SET version = excluded.version, body = excluded.body",
+            )?
+            .execute(params![r.account, r.id, r.product, r.version as i64, json(&r)?])?;
+        }
+        Change::DeleteKeyPair { account, id, .. } => {
+            tx.prepare_cached("DELETE FROM key_pairs WHERE account = ?1 AND id = ?2")?
+                .execute(params![account, id])?;
+        }
+        Change::Message(m) => {
+            tx.prepare_cached(
+                "INSERT INTO messages (id, account, created_at, body) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![m.id, m.account, m.created_at.0, json(m)?])?;
+        }
+        Change::ClientToken(t) => {
+            tx.prepare_cached(
+                "INSERT INTO client_tokens (account, product, token, body) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![t.account, t.product, t.token, json(t)?])?;
+        }
+    }
+    Ok(())
+}
+
+fn read_operation(conn: &Connection, id: &str) -> Result<Option<Operation>, StoreError> {
+    let body: Option<String> = conn
+        .prepare_cached("SELECT body FROM operations WHERE id = ?1")
+        .and_then(|mut s| {
+            let mut rows = s.query(params![id])?;
+            match rows.next()? {
+                Some(row) => row.get(0).map(Some),
+                None => Ok(None),
+            }
+        })
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    body.map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .transpose()
+}

@@ -1,0 +1,205 @@
+//! The configuration file (`--config FILE`, TOML) and the built-in
+//! development accounts used when it declares none.
+
+use serde::Deserialize;
+use std::path::Path;
+use stratus_engine::accounts::{Account, Credential};
+
+/// Development credentials: with no configuration they belong to the
+/// account `default`; with one, to the first account it declares.
+pub mod development {
+    pub const TENCENT_SECRET_ID: &str = "AKIDSTRATUSDEVELOPMENT00000000000000";
+    pub const TENCENT_SECRET_KEY: &str = "stratus-development-secret-key-tencent";
+    pub const ZENLAYER_ACCESS_KEY_ID: &str = "STRATUSDEVELOPMENTZENLAYER";
+    pub const ZENLAYER_ACCESS_KEY_SECRET: &str = "stratus-development-secret-key-zenlayer";
+    pub const KINGSOFT_ACCESS_KEY: &str = "AKLTSTRATUSDEVELOPMENT0000000";
+    pub const KINGSOFT_SECRET_KEY: &str = "stratus-development-secret-key-kingsoft";
+}
+
+/// The file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub accounts: Vec<AccountEntry>,
+}
+
+/// One `[[accounts]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountEntry {
+    pub name: String,
+    pub tencent: Option<TencentKey>,
+    pub zenlayer: Option<ZenlayerKey>,
+    pub kingsoft: Option<KingsoftKey>,
+    #[serde(default)]
+    pub bearer_tokens: Vec<String>,
+    pub balance: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TencentKey {
+    pub secret_id: String,
+    pub secret_key: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZenlayerKey {
+    pub access_key_id: String,
+    pub access_key_secret: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KingsoftKey {
+    pub access_key: String,
+    pub secret_key: String,
+}
+
+/// Why a configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid: {source}")]
+    Parse {
+        path: String,
+        source: toml::de::Error,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Reads a configuration file.
+pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn credential(scheme: &str, key_id: &str, secret: &str) -> Credential {
+    Credential {
+        scheme: scheme.to_string(),
+        key_id: key_id.to_string(),
+        secret: secret.to_string(),
+    }
+}
+
+fn development_credentials() -> Vec<Credential> {
+    use development::*;
+    vec![
+        credential("tencent", TENCENT_SECRET_ID, TENCENT_SECRET_KEY),
+        credential(
+            "zenlayer",
+            ZENLAYER_ACCESS_KEY_ID,
+            ZENLAYER_ACCESS_KEY_SECRET,
+        ),
+        credential("kingsoft", KINGSOFT_ACCESS_KEY, KINGSOFT_SECRET_KEY),
+    ]
+}
+
+/// The accounts of a configuration: declared ones (the first also holding
+/// the development credentials), or the built-in `default`.
+pub fn accounts(file: &ConfigFile) -> Result<Vec<Account>, ConfigError> {
+    if file.accounts.is_empty() {
+        return Ok(vec![Account {
+            name: "default".to_string(),
+            credentials: development_credentials(),
+            bearer_tokens: Vec::new(),
+            balance: None,
+        }]);
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for (i, entry) in file.accounts.iter().enumerate() {
+        if entry.name.is_empty() || !seen.insert(entry.name.clone()) {
+            return Err(ConfigError::Invalid(format!(
+                "account names must be unique and non-empty (entry {})",
+                i + 1
+            )));
+        }
+        let mut credentials = Vec::new();
+        if let Some(t) = &entry.tencent {
+            credentials.push(credential("tencent", &t.secret_id, &t.secret_key));
+        }
+        if let Some(z) = &entry.zenlayer {
+            credentials.push(credential(
+                "zenlayer",
+                &z.access_key_id,
+                &z.access_key_secret,
+            ));
+        }
+        if let Some(k) = &entry.kingsoft {
+            credentials.push(credential("kingsoft", &k.access_key, &k.secret_key));
+        }
+        if i == 0 {
+            credentials.extend(development_credentials());
+        }
+        out.push(Account {
+            name: entry.name.clone(),
+            credentials,
+            bearer_tokens: entry.bearer_tokens.clone(),
+            balance: entry.balance,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_accounts_means_the_default_development_account() {
+        let a = accounts(&ConfigFile::default()).expect("ok");
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].name, "default");
+        assert!(a[0]
+            .credentials
+            .iter()
+            .any(|c| c.key_id == development::TENCENT_SECRET_ID));
+    }
+
+    #[test]
+    fn the_first_declared_account_holds_the_development_credentials() {
+        let file: ConfigFile = toml::from_str(
+            r#"
+            [[accounts]]
+            name = "alice"
+            tencent = { secret_id = "AKIDALICE", secret_key = "a" }
+            [[accounts]]
+            name = "bob"
+            tencent = { secret_id = "AKIDBOB", secret_key = "b" }
+            "#,
+        )
+        .expect("parses");
+        let a = accounts(&file).expect("ok");
+        assert!(a[0]
+            .credentials
+            .iter()
+            .any(|c| c.key_id == development::TENCENT_SECRET_ID));
+        assert!(!a[1]
+            .credentials
+            .iter()
+            .any(|c| c.key_id == development::TENCENT_SECRET_ID));
+    }
+
+    #[test]
+    fn duplicate_names_and_unknown_keys_are_refused() {
+        let dup: ConfigFile =
+            toml::from_str("[[accounts]]\nname = \"a\"\n[[accounts]]\nname = \"a\"\n")
+                .expect("parses");
+        assert!(accounts(&dup).is_err());
+        assert!(toml::from_str::<ConfigFile>("[[accounts]]\nname = \"a\"\nsecret = 1\n").is_err());
+    }
+}

@@ -1,0 +1,121 @@
+//! `stratus serve`: open the store, build the engine with every product,
+//! recover operations in flight, and listen.
+
+use crate::config::{self, development};
+use clap::Args;
+use std::path::PathBuf;
+use std::sync::Arc;
+use stratus_api::EdgeConfig;
+use stratus_driver::SimDriver;
+use stratus_engine::accounts::Accounts;
+use stratus_engine::clock::{Clock, SystemClock};
+use stratus_engine::Engine;
+use stratus_store::SqliteStore;
+
+/// Flags of `stratus serve` (a stable contract: extend, do not rename).
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:4590")]
+    pub listen: String,
+    /// Directory of the SQLite database and state.
+    #[arg(long, default_value = "./.stratus")]
+    pub data: PathBuf,
+    /// Keep everything in memory; write nothing.
+    #[arg(long)]
+    pub ephemeral: bool,
+    /// Configuration file (TOML) declaring accounts.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Divide every simulated duration by this factor.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Log level: error, warn, info, debug or trace.
+    #[arg(long, default_value = "info")]
+    pub log_level: tracing::Level,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+/// Runs the server until it is stopped.
+pub async fn run(args: ServeArgs) -> Result<(), String> {
+    tracing_subscriber::fmt()
+        .with_max_level(args.log_level)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    if !(args.speed.is_finite() && args.speed > 0.0) {
+        return Err("--speed must be a positive number".into());
+    }
+    let file = match &args.config {
+        Some(path) => config::load(path).map_err(|e| e.to_string())?,
+        None => config::ConfigFile::default(),
+    };
+    let accounts = config::accounts(&file).map_err(|e| e.to_string())?;
+    let store = if args.ephemeral {
+        SqliteStore::open(None)
+    } else {
+        std::fs::create_dir_all(&args.data)
+            .map_err(|e| format!("cannot create {}: {e}", args.data.display()))?;
+        SqliteStore::open(Some(&args.data.join("stratus.db")))
+    }
+    .map_err(|e| e.to_string())?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let driver = Arc::new(SimDriver::new(args.speed, Arc::clone(&clock)));
+    let products = vec![stratus_api::tencent::lighthouse::product()
+        .map_err(|e| format!("the Lighthouse catalog is invalid: {e}"))?];
+    let first_account = accounts.first().map(|a| a.name.clone()).unwrap_or_default();
+    let engine = Engine::new(
+        Arc::new(store),
+        driver,
+        clock,
+        Accounts::new(accounts),
+        products,
+    );
+    let recovered = engine.recover().await.map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(%address, recovered, ephemeral = args.ephemeral, speed = args.speed, "stratus is serving");
+    println!("stratus listening on http://{address}");
+    println!(
+        "development credentials (account `{first_account}`): tencent SecretId={} SecretKey={}",
+        development::TENCENT_SECRET_ID,
+        development::TENCENT_SECRET_KEY
+    );
+    let edge = EdgeConfig {
+        max_body_bytes: args.max_body_bytes,
+        ..EdgeConfig::default()
+    };
+    tokio::select! {
+        served = stratus_api::serve(listener, engine, edge) => served.map_err(|e| e.to_string()),
+        _ = shutdown_signal() => {
+            tracing::info!("stopping");
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
