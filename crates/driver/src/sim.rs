@@ -77,7 +77,7 @@ mod tests {
     #[test]
     fn durations_fall_in_the_scaled_range() {
         let d = SimDriver::new(100.0, Arc::new(SystemClock));
-        let dummy: Instance = serde_json_free_instance();
+        let dummy: Instance = sample_instance();
         for kind in OperationKind::ALL {
             let (lo, hi) = default_range(kind);
             for _ in 0..20 {
@@ -90,7 +90,7 @@ mod tests {
         }
     }
 
-    fn serde_json_free_instance() -> Instance {
+    fn sample_instance() -> Instance {
         use stratus_engine::catalog::OsFamily;
         use stratus_engine::clock::Timestamp;
         use stratus_engine::lifecycle::LifecycleState;

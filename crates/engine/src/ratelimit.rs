@@ -5,10 +5,16 @@ use crate::clock::Timestamp;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+/// (account, product, action).
+type WindowKey = (String, String, String);
+
+/// (second, requests admitted in it).
+type Window = (i64, u32);
+
 /// Fixed one-second windows keyed by (account, product, action).
 #[derive(Debug, Default)]
 pub struct RateLimiter {
-    windows: Mutex<HashMap<(String, String, String), (i64, u32)>>,
+    windows: Mutex<HashMap<WindowKey, Window>>,
 }
 
 impl RateLimiter {

@@ -1,0 +1,496 @@
+//! The engine over the real SQLite store and the simulated driver: the
+//! behaviours that no wire test can see directly (disk generations, password
+//! hashes, compare-and-swap, recovery after a crash).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use stratus_driver::SimDriver;
+use stratus_engine::accounts::{Account, Accounts};
+use stratus_engine::catalog::{
+    Catalog, Image, ImageKind, ImageState, OsFamily, Plan, Region, Zone,
+};
+use stratus_engine::clock::{Clock, SystemClock};
+use stratus_engine::engine::{BatchAction, CreateSpec, LoginRequest, ReinstallSpec};
+use stratus_engine::lifecycle::{LifecycleState as S, OperationKind as K};
+use stratus_engine::login::verify_password;
+use stratus_engine::model::{ChargeType, Instance, OperationState};
+use stratus_engine::ports::{InstanceQuery, Store};
+use stratus_engine::profile::{IdFormats, IdStyle, PasswordPolicy, PasswordRule, ProductProfile};
+use stratus_engine::{Caller, Engine, EngineError, Product};
+use stratus_store::SqliteStore;
+
+fn rule() -> PasswordRule {
+    PasswordRule {
+        min_len: 8,
+        max_len: 30,
+        min_classes: 3,
+        required: vec![],
+        specials: "!@#$%^&*".into(),
+        other_visible_ok: false,
+        forbid_leading_slash: true,
+    }
+}
+
+fn image(id: &str, family: OsFamily) -> Image {
+    Image {
+        id: id.into(),
+        name: id.into(),
+        os_name: format!("{id} os"),
+        platform: "TEST".into(),
+        os_family: family,
+        kind: ImageKind::PureOs,
+        state: ImageState::Normal,
+        architecture: "x86_64".into(),
+        required_disk_gb: 10,
+        required_memory_gb: 1,
+        size_gb: 10,
+        display_title: String::new(),
+        display_version: String::new(),
+        description: String::new(),
+        default_user: "root".into(),
+        created: String::new(),
+        owner: None,
+        extra: Default::default(),
+    }
+}
+
+/// A small product, defined here: the engine knows no vendor.
+fn product() -> Product {
+    let p = |prefix: &str| IdStyle::Prefixed {
+        prefix: prefix.into(),
+        len: 8,
+    };
+    Product {
+        profile: ProductProfile {
+            key: "test".into(),
+            ids: IdFormats {
+                instance: p("t-"),
+                image: p("timg-"),
+                key_pair: p("tkp-"),
+                disk: p("tdisk-"),
+            },
+            allowed_states: HashMap::from([
+                (K::Start, vec![S::Stopped]),
+                (K::Stop, vec![S::Running]),
+                (K::Reboot, vec![S::Running]),
+                (K::Reinstall, vec![S::Running, S::Stopped]),
+                (K::Isolate, vec![S::Running, S::Stopped]),
+                (K::Terminate, vec![S::Isolated]),
+            ]),
+            batch_limit: 100,
+            passwords: PasswordPolicy {
+                linux: rule(),
+                windows: rule(),
+            },
+            reinstall_may_switch_family: true,
+            reinstall_lands_in: None,
+            keys_on_windows: false,
+            max_keys_per_instance: 5,
+            rate_limits: HashMap::new(),
+            default_instance_name: "unnamed".into(),
+            default_user_linux: "root".into(),
+            default_user_windows: "Administrator".into(),
+        },
+        catalog: Catalog {
+            regions: vec![Region {
+                id: "r1".into(),
+                name: "Region 1".into(),
+                available: true,
+                mainland: true,
+                zones: vec![Zone {
+                    id: "r1-a".into(),
+                    name: "A".into(),
+                    sold_out: false,
+                }],
+            }],
+            plans: vec![Plan {
+                id: "small".into(),
+                cpu: 1,
+                memory_gb: 2,
+                system_disk_gb: 40,
+                system_disk_type: "SSD".into(),
+                bandwidth_mbps: 1,
+                monthly_traffic_gb: 0,
+                supports_linux: true,
+                supports_windows: true,
+                available: true,
+                price: 1.0,
+                family: String::new(),
+                kind: String::new(),
+                label: String::new(),
+            }],
+            images: vec![
+                image("timg-linux001", OsFamily::Linux),
+                image("timg-linux002", OsFamily::Linux),
+                image("timg-windo001", OsFamily::Windows),
+            ],
+        },
+    }
+}
+
+fn engine_on(store: Arc<SqliteStore>, speed: f64) -> Arc<Engine> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let accounts = Accounts::new(vec![
+        Account {
+            name: "a".into(),
+            credentials: vec![],
+            bearer_tokens: vec![],
+            balance: None,
+        },
+        Account {
+            name: "b".into(),
+            credentials: vec![],
+            bearer_tokens: vec![],
+            balance: None,
+        },
+    ]);
+    Engine::new(
+        store,
+        Arc::new(SimDriver::new(speed, Arc::clone(&clock))),
+        clock,
+        accounts,
+        vec![product()],
+    )
+}
+
+fn caller(account: &str, action: &str) -> Caller {
+    Caller {
+        account: account.into(),
+        product: "test".into(),
+        region: "r1".into(),
+        request_id: uuid::Uuid::new_v4().to_string(),
+        action: action.into(),
+    }
+}
+
+fn spec(password: Option<&str>) -> CreateSpec {
+    CreateSpec {
+        zones: vec![],
+        plan_id: "small".into(),
+        image_id: "timg-linux001".into(),
+        count: 1,
+        name: Some("web".into()),
+        login: LoginRequest {
+            password: password.map(str::to_string),
+            ..Default::default()
+        },
+        charge_type: ChargeType::Postpaid,
+        period_months: None,
+        renew_flag: None,
+        client_token: None,
+        dry_run: false,
+        tags: vec![],
+        host_name: None,
+        user_data: None,
+        system_disk_gb: None,
+        vpc_id: None,
+        subnet_id: None,
+    }
+}
+
+/// Polls until the instance's latest operation has finished.
+async fn settled(engine: &Engine, account: &str, id: &str) -> Instance {
+    for _ in 0..2000 {
+        let i = engine
+            .instance(&caller(account, "Describe"), id)
+            .await
+            .expect("exists");
+        if !i.has_operation_in_flight() {
+            return i;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("operation on {id} did not finish");
+}
+
+async fn running(engine: &Arc<Engine>) -> String {
+    let ids = engine
+        .create_instances(&caller("a", "Create"), spec(Some("Passw0rd!old")))
+        .await
+        .expect("created");
+    let i = settled(engine, "a", &ids[0]).await;
+    assert_eq!(i.state, S::Running);
+    ids[0].clone()
+}
+
+fn temp_dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("stratus-test-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+#[tokio::test]
+async fn a_reinstall_formats_the_disk_and_replaces_the_login() {
+    let engine = engine_on(Arc::new(SqliteStore::open(None).expect("store")), 2000.0);
+    let id = running(&engine).await;
+    let before = engine
+        .instance(&caller("a", "D"), &id)
+        .await
+        .expect("exists");
+    let old_hash = before.login.password_hash.clone().expect("hash");
+    assert!(verify_password("Passw0rd!old", &old_hash));
+    assert!(!old_hash.contains("Passw0rd!old"), "only a hash is stored");
+
+    let reinstall = ReinstallSpec {
+        image_id: Some("timg-linux002".into()),
+        login: LoginRequest {
+            password: Some("Passw0rd!new".into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    engine
+        .reinstall(&caller("a", "ResetInstance"), &id, reinstall)
+        .await
+        .expect("accepted");
+    let during = engine
+        .instance(&caller("a", "D"), &id)
+        .await
+        .expect("exists");
+    assert_eq!(during.state, S::Reinstalling);
+    let after = settled(&engine, "a", &id).await;
+    assert_eq!(after.state, S::Running);
+    assert_eq!(after.image_id, "timg-linux002");
+    assert_eq!(
+        after.system_disk.generation,
+        before.system_disk.generation + 1
+    );
+    assert_eq!(
+        after.system_disk.id, before.system_disk.id,
+        "same OS family keeps the disk id"
+    );
+    let new_hash = after.login.password_hash.expect("hash");
+    assert!(verify_password("Passw0rd!new", &new_hash));
+    assert!(
+        !verify_password("Passw0rd!old", &new_hash),
+        "the old password no longer verifies"
+    );
+    assert_eq!(
+        after.latest_operation.expect("op").state,
+        OperationState::Success
+    );
+}
+
+#[tokio::test]
+async fn crossing_os_families_gives_a_new_system_disk_and_a_generated_password_is_mailed() {
+    let engine = engine_on(Arc::new(SqliteStore::open(None).expect("store")), 2000.0);
+    let id = running(&engine).await;
+    let before = engine
+        .instance(&caller("a", "D"), &id)
+        .await
+        .expect("exists");
+    let to_windows = ReinstallSpec {
+        image_id: Some("timg-windo001".into()),
+        ..Default::default()
+    };
+    engine
+        .reinstall(&caller("a", "ResetInstance"), &id, to_windows)
+        .await
+        .expect("accepted");
+    let after = settled(&engine, "a", &id).await;
+    assert_eq!(after.os_family, OsFamily::Windows);
+    assert_ne!(after.system_disk.id, before.system_disk.id);
+    let inbox = engine.messages("a").await.expect("messages");
+    let mail = inbox
+        .iter()
+        .find(|m| m.instance_id == id)
+        .expect("a password message");
+    assert!(verify_password(
+        &mail.password,
+        after.login.password_hash.as_deref().expect("hash")
+    ));
+    assert!(engine.messages("b").await.expect("messages").is_empty());
+}
+
+#[tokio::test]
+async fn one_operation_at_a_time_even_when_requests_race() {
+    let engine = engine_on(Arc::new(SqliteStore::open(None).expect("store")), 200.0);
+    let id = running(&engine).await;
+    let ids = vec![id.clone()];
+    let c1 = caller("a", "RebootInstances");
+    let c2 = caller("a", "ResetInstance");
+    let (reboot, reset) = tokio::join!(
+        engine.batch(&c1, BatchAction::Reboot, &ids),
+        engine.reinstall(&c2, &id, ReinstallSpec::default()),
+    );
+    assert_eq!(
+        reboot.is_ok() as u8 + reset.is_ok() as u8,
+        1,
+        "exactly one accepted: {reboot:?} {reset:?}"
+    );
+    let refused = reboot.err().or(reset.err()).expect("one refused");
+    assert!(
+        matches!(
+            refused,
+            EngineError::OperationInProgress(_) | EngineError::ConcurrentModification(_)
+        ),
+        "{refused:?}"
+    );
+    // And while it runs, anything else is refused.
+    let again = engine
+        .batch(&caller("a", "StopInstances"), BatchAction::Stop, &ids)
+        .await;
+    assert!(
+        matches!(again, Err(EngineError::OperationInProgress(_))),
+        "{again:?}"
+    );
+}
+
+#[tokio::test]
+async fn states_gate_actions_and_other_accounts_see_nothing() {
+    let engine = engine_on(Arc::new(SqliteStore::open(None).expect("store")), 2000.0);
+    let id = running(&engine).await;
+    let ids = vec![id.clone()];
+    let start = engine
+        .batch(&caller("a", "StartInstances"), BatchAction::Start, &ids)
+        .await;
+    assert!(
+        matches!(
+            start,
+            Err(EngineError::InvalidState {
+                state: S::Running,
+                kind: K::Start,
+                ..
+            })
+        ),
+        "{start:?}"
+    );
+    let theirs = engine
+        .batch(&caller("b", "RebootInstances"), BatchAction::Reboot, &ids)
+        .await;
+    assert_eq!(theirs, Err(EngineError::InstanceNotFound(id.clone())));
+    let listing = InstanceQuery {
+        account: "b".into(),
+        product: "test".into(),
+        region: None,
+        filters: vec![],
+        order: Default::default(),
+        offset: 0,
+        limit: 100,
+    };
+    assert_eq!(
+        engine
+            .describe_instances(&listing)
+            .await
+            .expect("list")
+            .total,
+        0
+    );
+    let dup = engine
+        .batch(
+            &caller("a", "RebootInstances"),
+            BatchAction::Reboot,
+            &[id.clone(), id.clone()],
+        )
+        .await;
+    assert!(
+        matches!(dup, Err(EngineError::Duplicated { .. })),
+        "{dup:?}"
+    );
+}
+
+#[tokio::test]
+async fn isolate_then_terminate_removes_the_instance() {
+    let engine = engine_on(Arc::new(SqliteStore::open(None).expect("store")), 2000.0);
+    let id = running(&engine).await;
+    let ids = vec![id.clone()];
+    engine
+        .batch(&caller("a", "IsolateInstances"), BatchAction::Isolate, &ids)
+        .await
+        .expect("isolate");
+    let isolated = settled(&engine, "a", &id).await;
+    assert_eq!(isolated.state, S::Isolated);
+    assert!(isolated.isolated_at.is_some());
+    engine
+        .batch(
+            &caller("a", "TerminateInstances"),
+            BatchAction::Terminate,
+            &ids,
+        )
+        .await
+        .expect("terminate");
+    for _ in 0..2000 {
+        if engine.instance(&caller("a", "D"), &id).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("terminated instance still visible");
+}
+
+#[tokio::test]
+async fn a_client_token_answers_with_the_same_instances() {
+    let engine = engine_on(Arc::new(SqliteStore::open(None).expect("store")), 2000.0);
+    let mut s = spec(None);
+    s.client_token = Some("token-1".into());
+    s.count = 2;
+    let first = engine
+        .create_instances(&caller("a", "Create"), s.clone())
+        .await
+        .expect("created");
+    let second = engine
+        .create_instances(&caller("a", "Create"), s)
+        .await
+        .expect("same");
+    assert_eq!(first, second);
+    assert_eq!(first.len(), 2);
+    // No password and no key: one generated password per instance.
+    assert_eq!(engine.messages("a").await.expect("messages").len(), 2);
+}
+
+#[test]
+fn operations_in_flight_complete_after_a_crash_and_restart() {
+    let dir = temp_dir();
+    let path = dir.join("stratus.db");
+    let (id, op_request) = {
+        // First life: accept a reboot, then die without completing it.
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let result = rt.block_on(async {
+            let engine = engine_on(
+                Arc::new(SqliteStore::open(Some(&path)).expect("store")),
+                2000.0,
+            );
+            let id = running(&engine).await;
+            // Slow this reboot down: a second engine instance at speed 20 (1–2 s).
+            drop(engine);
+            let engine = engine_on(
+                Arc::new(SqliteStore::open(Some(&path)).expect("store")),
+                20.0,
+            );
+            let c = caller("a", "RebootInstances");
+            engine
+                .batch(&c, BatchAction::Reboot, std::slice::from_ref(&id))
+                .await
+                .expect("accepted");
+            let i = engine
+                .instance(&caller("a", "D"), &id)
+                .await
+                .expect("exists");
+            assert_eq!(i.state, S::Rebooting);
+            (id, c.request_id)
+        });
+        rt.shutdown_background();
+        result
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let store = Arc::new(SqliteStore::open(Some(&path)).expect("reopen"));
+        let in_flight = store.operations_in_flight().await.expect("ops");
+        assert_eq!(
+            in_flight.len(),
+            1,
+            "the reboot was recorded before it was acknowledged"
+        );
+        let engine = engine_on(store, 20.0);
+        assert_eq!(engine.recover().await.expect("recover"), 1);
+        let i = settled(&engine, "a", &id).await;
+        assert_eq!(i.state, S::Running);
+        let latest = i.latest_operation.expect("op");
+        assert_eq!(latest.state, OperationState::Success);
+        assert_eq!(latest.request_id, op_request);
+    });
+    let _ = std::fs::remove_dir_all(dir);
+}
