@@ -1,8 +1,11 @@
 //! Stratus's own endpoints, beside the vendor dialects:
-//! `GET /_stratus/health` and `GET /_stratus/messages?account=NAME`.
+//! `GET /_stratus/health`, `GET /_stratus/messages?account=NAME`, and the
+//! fault rules: `GET`, `PUT` (a JSON array replaces them) and `DELETE`
+//! `/_stratus/faults`.
 
 use crate::request::{RawRequest, Response};
 use serde_json::json;
+use stratus_engine::faults::FaultRule;
 use stratus_engine::Engine;
 
 /// A JSON error from the admin API.
@@ -12,6 +15,9 @@ pub fn error(status: u16, message: &str) -> Response {
 
 /// Serves an admin request.
 pub async fn handle(engine: &Engine, req: &RawRequest) -> Response {
+    if req.path == "/_stratus/faults" {
+        return faults(engine, req);
+    }
     if req.method != "GET" {
         return error(405, "only GET is supported here");
     }
@@ -67,4 +73,21 @@ async fn messages(engine: &Engine, req: &RawRequest) -> Response {
         }
         Err(e) => error(500, &e.to_string()),
     }
+}
+
+fn faults(engine: &Engine, req: &RawRequest) -> Response {
+    match req.method.as_str() {
+        "GET" => {}
+        "PUT" | "POST" => match serde_json::from_slice::<Vec<FaultRule>>(&req.body) {
+            Ok(rules) => engine.faults().replace(rules),
+            Err(e) => return error(400, &format!("expected a JSON array of fault rules: {e}")),
+        },
+        "DELETE" => engine.faults().replace(Vec::new()),
+        _ => return error(405, "use GET, PUT or DELETE"),
+    }
+    Response::json(
+        200,
+        "application/json",
+        &json!({ "faults": engine.faults().list() }),
+    )
 }

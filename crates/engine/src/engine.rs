@@ -18,6 +18,7 @@ use crate::accounts::Accounts;
 use crate::catalog::Catalog;
 use crate::clock::Clock;
 use crate::error::EngineError;
+use crate::faults::Faults;
 use crate::model::{Instance, Message};
 use crate::ports::{Driver, InstanceQuery, Page, Store};
 use crate::profile::ProductProfile;
@@ -52,6 +53,7 @@ pub struct Engine {
     accounts: Accounts,
     products: HashMap<String, Arc<Product>>,
     limiter: RateLimiter,
+    faults: Faults,
 }
 
 impl std::fmt::Debug for Engine {
@@ -81,7 +83,13 @@ impl Engine {
                 .map(|p| (p.profile.key.clone(), Arc::new(p)))
                 .collect(),
             limiter: RateLimiter::default(),
+            faults: Faults::default(),
         })
+    }
+
+    /// The fault rules in force.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
     }
 
     /// The accounts of this server.
@@ -126,11 +134,13 @@ impl Engine {
     }
 
     /// One of the caller's instances, if it exists (and is not terminated).
+    /// A caller that names a region sees only that region's instances.
     pub async fn instance(&self, caller: &Caller, id: &str) -> Result<Instance, EngineError> {
         match self.store.instance(&caller.account, id).await? {
             Some(i)
                 if i.product == caller.product
-                    && i.state != crate::lifecycle::LifecycleState::Terminated =>
+                    && i.state != crate::lifecycle::LifecycleState::Terminated
+                    && (caller.region.is_empty() || caller.region == i.region) =>
             {
                 Ok(i)
             }

@@ -166,6 +166,9 @@ pub struct Operation {
     pub deadline: Timestamp,
     pub finished_at: Option<Timestamp>,
     pub error_message: Option<String>,
+    /// A failure decided by a fault rule when the operation was accepted.
+    #[serde(default)]
+    pub injected_failure: Option<String>,
     pub version: u64,
 }
 

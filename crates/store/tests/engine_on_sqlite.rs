@@ -494,3 +494,56 @@ fn operations_in_flight_complete_after_a_crash_and_restart() {
     });
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn an_injected_fault_fails_the_operation_with_its_message() {
+    let engine = engine_on(Arc::new(SqliteStore::open(None).expect("store")), 2000.0);
+    let id = running(&engine).await;
+    engine
+        .faults()
+        .replace(vec![stratus_engine::faults::FaultRule {
+            product: None,
+            action: Some("ResetInstance".into()),
+            probability: 1.0,
+            message: "image download failed".into(),
+            remaining: Some(1),
+        }]);
+    let before = engine
+        .instance(&caller("a", "D"), &id)
+        .await
+        .expect("exists");
+    let spec = ReinstallSpec {
+        image_id: Some("timg-linux002".into()),
+        ..Default::default()
+    };
+    engine
+        .reinstall(&caller("a", "ResetInstance"), &id, spec)
+        .await
+        .expect("accepted");
+    let after = settled(&engine, "a", &id).await;
+    let latest = after.latest_operation.clone().expect("op");
+    assert_eq!(latest.state, OperationState::Failed);
+    assert_eq!(
+        latest.error_message.as_deref(),
+        Some("image download failed")
+    );
+    assert_eq!(
+        after.state,
+        S::Running,
+        "a failed reinstall lands where it started"
+    );
+    assert_eq!(
+        after.image_id, before.image_id,
+        "nothing of the plan was applied"
+    );
+    // The rule was used up: the next reinstall succeeds.
+    let spec = ReinstallSpec {
+        image_id: Some("timg-linux002".into()),
+        ..Default::default()
+    };
+    engine
+        .reinstall(&caller("a", "ResetInstance"), &id, spec)
+        .await
+        .expect("accepted");
+    assert_eq!(settled(&engine, "a", &id).await.image_id, "timg-linux002");
+}

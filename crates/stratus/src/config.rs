@@ -22,6 +22,9 @@ pub mod development {
 pub struct ConfigFile {
     #[serde(default)]
     pub accounts: Vec<AccountEntry>,
+    /// Fault rules in force from the start (see `/_stratus/faults`).
+    #[serde(default)]
+    pub faults: Vec<stratus_engine::faults::FaultRule>,
 }
 
 /// One `[[accounts]]` entry.

@@ -73,6 +73,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         Accounts::new(accounts),
         products,
     );
+    engine.faults().replace(file.faults);
     let recovered = engine.recover().await.map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await

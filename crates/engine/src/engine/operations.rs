@@ -195,6 +195,7 @@ impl Engine {
                 deadline: now.after(self.driver.duration(kind, &instance)),
                 finished_at: None,
                 error_message: None,
+                injected_failure: self.faults.decide(&caller.product, &caller.action),
                 version: 1,
             };
             let expect = if kind == OperationKind::Create {
@@ -237,7 +238,10 @@ impl Engine {
 
     /// Runs an operation through the driver and completes it.
     async fn run_operation(self: Arc<Self>, op: Operation) {
-        let outcome = self.driver.execute(&op).await;
+        let mut outcome = self.driver.execute(&op).await;
+        if let Some(message) = &op.injected_failure {
+            outcome = Err(crate::ports::DriverError(message.clone()));
+        }
         let mut backoff = Duration::from_millis(5);
         loop {
             match self.complete(&op.id, &outcome).await {
