@@ -53,8 +53,7 @@ def main(site):
                 continue
             members = []
             for m in api["objects"][name].get("members", []):
-                if m.get("disabled"):
-                    continue
+                # Deprecated ("disabled") members are still accepted by the cloud.
                 entry = {"name": m["name"], "type": kind(m["type"], m["member"]), "required": bool(m.get("required"))}
                 if m["type"] in ("list", "object"):
                     if m["member"] in SCALARS:
