@@ -132,6 +132,9 @@ mod tests {
             isolated_at: None,
             tags: vec![],
             user_data: None,
+            termination_protected: false,
+            snapshots: vec![],
+            attributes: Default::default(),
             latest_operation: None,
             version: 1,
         }

@@ -65,8 +65,12 @@ pub enum EngineError {
     },
     #[error("the instance {0} is still being created")]
     InstanceCreating(String),
-    #[error("the latest operation of the instance {0} has not finished")]
-    OperationInProgress(String),
+    #[error("the latest operation of the instance {id} has not finished")]
+    OperationInProgress { id: String, state: LifecycleState },
+    #[error("the instance {0} is protected from termination")]
+    TerminationProtected(String),
+    #[error("the instances are not all paid the same way")]
+    MixedChargeTypes,
     #[error("another request changed the instance {0} at the same time")]
     ConcurrentModification(String),
     #[error("the value {value} of {field} is duplicated")]

@@ -32,6 +32,17 @@ pub struct LoginState {
     pub keep_image_login: bool,
 }
 
+/// A snapshot of a disk, kept as a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub id: String,
+    pub disk_id: String,
+    pub created_at: Timestamp,
+    /// False once the disk it was taken of is no longer the instance's
+    /// (a reinstall across OS families replaces the system disk).
+    pub usable_for_rollback: bool,
+}
+
 /// How an instance is paid for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ChargeType {
@@ -95,6 +106,16 @@ pub struct Instance {
     pub isolated_at: Option<Timestamp>,
     pub tags: Vec<Tag>,
     pub user_data: Option<String>,
+    /// Refuses termination until cleared.
+    #[serde(default)]
+    pub termination_protected: bool,
+    /// Snapshots of the system disk and whether they can still roll it back.
+    #[serde(default)]
+    pub snapshots: Vec<Snapshot>,
+    /// Vendor attributes the engine keeps but does not interpret
+    /// (project id, stop-charging mode, security groups, ...).
+    #[serde(default)]
+    pub attributes: std::collections::BTreeMap<String, String>,
     pub latest_operation: Option<LatestOperation>,
     /// Store version for compare-and-swap; bumped on every write.
     pub version: u64,

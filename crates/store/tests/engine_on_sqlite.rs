@@ -187,6 +187,9 @@ fn spec(password: Option<&str>) -> CreateSpec {
         system_disk_gb: None,
         vpc_id: None,
         subnet_id: None,
+        data_disks: vec![],
+        termination_protected: false,
+        attributes: Default::default(),
     }
 }
 
@@ -324,7 +327,7 @@ async fn one_operation_at_a_time_even_when_requests_race() {
     assert!(
         matches!(
             refused,
-            EngineError::OperationInProgress(_) | EngineError::ConcurrentModification(_)
+            EngineError::OperationInProgress { .. } | EngineError::ConcurrentModification(_)
         ),
         "{refused:?}"
     );
@@ -333,7 +336,7 @@ async fn one_operation_at_a_time_even_when_requests_race() {
         .batch(&caller("a", "StopInstances"), BatchAction::Stop, &ids)
         .await;
     assert!(
-        matches!(again, Err(EngineError::OperationInProgress(_))),
+        matches!(again, Err(EngineError::OperationInProgress { .. })),
         "{again:?}"
     );
 }

@@ -7,6 +7,7 @@ pub mod envelope;
 pub mod lighthouse;
 pub mod params;
 pub mod signature;
+pub mod validate;
 
 use crate::request::{RawRequest, Response};
 use envelope::ApiError;

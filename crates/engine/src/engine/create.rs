@@ -35,6 +35,11 @@ pub struct CreateSpec {
     pub system_disk_gb: Option<u32>,
     pub vpc_id: Option<String>,
     pub subnet_id: Option<String>,
+    /// Data disks: (disk type, size in GB).
+    pub data_disks: Vec<(String, u32)>,
+    pub termination_protected: bool,
+    /// Vendor attributes kept on the instance.
+    pub attributes: std::collections::BTreeMap<String, String>,
 }
 
 impl Engine {
@@ -164,7 +169,16 @@ impl Engine {
                     size_gb: disk_gb,
                     generation: 1,
                 },
-                data_disks: Vec::new(),
+                data_disks: spec
+                    .data_disks
+                    .iter()
+                    .map(|(disk_type, size_gb)| Disk {
+                        id: profile.ids.disk.generate(),
+                        disk_type: disk_type.clone(),
+                        size_gb: *size_gb,
+                        generation: 1,
+                    })
+                    .collect(),
                 login: login.login.clone(),
                 private_ips: vec![private_ip()],
                 public_ips: if plan.bandwidth_mbps > 0 {
@@ -182,6 +196,9 @@ impl Engine {
                 isolated_at: None,
                 tags: spec.tags.clone(),
                 user_data: spec.user_data.clone(),
+                termination_protected: spec.termination_protected,
+                snapshots: Vec::new(),
+                attributes: spec.attributes.clone(),
                 latest_operation: None,
                 version: 0,
             };

@@ -80,7 +80,10 @@ impl Engine {
             return Err(EngineError::InstanceCreating(instance.id.clone()));
         }
         if instance.has_operation_in_flight() || instance.state.is_transitional() {
-            return Err(EngineError::OperationInProgress(instance.id.clone()));
+            return Err(EngineError::OperationInProgress {
+                id: instance.id.clone(),
+                state: instance.state,
+            });
         }
         if !profile.allows(kind, instance.state) {
             return Err(EngineError::InvalidState {
@@ -125,6 +128,9 @@ impl Engine {
         let mut items = Vec::with_capacity(instances.len());
         for instance in instances {
             let mut transition = self.check_can_start(profile, &instance, kind)?;
+            if kind == OperationKind::Terminate && instance.termination_protected {
+                return Err(EngineError::TerminationProtected(instance.id.clone()));
+            }
             let plan = match &action {
                 BatchAction::ResetPassword {
                     password,
@@ -350,6 +356,10 @@ fn apply_plan(instance: &mut Instance, op: &Operation) {
             instance.system_disk.size_gb = plan.system_disk_size_gb;
             instance.system_disk.generation += 1;
             if let Some(id) = &plan.new_system_disk_id {
+                // The old disk, and every snapshot of it, is no longer the instance's.
+                for s in &mut instance.snapshots {
+                    s.usable_for_rollback = false;
+                }
                 instance.system_disk.id = id.clone();
             }
             if let Some(h) = &plan.host_name {

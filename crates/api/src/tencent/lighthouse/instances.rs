@@ -204,6 +204,9 @@ pub async fn create(call: &Call<'_>) -> Result<Fields, ApiError> {
         system_disk_gb: None,
         vpc_id: None,
         subnet_id: None,
+        data_disks: Vec::new(),
+        termination_protected: false,
+        attributes: Default::default(),
     };
     let ids = engine
         .create_instances(&call.caller, spec)

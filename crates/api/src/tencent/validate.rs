@@ -1,0 +1,160 @@
+//! Parameter rules that come before the engine, shared by the Tencent
+//! products: id formats, list sizes, paging and filters. The products
+//! differ only in the codes they answer with ([`Codes`]).
+
+use super::envelope::ApiError;
+use serde::Deserialize;
+use stratus_engine::profile::IdStyle;
+
+/// A `Filter` structure.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Filter {
+    pub name: String,
+    pub values: Vec<String>,
+}
+
+/// The codes a product answers these rules with.
+#[derive(Debug, Clone, Copy)]
+pub struct Codes {
+    pub too_many_values: &'static str,
+    pub duplicated: &'static str,
+    pub negative: &'static str,
+    pub limit_out_of_range: &'static str,
+    pub filter_name: &'static str,
+    pub filter_values: &'static str,
+    pub ids_with_filters: &'static str,
+}
+
+/// Longest id accepted before the format is even looked at.
+const MAX_ID_LEN: usize = 64;
+
+fn prefixed(prefix: &str) -> IdStyle {
+    IdStyle::Prefixed {
+        prefix: prefix.to_string(),
+        len: 8,
+    }
+}
+
+/// Checks one id: `prefix` followed by 8 lower-case letters or digits.
+pub fn id(
+    value: &str,
+    prefix: &str,
+    malformed_code: &'static str,
+    field: &str,
+) -> Result<(), ApiError> {
+    if value.len() > MAX_ID_LEN {
+        return Err(ApiError::new(
+            "InvalidParameterValue.TooLong",
+            format!("The value of `{field}` is longer than {MAX_ID_LEN} characters."),
+        ));
+    }
+    if !prefixed(prefix).matches(value) {
+        return Err(ApiError::new(
+            malformed_code,
+            format!("The value `{value}` of `{field}` is malformed: expected `{prefix}` followed by 8 lower-case letters or digits."),
+        ));
+    }
+    Ok(())
+}
+
+/// A list of ids: at most `max`, no duplicates, each well formed.
+pub fn ids(
+    codes: &Codes,
+    values: &[String],
+    max: usize,
+    field: &str,
+    each: fn(&str, &str) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    if values.len() > max {
+        return Err(ApiError::new(
+            codes.too_many_values,
+            format!("`{field}` accepts at most {max} values."),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for v in values {
+        if !seen.insert(v) {
+            return Err(ApiError::new(
+                codes.duplicated,
+                format!("The value `{v}` of `{field}` is duplicated."),
+            ));
+        }
+        each(v, field)?;
+    }
+    Ok(())
+}
+
+/// Offset and Limit: non-negative, Limit 1–100 (default 20).
+pub fn page(
+    codes: &Codes,
+    offset: Option<i64>,
+    limit: Option<i64>,
+) -> Result<(usize, usize), ApiError> {
+    let offset = offset.unwrap_or(0);
+    let limit = limit.unwrap_or(20);
+    if offset < 0 || limit < 0 {
+        return Err(ApiError::new(
+            codes.negative,
+            "Offset and Limit must not be negative.",
+        ));
+    }
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::new(
+            codes.limit_out_of_range,
+            "Limit must be between 1 and 100.",
+        ));
+    }
+    Ok((offset as usize, limit as usize))
+}
+
+/// Filters: at most 10, each with a supported name and at most
+/// `max_values` values.
+pub fn filters(
+    codes: &Codes,
+    filters: &[Filter],
+    supported: &[&str],
+    max_values: usize,
+) -> Result<(), ApiError> {
+    if filters.len() > 10 {
+        return Err(ApiError::new(
+            codes.too_many_values,
+            "At most 10 filters are accepted.",
+        ));
+    }
+    for f in filters {
+        let tag_filter = f.name.strip_prefix("tag:").is_some_and(|k| !k.is_empty())
+            && supported.contains(&"tag:");
+        if !tag_filter && !supported.contains(&f.name.as_str()) {
+            return Err(ApiError::new(
+                codes.filter_name,
+                format!(
+                    "The filter name `{}` is not supported; supported: {}.",
+                    f.name,
+                    supported.join(", ")
+                ),
+            ));
+        }
+        if f.values.len() > max_values {
+            return Err(ApiError::new(
+                codes.filter_values,
+                format!(
+                    "The filter `{}` accepts at most {max_values} values.",
+                    f.name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Ids and filters are mutually exclusive.
+pub fn not_both(codes: &Codes, ids: bool, filters: bool, ids_field: &str) -> Result<(), ApiError> {
+    if ids && filters {
+        return Err(ApiError::new(
+            codes.ids_with_filters,
+            format!("`{ids_field}` and `Filters` cannot be given together."),
+        ));
+    }
+    Ok(())
+}
