@@ -171,6 +171,16 @@ impl Catalog {
             .find_map(|r| r.zones.iter().find(|z| z.id == id).map(|z| (r, z)))
     }
 
+    /// Gives images owned by `@first` (a catalog convention) to `account`,
+    /// the first account of the server.
+    pub fn assign_first_owner(&mut self, account: &str) {
+        for image in &mut self.images {
+            if image.owner.as_deref() == Some("@first") {
+                image.owner = Some(account.to_string());
+            }
+        }
+    }
+
     /// A plan by id.
     pub fn plan(&self, id: &str) -> Option<&Plan> {
         self.plans.iter().find(|p| p.id == id)

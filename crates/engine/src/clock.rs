@@ -47,6 +47,14 @@ impl Timestamp {
         )
     }
 
+    /// Parses `YYYY-MM-DD hh:mm:ss` (UTC).
+    pub fn parse_plain_datetime(s: &str) -> Option<Timestamp> {
+        let format =
+            time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+        let t = time::PrimitiveDateTime::parse(s.trim(), &format).ok()?;
+        Some(Timestamp(t.assume_utc().unix_timestamp() * 1000))
+    }
+
     /// `YYYY-MM-DD` of this instant in UTC.
     pub fn utc_date(self) -> String {
         let t = self.datetime();
@@ -98,6 +106,11 @@ mod tests {
         assert_eq!(t.iso8601(), "2019-02-25T16:44:25Z");
         assert_eq!(t.utc_date(), "2019-02-25");
         assert_eq!(t.plain_datetime(), "2019-02-25 16:44:25");
+        assert_eq!(
+            Timestamp::parse_plain_datetime("2019-02-25 16:44:25"),
+            Some(Timestamp(1_551_113_065_000))
+        );
+        assert_eq!(Timestamp::parse_plain_datetime("yesterday"), None);
     }
 
     #[test]

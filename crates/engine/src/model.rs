@@ -149,6 +149,8 @@ pub enum OperationPlan {
     Password { password_hash: String },
     /// Key pairs to bind or unbind.
     Keys { key_ids: Vec<String> },
+    /// Vendor attributes to set when the operation succeeds.
+    Attributes(std::collections::BTreeMap<String, String>),
 }
 
 /// Everything a reinstall changes, decided when it is accepted.

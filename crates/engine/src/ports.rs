@@ -96,7 +96,10 @@ pub enum InstanceFilter {
     PublicIps(Vec<String>),
     TagKeys(Vec<String>),
     TagValues(Vec<String>),
-    Tag { key: String, values: Vec<String> },
+    Tag {
+        key: String,
+        values: Vec<String>,
+    },
     Plans(Vec<String>),
     Images(Vec<String>),
     Uuids(Vec<String>),
@@ -104,6 +107,11 @@ pub enum InstanceFilter {
     VpcIds(Vec<String>),
     SubnetIds(Vec<String>),
     KeyPairs(Vec<String>),
+    /// A vendor attribute (a comma-separated list) holds any of the values.
+    Attribute {
+        key: String,
+        values: Vec<String>,
+    },
     CreatedFrom(Timestamp),
     CreatedUntil(Timestamp),
 }
@@ -132,6 +140,10 @@ impl InstanceFilter {
             Self::VpcIds(v) => any(v, &i.vpc_id),
             Self::SubnetIds(v) => any(v, &i.subnet_id),
             Self::KeyPairs(v) => i.login.key_ids.iter().any(|k| any(v, k)),
+            Self::Attribute { key, values } => i
+                .attributes
+                .get(key)
+                .is_some_and(|a| a.split(',').any(|x| any(values, x))),
             Self::CreatedFrom(t) => i.created_at >= *t,
             Self::CreatedUntil(t) => i.created_at <= *t,
         }

@@ -172,6 +172,8 @@ fn spec(password: Option<&str>) -> CreateSpec {
         image_id: "timg-linux001".into(),
         count: 1,
         name: Some("web".into()),
+        names: vec![],
+        bandwidth_mbps: None,
         login: LoginRequest {
             password: password.map(str::to_string),
             ..Default::default()

@@ -21,6 +21,10 @@ pub struct CreateSpec {
     pub count: u32,
     /// Name of the instances; with several, `-1`, `-2`, ... are appended.
     pub name: Option<String>,
+    /// Names chosen by the dialect, one per instance (overrides `name`).
+    pub names: Vec<String>,
+    /// Public bandwidth (defaults to the plan's); 0 means no public address.
+    pub bandwidth_mbps: Option<u32>,
     pub login: LoginRequest,
     pub charge_type: ChargeType,
     /// Prepaid period in months.
@@ -132,6 +136,7 @@ impl Engine {
             .name
             .clone()
             .unwrap_or_else(|| profile.default_instance_name.clone());
+        let bandwidth = spec.bandwidth_mbps.unwrap_or(plan.bandwidth_mbps);
         let mut writes = WriteSet::new();
         let mut items = Vec::new();
         let mut ids = Vec::new();
@@ -141,7 +146,9 @@ impl Engine {
         })?;
         for n in 0..spec.count {
             let id = profile.ids.instance.generate();
-            let name = if spec.count > 1 {
+            let name = if let Some(n) = spec.names.get(n as usize) {
+                n.clone()
+            } else if spec.count > 1 {
                 format!("{base_name}-{}", n + 1)
             } else {
                 base_name.clone()
@@ -181,14 +188,14 @@ impl Engine {
                     .collect(),
                 login: login.login.clone(),
                 private_ips: vec![private_ip()],
-                public_ips: if plan.bandwidth_mbps > 0 {
+                public_ips: if bandwidth > 0 {
                     vec![public_ip()]
                 } else {
                     Vec::new()
                 },
                 vpc_id: spec.vpc_id.clone().unwrap_or_default(),
                 subnet_id: spec.subnet_id.clone().unwrap_or_default(),
-                bandwidth_mbps: plan.bandwidth_mbps,
+                bandwidth_mbps: bandwidth,
                 charge_type: spec.charge_type,
                 renew_flag: spec.renew_flag.clone(),
                 created_at: now,

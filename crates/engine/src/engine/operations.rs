@@ -108,6 +108,19 @@ impl Engine {
         action: BatchAction,
         ids: &[String],
     ) -> Result<Vec<String>, EngineError> {
+        self.batch_with_attributes(caller, action, ids, Default::default())
+            .await
+    }
+
+    /// [`Engine::batch`], also setting vendor attributes on each instance
+    /// when its operation succeeds (for actions with no plan of their own).
+    pub async fn batch_with_attributes(
+        self: &Arc<Self>,
+        caller: &Caller,
+        action: BatchAction,
+        ids: &[String],
+        attributes: std::collections::BTreeMap<String, String>,
+    ) -> Result<Vec<String>, EngineError> {
         let product = self.product(&caller.product)?.clone();
         let profile = &product.profile;
         let kind = action.kind();
@@ -165,7 +178,8 @@ impl Engine {
                         key_ids: key_ids.clone(),
                     }
                 }
-                _ => OperationPlan::StateOnly,
+                _ if attributes.is_empty() => OperationPlan::StateOnly,
+                _ => OperationPlan::Attributes(attributes.clone()),
             };
             items.push((instance, plan, transition));
         }
@@ -372,6 +386,11 @@ fn apply_plan(instance: &mut Instance, op: &Operation) {
         OperationPlan::Password { password_hash } => {
             instance.login.password_hash = Some(password_hash.clone());
             instance.login.keep_image_login = false;
+        }
+        OperationPlan::Attributes(attributes) => {
+            for (k, v) in attributes {
+                instance.attributes.insert(k.clone(), v.clone());
+            }
         }
         OperationPlan::Keys { key_ids } => match op.kind {
             OperationKind::DisassociateKeys => {

@@ -188,6 +188,8 @@ pub async fn create(call: &Call<'_>) -> Result<Fields, ApiError> {
         image_id: r.blueprint_id,
         count: count as u32,
         name: r.instance_name,
+        names: Vec::new(),
+        bandwidth_mbps: None,
         login: login_request(r.login_configuration)?,
         charge_type: ChargeType::Prepaid,
         period_months: Some(r.instance_charge_prepaid.period as u32),
