@@ -9,6 +9,9 @@
 //!   envelope and error codes: [`tencent`] (API 3.0: Lighthouse);
 //! - [`admin`]: Stratus's own endpoints under `/_stratus/`.
 
+// The CVM Instance structure is one large `json!` literal.
+#![recursion_limit = "256"]
+
 pub mod admin;
 pub mod edge;
 pub mod request;

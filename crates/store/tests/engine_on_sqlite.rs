@@ -187,6 +187,7 @@ fn spec(password: Option<&str>) -> CreateSpec {
         host_name: None,
         user_data: None,
         system_disk_gb: None,
+        system_disk_type: None,
         vpc_id: None,
         subnet_id: None,
         data_disks: vec![],

@@ -63,9 +63,16 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let driver = Arc::new(SimDriver::new(args.speed, Arc::clone(&clock)));
-    let products = vec![stratus_api::tencent::lighthouse::product()
-        .map_err(|e| format!("the Lighthouse catalog is invalid: {e}"))?];
     let first_account = accounts.first().map(|a| a.name.clone()).unwrap_or_default();
+    let mut products = vec![
+        stratus_api::tencent::lighthouse::product()
+            .map_err(|e| format!("the Lighthouse catalog is invalid: {e}"))?,
+        stratus_api::tencent::cvm::product()
+            .map_err(|e| format!("the CVM catalog is invalid: {e}"))?,
+    ];
+    for p in &mut products {
+        p.catalog.assign_first_owner(&first_account);
+    }
     let engine = Engine::new(
         Arc::new(store),
         driver,

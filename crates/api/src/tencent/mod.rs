@@ -1,8 +1,10 @@
 //! The Tencent Cloud API 3.0 dialect (`{"Response": ...}` over one URL, the
 //! action in `X-TC-Action` or the `Action` parameter). It verifies the
 //! signature, checks parameters against the product's API model, calls the
-//! engine and encodes the envelope. Products: Lighthouse (2020-03-24).
+//! engine and encodes the envelope. Products: Lighthouse (2020-03-24) and
+//! CVM (2017-03-12).
 
+pub mod cvm;
 pub mod envelope;
 pub mod lighthouse;
 pub mod params;
@@ -55,12 +57,14 @@ impl TencentDialect {
     /// The dialect over `engine`.
     pub fn new(engine: Arc<Engine>) -> Self {
         let mut doors = Vec::new();
-        match ApiSchema::parse(lighthouse::SCHEMA) {
-            Ok(schema) => doors.push(ProductDoor {
-                key: lighthouse::PRODUCT,
-                schema,
-            }),
-            Err(e) => tracing::error!(error = %e, "the Lighthouse API model does not parse"),
+        for (key, schema) in [
+            (lighthouse::PRODUCT, lighthouse::SCHEMA),
+            (cvm::PRODUCT, cvm::SCHEMA),
+        ] {
+            match ApiSchema::parse(schema) {
+                Ok(schema) => doors.push(ProductDoor { key, schema }),
+                Err(e) => tracing::error!(error = %e, product = key, "an API model does not parse"),
+            }
         }
         Self { engine, doors }
     }
@@ -137,7 +141,11 @@ impl TencentDialect {
                 ))
             }
             Some(r) => r.clone(),
-            None if lighthouse::region_optional(&common.action) => String::new(),
+            None if door.key == lighthouse::PRODUCT
+                && lighthouse::region_optional(&common.action) =>
+            {
+                String::new()
+            }
             None => {
                 return Err(ApiError::new(
                     "MissingParameter",
@@ -185,6 +193,7 @@ impl TencentDialect {
         };
         match door.key {
             lighthouse::PRODUCT => lighthouse::dispatch(&call).await,
+            cvm::PRODUCT => cvm::dispatch(&call).await,
             _ => Err(ApiError::new("InvalidAction", "The action does not exist.")),
         }
     }

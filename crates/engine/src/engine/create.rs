@@ -37,6 +37,8 @@ pub struct CreateSpec {
     pub user_data: Option<String>,
     /// System disk size (defaults to the plan's).
     pub system_disk_gb: Option<u32>,
+    /// System disk type (defaults to the plan's).
+    pub system_disk_type: Option<String>,
     pub vpc_id: Option<String>,
     pub subnet_id: Option<String>,
     /// Data disks: (disk type, size in GB).
@@ -172,7 +174,10 @@ impl Engine {
                 platform: image.platform.clone(),
                 system_disk: Disk {
                     id: profile.ids.disk.generate(),
-                    disk_type: plan.system_disk_type.clone(),
+                    disk_type: spec
+                        .system_disk_type
+                        .clone()
+                        .unwrap_or_else(|| plan.system_disk_type.clone()),
                     size_gb: disk_gb,
                     generation: 1,
                 },

@@ -204,6 +204,7 @@ pub async fn create(call: &Call<'_>) -> Result<Fields, ApiError> {
         host_name: None,
         user_data: None,
         system_disk_gb: None,
+        system_disk_type: None,
         vpc_id: None,
         subnet_id: None,
         data_disks: Vec::new(),

@@ -1,0 +1,69 @@
+//! Engine errors as CVM error codes: the one table. CVM names the offending
+//! state in the code.
+
+use super::profile::{state_code, state_name};
+use crate::tencent::envelope::ApiError;
+use stratus_engine::EngineError as E;
+
+fn is_key_action(action: &str) -> bool {
+    matches!(
+        action,
+        "DeleteKeyPairs"
+            | "DescribeKeyPairs"
+            | "AssociateInstancesKeyPairs"
+            | "DisassociateInstancesKeyPairs"
+    )
+}
+
+/// The CVM code and message for an engine error raised by `action`.
+pub fn to_api(e: &E, action: &str) -> ApiError {
+    let code = match e {
+        E::InstanceNotFound(_) => "InvalidInstanceId.NotFound",
+        E::ImageNotFound(_) => "InvalidImageId.NotFound",
+        E::ImageUnavailable(_) => "InvalidParameterValue.InvalidImageState",
+        E::PlanNotFound(_) => "InvalidParameterValue.InstanceTypeNotFound",
+        E::PlanUnavailable(_) => "ResourcesSoldOut.SpecifiedInstanceType",
+        E::ZoneNotFound(_) => "InvalidZone.MismatchRegion",
+        E::ZoneSoldOut(_) => "ResourceInsufficient.ZoneSoldOutForSpecifiedInstance",
+        E::RegionNotFound(_) => "InvalidRegion.NotFound",
+        E::KeyPairNotFound(_) if is_key_action(action) => "InvalidKeyPairId.NotFound",
+        E::KeyPairNotFound(_) => "InvalidParameterValue.KeyPairNotFound",
+        E::KeyPairNameTaken(_) => "InvalidKeyPairName.Duplicate",
+        E::KeyPairDuplicate(_) => "InvalidPublicKey.Duplicate",
+        E::KeyPairInUse(_) => "InvalidParameterValue.KeyPairNotSupported",
+        E::KeyPairAlreadyBound { .. } => "InvalidParameterValue.Duplicate",
+        E::KeyPairNotBound { .. } => "InvalidParameterValue.KeyPairNotFound",
+        E::PublicKeyMalformed => "InvalidPublicKey.Malformed",
+        E::InvalidPassword(_) => "InvalidParameterValue.InvalidPassword",
+        E::PasswordWithKeys => "InvalidParameter.ParameterConflict",
+        E::KeysOnWindows => "UnsupportedOperation.KeyPairUnsupportedWindows",
+        E::TooManyKeys { .. } => "InvalidKeyPair.LimitExceeded",
+        E::OsFamilySwitch => "InvalidParameterValue.InvalidImageIdForRetsetInstance",
+        E::ImageRequirementsNotMet(_) => "InvalidParameterValue.InvalidImageForGivenInstanceType",
+        E::PlanImageMismatch { .. } => "InvalidParameterValue.InvalidImageForGivenInstanceType",
+        E::ImageExceedsDisk { .. } => "InvalidImageId.TooLarge",
+        E::DiskShrink { .. } => "InvalidParameterValue.InvalidParameterValueLimit",
+        E::InvalidState { state, .. } => state_code(*state),
+        E::InstanceCreating(_) => "UnsupportedOperation.InstanceStatePending",
+        E::OperationInProgress { state, .. } => state_code(*state),
+        E::ConcurrentModification(_) => "OperationDenied.InstanceOperationInProgress",
+        E::TerminationProtected(_) => "UnsupportedOperation.InstancesProtected",
+        E::MixedChargeTypes => "UnsupportedOperation.InstanceMixedPricingModel",
+        E::Duplicated { .. } => "InvalidParameterValue.Duplicate",
+        E::TooMany { .. } => "InvalidParameterValue.LimitExceeded",
+        E::TooLong { .. } => "InvalidParameterValue.LimitExceeded",
+        E::OutOfRange { .. } => "InvalidParameterValue.InvalidParameterValueLimit",
+        E::DryRunPassed => "DryRunOperation",
+        E::RateLimited => "RequestLimitExceeded",
+        E::NotOffered => "InvalidAction",
+        E::Internal(_) => return ApiError::internal(e),
+    };
+    let message = match e {
+        E::InvalidState { id, state, .. } | E::OperationInProgress { id, state } => format!(
+            "The instance {id} is {}; this operation is not supported in that state.",
+            state_name(*state)
+        ),
+        other => other.to_string(),
+    };
+    ApiError::new(code, message)
+}

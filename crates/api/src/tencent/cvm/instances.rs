@@ -1,0 +1,903 @@
+//! CVM instance actions.
+
+use super::validate::{self, Filter};
+use super::views::{self, attr};
+use super::{engine_error, fields, parse, profile, Fields};
+use crate::tencent::envelope::ApiError;
+use crate::tencent::Call;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use stratus_engine::catalog::OsFamily;
+use stratus_engine::clock::Timestamp;
+use stratus_engine::engine::{BatchAction, CreateSpec, LoginRequest, ReinstallSpec};
+use stratus_engine::lifecycle::LifecycleState;
+use stratus_engine::model::{ChargeType, Instance, Tag};
+use stratus_engine::ports::{InstanceFilter, InstanceOrder, InstanceQuery};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct LoginSettings {
+    password: Option<String>,
+    key_ids: Option<Vec<String>>,
+    keep_image_login: Option<String>,
+}
+
+/// LoginSettings as the engine wants them; the three ways are exclusive.
+fn login_request(l: Option<LoginSettings>) -> Result<LoginRequest, ApiError> {
+    let Some(l) = l else {
+        return Ok(LoginRequest::default());
+    };
+    let keys = l.key_ids.unwrap_or_default();
+    validate::ids(&keys, 100, "LoginSettings.KeyIds", validate::key_id)?;
+    let keep =
+        match l.keep_image_login.as_deref() {
+            None | Some("false") | Some("FALSE") => false,
+            Some("true") | Some("TRUE") => true,
+            Some(other) => return Err(ApiError::new(
+                "InvalidParameterValue",
+                format!(
+                    "`LoginSettings.KeepImageLogin` must be \"true\" or \"false\", not `{other}`."
+                ),
+            )),
+        };
+    if keep && (l.password.is_some() || !keys.is_empty()) {
+        return Err(ApiError::new(
+            "InvalidParameter.ParameterConflict",
+            "`KeepImageLogin` cannot be combined with `Password` or `KeyIds`.",
+        ));
+    }
+    Ok(LoginRequest {
+        password: l.password,
+        key_ids: keys,
+        keep_image_login: keep,
+    })
+}
+
+/// The default VPC and subnet of a region and zone: stable ids per place.
+fn default_network(region: &str, zone: &str) -> (String, String) {
+    let short = |seed: &str| -> String {
+        hex::encode(Sha256::digest(seed.as_bytes()))
+            .chars()
+            .take(8)
+            .collect()
+    };
+    (
+        format!("vpc-{}", short(region)),
+        format!("subnet-{}", short(zone)),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Placement {
+    zone: Option<String>,
+    project_id: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ChargePrepaid {
+    period: i64,
+    renew_flag: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SystemDisk {
+    disk_type: Option<String>,
+    disk_size: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DataDisk {
+    disk_size: i64,
+    disk_type: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Vpc {
+    vpc_id: String,
+    subnet_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Internet {
+    internet_charge_type: Option<String>,
+    internet_max_bandwidth_out: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TagSpec {
+    resource_type: String,
+    tags: Vec<TagParam>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TagParam {
+    key: String,
+    value: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RunRequest {
+    instance_charge_type: Option<String>,
+    instance_charge_prepaid: Option<ChargePrepaid>,
+    placement: Option<Placement>,
+    instance_type: Option<String>,
+    image_id: Option<String>,
+    system_disk: Option<SystemDisk>,
+    data_disks: Option<Vec<DataDisk>>,
+    virtual_private_cloud: Option<Vpc>,
+    internet_accessible: Option<Internet>,
+    instance_count: Option<i64>,
+    instance_name: Option<String>,
+    login_settings: Option<LoginSettings>,
+    security_group_ids: Option<Vec<String>>,
+    client_token: Option<String>,
+    host_name: Option<String>,
+    tag_specification: Option<Vec<TagSpec>>,
+    user_data: Option<String>,
+    dry_run: Option<bool>,
+    disable_api_termination: Option<bool>,
+}
+
+const PERIODS: [i64; 17] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 24, 36, 48, 60, 0];
+const DISK_TYPES: [&str; 8] = [
+    "LOCAL_BASIC",
+    "LOCAL_SSD",
+    "CLOUD_BASIC",
+    "CLOUD_SSD",
+    "CLOUD_PREMIUM",
+    "CLOUD_BSSD",
+    "CLOUD_HSSD",
+    "CLOUD_TSSD",
+];
+
+fn disk_type(t: Option<String>) -> Result<String, ApiError> {
+    let t = t.unwrap_or_else(|| "CLOUD_PREMIUM".to_string());
+    if !DISK_TYPES.contains(&t.as_str()) {
+        return Err(ApiError::new(
+            "InvalidParameterValue",
+            format!("The disk type `{t}` is not supported."),
+        ));
+    }
+    Ok(t)
+}
+
+/// Instance names: `{R:x}` counts up from x (`{R:x,F:y}` pads to y digits);
+/// without a pattern every instance gets the name as given.
+fn instance_names(name: Option<&str>, count: usize) -> Result<Vec<String>, ApiError> {
+    let name = name.unwrap_or("未命名");
+    if name.chars().count() > 128 {
+        return Err(ApiError::new(
+            "InvalidParameterValue.LimitExceeded",
+            "`InstanceName` is longer than 128 characters.",
+        ));
+    }
+    let Some(start) = name.find("{R:") else {
+        return Ok(vec![name.to_string(); count]);
+    };
+    let end = name[start..].find('}').map(|e| start + e).ok_or_else(|| {
+        ApiError::new(
+            "InvalidParameterValue",
+            "`InstanceName` has an unterminated `{R:...}` pattern.",
+        )
+    })?;
+    let inner = &name[start + 3..end];
+    let (first, width) = match inner.split_once(",F:") {
+        Some((n, w)) => (n, w.parse::<usize>().ok()),
+        None => (inner, None),
+    };
+    let first: u64 = first
+        .parse()
+        .map_err(|_| ApiError::new("InvalidParameterValue", "`{R:x}` needs a number."))?;
+    Ok((0..count as u64)
+        .map(|i| {
+            let n = first + i;
+            let n = match width {
+                Some(w) => format!("{n:0w$}"),
+                None => n.to_string(),
+            };
+            format!("{}{}{}", &name[..start], n, &name[end + 1..])
+        })
+        .collect())
+}
+
+/// RunInstances.
+pub async fn run(call: &Call<'_>) -> Result<Fields, ApiError> {
+    let r: RunRequest = parse(call)?;
+    let engine = call.engine;
+    let product = engine
+        .product(&call.caller.product)
+        .map_err(engine_error(call))?;
+    let placement = r
+        .placement
+        .ok_or_else(|| ApiError::new("MissingParameter", "`Placement.Zone` is required."))?;
+    let zone = placement
+        .zone
+        .ok_or_else(|| ApiError::new("MissingParameter", "`Placement.Zone` is required."))?;
+    let image_id = r
+        .image_id
+        .ok_or_else(|| ApiError::new("MissingParameter", "`ImageId` is required."))?;
+    validate::image_id(&image_id, "ImageId")?;
+    let plan_id = r.instance_type.unwrap_or_else(|| "S5.SMALL1".to_string());
+    if product.catalog.plan(&plan_id).is_none() {
+        return Err(ApiError::new(
+            "InvalidParameterValue.InstanceTypeNotFound",
+            format!("The instance type `{plan_id}` does not exist."),
+        ));
+    }
+    let (charge_type, period) = match r
+        .instance_charge_type
+        .as_deref()
+        .unwrap_or("POSTPAID_BY_HOUR")
+    {
+        "POSTPAID_BY_HOUR" => (ChargeType::Postpaid, None),
+        "SPOTPAID" => (ChargeType::Spot, None),
+        "PREPAID" => {
+            let prepaid = r.instance_charge_prepaid.as_ref().ok_or_else(|| {
+                ApiError::new(
+                    "MissingParameter",
+                    "`InstanceChargePrepaid` is required for PREPAID instances.",
+                )
+            })?;
+            if !PERIODS[..16].contains(&prepaid.period) {
+                return Err(ApiError::new(
+                    "InvalidParameterValue",
+                    "`InstanceChargePrepaid.Period` must be 1-12, 24, 36, 48 or 60.",
+                ));
+            }
+            (ChargeType::Prepaid, Some(prepaid.period as u32))
+        }
+        other => {
+            return Err(ApiError::new(
+                "InvalidParameterValue",
+                format!("`InstanceChargeType` `{other}` is not supported."),
+            ))
+        }
+    };
+    let count = r.instance_count.unwrap_or(1);
+    if !(1..=100).contains(&count) {
+        return Err(ApiError::new(
+            "InvalidParameterValue.LimitExceeded",
+            "`InstanceCount` must be between 1 and 100.",
+        ));
+    }
+    let names = instance_names(r.instance_name.as_deref(), count as usize)?;
+    let image = product.catalog.image(&image_id, &call.caller.account);
+    let windows = image.is_some_and(|i| i.os_family == OsFamily::Windows);
+    if let Some(h) = &r.host_name {
+        validate::host_name(h, windows)?;
+    }
+    if let Some(u) = &r.user_data {
+        validate::user_data(u)?;
+    }
+    if let Some(token) = &r.client_token {
+        if token.len() > 64 || !token.is_ascii() {
+            return Err(ApiError::new(
+                "InvalidParameterValue.LimitExceeded",
+                "`ClientToken` must be at most 64 ASCII characters.",
+            ));
+        }
+    }
+    let system_disk = r.system_disk.unwrap_or(SystemDisk {
+        disk_type: None,
+        disk_size: None,
+    });
+    let system_type = disk_type(system_disk.disk_type)?;
+    let system_size = system_disk.disk_size.unwrap_or(50);
+    if !(20..=1024).contains(&system_size) {
+        return Err(ApiError::new(
+            "InvalidParameterValue.InvalidParameterValueLimit",
+            "`SystemDisk.DiskSize` must be 20-1024 GB.",
+        ));
+    }
+    let mut data_disks = Vec::new();
+    for d in r.data_disks.unwrap_or_default() {
+        if !(10..=32000).contains(&d.disk_size) {
+            return Err(ApiError::new(
+                "InvalidParameterValue.InvalidParameterValueLimit",
+                "`DataDisks.DiskSize` must be 10-32000 GB.",
+            ));
+        }
+        data_disks.push((disk_type(d.disk_type)?, d.disk_size as u32));
+    }
+    let (default_vpc, default_subnet) = default_network(&call.caller.region, &zone);
+    let (vpc_id, subnet_id) = match r.virtual_private_cloud {
+        None => (default_vpc, default_subnet),
+        Some(v) => {
+            if !v.vpc_id.starts_with("vpc-") {
+                return Err(ApiError::new(
+                    "InvalidParameterValue.VpcIdMalformed",
+                    "`VpcId` is malformed.",
+                ));
+            }
+            if !v.subnet_id.starts_with("subnet-") {
+                return Err(ApiError::new(
+                    "InvalidParameterValue.SubnetIdMalformed",
+                    "`SubnetId` is malformed.",
+                ));
+            }
+            if v.vpc_id != default_vpc || v.subnet_id != default_subnet {
+                return Err(ApiError::new(
+                    "InvalidParameterValue.InvalidVpcIdSubnetIdNotFound",
+                    format!("The VPC {} / subnet {} does not exist in {zone}; the default ones are {default_vpc} / {default_subnet}.", v.vpc_id, v.subnet_id),
+                ));
+            }
+            (v.vpc_id, v.subnet_id)
+        }
+    };
+    let internet = r.internet_accessible;
+    let bandwidth = internet
+        .as_ref()
+        .and_then(|i| i.internet_max_bandwidth_out)
+        .unwrap_or(0);
+    if !(0..=200).contains(&bandwidth) {
+        return Err(ApiError::new(
+            "InvalidParameterValue.InvalidParameterValueLimit",
+            "`InternetMaxBandwidthOut` must be 0-200 Mbps.",
+        ));
+    }
+    let mut tags = Vec::new();
+    for spec in r.tag_specification.unwrap_or_default() {
+        if spec.resource_type == "instance" {
+            tags.extend(spec.tags.into_iter().map(|t| Tag {
+                key: t.key,
+                value: t.value,
+            }));
+        }
+    }
+    let mut attributes = BTreeMap::new();
+    attributes.insert(
+        attr::PROJECT_ID.to_string(),
+        placement.project_id.unwrap_or(0).to_string(),
+    );
+    attributes.insert(
+        attr::SECURITY_GROUPS.to_string(),
+        r.security_group_ids.unwrap_or_default().join(","),
+    );
+    if let Some(t) = internet.and_then(|i| i.internet_charge_type) {
+        attributes.insert(attr::INTERNET_CHARGE_TYPE.to_string(), t);
+    }
+    if charge_type == ChargeType::Prepaid {
+        check_balance(call, &plan_id, period.unwrap_or(1), count as u32)?;
+    }
+    let spec = CreateSpec {
+        zones: vec![zone],
+        plan_id,
+        image_id,
+        count: count as u32,
+        name: None,
+        names,
+        bandwidth_mbps: Some(bandwidth as u32),
+        login: login_request(r.login_settings)?,
+        charge_type,
+        period_months: period,
+        renew_flag: r.instance_charge_prepaid.and_then(|p| p.renew_flag),
+        client_token: r.client_token,
+        dry_run: r.dry_run.unwrap_or(false),
+        tags,
+        host_name: r.host_name,
+        user_data: r.user_data,
+        system_disk_gb: Some(system_size as u32),
+        system_disk_type: Some(system_type),
+        vpc_id: Some(vpc_id),
+        subnet_id: Some(subnet_id),
+        data_disks,
+        termination_protected: r.disable_api_termination.unwrap_or(false),
+        attributes,
+    };
+    let ids = engine
+        .create_instances(&call.caller, spec)
+        .await
+        .map_err(engine_error(call))?;
+    Ok(fields([("InstanceIdSet", json!(ids))]))
+}
+
+/// Prepaid purchases need the account's balance (when it declares one) to
+/// cover the price: the plan's hourly price over the period.
+fn check_balance(call: &Call<'_>, plan_id: &str, months: u32, count: u32) -> Result<(), ApiError> {
+    let Some(balance) = call
+        .engine
+        .accounts()
+        .by_name(&call.caller.account)
+        .and_then(|a| a.balance)
+    else {
+        return Ok(());
+    };
+    let product = call
+        .engine
+        .product(&call.caller.product)
+        .map_err(engine_error(call))?;
+    let hourly = product.catalog.plan(plan_id).map_or(0.0, |p| p.price);
+    let cost = hourly * 24.0 * 30.0 * f64::from(months) * f64::from(count);
+    if cost > balance {
+        return Err(ApiError::new(
+            "InvalidAccount.InsufficientBalance",
+            format!("The purchase costs {cost:.2} but the balance is {balance:.2}."),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribeRequest {
+    instance_ids: Option<Vec<String>>,
+    filters: Option<Vec<Filter>>,
+    offset: Option<i64>,
+    limit: Option<i64>,
+}
+
+const INSTANCE_FILTERS: [&str; 20] = [
+    "zone",
+    "project-id",
+    "host-id",
+    "dedicated-cluster-id",
+    "vpc-id",
+    "subnet-id",
+    "instance-id",
+    "uuid",
+    "security-group-id",
+    "instance-name",
+    "instance-charge-type",
+    "instance-state",
+    "private-ip-address",
+    "public-ip-address",
+    "ipv6-address",
+    "tag-key",
+    "tag-value",
+    "tag:",
+    "creation-start-time",
+    "creation-end-time",
+];
+
+fn instance_filter(f: Filter) -> Result<InstanceFilter, ApiError> {
+    let values = f.values;
+    let time = |values: &[String]| {
+        values
+            .first()
+            .and_then(|v| Timestamp::parse_plain_datetime(v))
+            .ok_or_else(|| {
+                ApiError::new(
+                    "InvalidParameterValue.InvalidTimeFormat",
+                    "Times must look like `2023-06-01 00:00:00`.",
+                )
+            })
+    };
+    Ok(match f.name.as_str() {
+        "zone" => InstanceFilter::Zones(values),
+        "project-id" => InstanceFilter::Attribute {
+            key: attr::PROJECT_ID.into(),
+            values,
+        },
+        "security-group-id" => InstanceFilter::Attribute {
+            key: attr::SECURITY_GROUPS.into(),
+            values,
+        },
+        "vpc-id" => InstanceFilter::VpcIds(values),
+        "subnet-id" => InstanceFilter::SubnetIds(values),
+        "instance-id" => InstanceFilter::Ids(values),
+        "uuid" => InstanceFilter::Uuids(values),
+        "instance-name" => InstanceFilter::NameContains(values),
+        "instance-charge-type" => InstanceFilter::ChargeTypes(
+            values
+                .iter()
+                .filter_map(|v| match v.as_str() {
+                    "PREPAID" => Some(ChargeType::Prepaid),
+                    "POSTPAID_BY_HOUR" => Some(ChargeType::Postpaid),
+                    "SPOTPAID" => Some(ChargeType::Spot),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        "instance-state" => InstanceFilter::States(
+            values
+                .iter()
+                .flat_map(|v| profile::states_named(v))
+                .collect(),
+        ),
+        "private-ip-address" => InstanceFilter::PrivateIps(values),
+        "public-ip-address" => InstanceFilter::PublicIps(values),
+        "tag-key" => InstanceFilter::TagKeys(values),
+        "tag-value" => InstanceFilter::TagValues(values),
+        "creation-start-time" => InstanceFilter::CreatedFrom(time(&values)?),
+        "creation-end-time" => InstanceFilter::CreatedUntil(time(&values)?),
+        // No dedicated hosts, clusters or IPv6 here: nothing matches.
+        "host-id" | "dedicated-cluster-id" | "ipv6-address" => InstanceFilter::Ids(Vec::new()),
+        name => match name.strip_prefix("tag:") {
+            Some(key) => InstanceFilter::Tag {
+                key: key.to_string(),
+                values,
+            },
+            None => {
+                return Err(ApiError::new(
+                    "InvalidFilter",
+                    format!("The filter `{name}` is not supported."),
+                ))
+            }
+        },
+    })
+}
+
+/// DescribeInstances.
+pub async fn describe(call: &Call<'_>) -> Result<Fields, ApiError> {
+    let r: DescribeRequest = parse(call)?;
+    let ids = r.instance_ids.unwrap_or_default();
+    let filters = r.filters.unwrap_or_default();
+    validate::not_both(!ids.is_empty(), !filters.is_empty(), "InstanceIds")?;
+    validate::ids(&ids, 100, "InstanceIds", validate::instance_id)?;
+    validate::filters(&filters, &INSTANCE_FILTERS)?;
+    let (offset, limit) = validate::page(r.offset, r.limit)?;
+    let mut query_filters = Vec::new();
+    if !ids.is_empty() {
+        query_filters.push(InstanceFilter::Ids(ids));
+    }
+    for f in filters {
+        query_filters.push(instance_filter(f)?);
+    }
+    let page = list(call, query_filters, offset, limit).await?;
+    Ok(fields([
+        ("TotalCount", json!(page.0)),
+        (
+            "InstanceSet",
+            Value::Array(page.1.iter().map(views::instance).collect()),
+        ),
+    ]))
+}
+
+async fn list(
+    call: &Call<'_>,
+    filters: Vec<InstanceFilter>,
+    offset: usize,
+    limit: usize,
+) -> Result<(usize, Vec<Instance>), ApiError> {
+    let query = InstanceQuery {
+        account: call.caller.account.clone(),
+        product: call.caller.product.clone(),
+        region: Some(call.caller.region.clone()),
+        filters,
+        order: InstanceOrder::CreatedDesc,
+        offset,
+        limit,
+    };
+    let page = call
+        .engine
+        .describe_instances(&query)
+        .await
+        .map_err(engine_error(call))?;
+    Ok((page.total, page.items))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct StatusRequest {
+    instance_ids: Option<Vec<String>>,
+    offset: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// DescribeInstancesStatus.
+pub async fn describe_status(call: &Call<'_>) -> Result<Fields, ApiError> {
+    let r: StatusRequest = parse(call)?;
+    let ids = r.instance_ids.unwrap_or_default();
+    validate::ids(&ids, 100, "InstanceIds", validate::instance_id)?;
+    let (offset, limit) = validate::page(r.offset, r.limit)?;
+    let filters = if ids.is_empty() {
+        Vec::new()
+    } else {
+        vec![InstanceFilter::Ids(ids)]
+    };
+    let (total, items) = list(call, filters, offset, limit).await?;
+    let set: Vec<Value> = items
+        .iter()
+        .map(|i| json!({"InstanceId": i.id, "InstanceState": profile::state_name(i.state)}))
+        .collect();
+    Ok(fields([
+        ("TotalCount", json!(total)),
+        ("InstanceStatusSet", Value::Array(set)),
+    ]))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PowerRequest {
+    instance_ids: Vec<String>,
+    stop_type: Option<String>,
+    force_stop: Option<bool>,
+    force_reboot: Option<bool>,
+    stopped_mode: Option<String>,
+}
+
+const STOP_TYPES: [&str; 3] = ["SOFT", "HARD", "SOFT_FIRST"];
+
+/// StartInstances, StopInstances and RebootInstances.
+pub async fn power(call: &Call<'_>) -> Result<Fields, ApiError> {
+    let r: PowerRequest = parse(call)?;
+    validate::ids(&r.instance_ids, 100, "InstanceIds", validate::instance_id)?;
+    if let Some(t) = &r.stop_type {
+        if !STOP_TYPES.contains(&t.as_str()) {
+            return Err(ApiError::new(
+                "InvalidParameterValue",
+                format!("`StopType` must be SOFT, HARD or SOFT_FIRST, not `{t}`."),
+            ));
+        }
+        if r.force_stop.is_some() || r.force_reboot.is_some() {
+            return Err(ApiError::new(
+                "InvalidParameterCombination",
+                "The deprecated `ForceStop`/`ForceReboot` cannot be combined with `StopType`.",
+            ));
+        }
+    }
+    let mut attributes = BTreeMap::new();
+    let action = match call.caller.action.as_str() {
+        "StartInstances" => {
+            attributes.insert(attr::STOP_CHARGING.to_string(), "false".to_string());
+            BatchAction::Start
+        }
+        "StopInstances" => {
+            match r.stopped_mode.as_deref() {
+                None | Some("KEEP_CHARGING") => {}
+                Some("STOP_CHARGING") => {
+                    for id in &r.instance_ids {
+                        let i = call
+                            .engine
+                            .instance(&call.caller, id)
+                            .await
+                            .map_err(engine_error(call))?;
+                        if i.charge_type != ChargeType::Postpaid {
+                            return Err(ApiError::new(
+                                "UnsupportedOperation.StoppedModeStopCharging",
+                                format!("The instance {id} is not pay-as-you-go: STOP_CHARGING does not apply."),
+                            ));
+                        }
+                    }
+                    attributes.insert(attr::STOP_CHARGING.to_string(), "true".to_string());
+                }
+                Some(other) => {
+                    return Err(ApiError::new(
+                        "InvalidParameterValue",
+                        format!(
+                            "`StoppedMode` must be KEEP_CHARGING or STOP_CHARGING, not `{other}`."
+                        ),
+                    ))
+                }
+            }
+            BatchAction::Stop
+        }
+        _ => BatchAction::Reboot,
+    };
+    call.engine
+        .batch_with_attributes(&call.caller, action, &r.instance_ids, attributes)
+        .await
+        .map_err(engine_error(call))?;
+    Ok(Fields::new())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ResetRequest {
+    instance_id: String,
+    image_id: Option<String>,
+    system_disk: Option<SystemDisk>,
+    login_settings: Option<LoginSettings>,
+    host_name: Option<String>,
+    user_data: Option<String>,
+}
+
+/// ResetInstance.
+pub async fn reset(call: &Call<'_>) -> Result<Fields, ApiError> {
+    let r: ResetRequest = parse(call)?;
+    validate::instance_id(&r.instance_id, "InstanceId")?;
+    if let Some(i) = &r.image_id {
+        validate::image_id(i, "ImageId")?;
+    }
+    let instance = call
+        .engine
+        .instance(&call.caller, &r.instance_id)
+        .await
+        .map_err(engine_error(call))?;
+    let product = call
+        .engine
+        .product(&call.caller.product)
+        .map_err(engine_error(call))?;
+    let target_family = r
+        .image_id
+        .as_deref()
+        .and_then(|i| product.catalog.image(i, &call.caller.account))
+        .map_or(instance.os_family, |i| i.os_family);
+    if let Some(h) = &r.host_name {
+        validate::host_name(h, target_family == OsFamily::Windows)?;
+    }
+    if let Some(u) = &r.user_data {
+        validate::user_data(u)?;
+    }
+    let mut disk_gb = None;
+    if let Some(d) = r.system_disk {
+        if d.disk_type
+            .as_ref()
+            .is_some_and(|t| *t != instance.system_disk.disk_type)
+        {
+            return Err(ApiError::new(
+                "InvalidParameterValue",
+                "The system disk type cannot be changed by a reinstall; only its size may grow.",
+            ));
+        }
+        if let Some(size) = d.disk_size {
+            if !(20..=1024).contains(&size) {
+                return Err(ApiError::new(
+                    "InvalidParameterValue.InvalidParameterValueLimit",
+                    "`SystemDisk.DiskSize` must be 20-1024 GB.",
+                ));
+            }
+            disk_gb = Some(size as u32);
+        }
+    }
+    let spec = ReinstallSpec {
+        image_id: r.image_id,
+        login: login_request(r.login_settings)?,
+        system_disk_gb: disk_gb,
+        host_name: r.host_name,
+        user_data: r.user_data,
+    };
+    call.engine
+        .reinstall(&call.caller, &r.instance_id, spec)
+        .await
+        .map_err(engine_error(call))?;
+    Ok(Fields::new())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ResetPasswordRequest {
+    instance_ids: Vec<String>,
+    password: String,
+    user_name: Option<String>,
+    force_stop: Option<bool>,
+}
+
+/// Specials of the ResetInstancesPassword rule (spec §5.4).
+const RESET_SPECIALS: &str = "()`~!@#$%^&*-+=_|{}[]:;'<>,.?/";
+
+/// ResetInstancesPassword: stricter than creation (≥3 classes, no leading
+/// `/`, Windows passwords may not contain the user name).
+pub async fn reset_password(call: &Call<'_>) -> Result<Fields, ApiError> {
+    let r: ResetPasswordRequest = parse(call)?;
+    validate::ids(&r.instance_ids, 100, "InstanceIds", validate::instance_id)?;
+    if r.user_name.as_ref().is_some_and(|u| u.chars().count() > 64) {
+        return Err(ApiError::new(
+            "InvalidParameterValue.LimitExceeded",
+            "`UserName` is longer than 64 characters.",
+        ));
+    }
+    let mut windows = false;
+    for id in &r.instance_ids {
+        windows |= call
+            .engine
+            .instance(&call.caller, id)
+            .await
+            .map_err(engine_error(call))?
+            .os_family
+            == OsFamily::Windows;
+    }
+    let rule = profile::password_rule(if windows { 12 } else { 8 }, 3, RESET_SPECIALS, true);
+    let user = r
+        .user_name
+        .clone()
+        .unwrap_or_else(|| if windows { "Administrator" } else { "root" }.to_string());
+    let contains_user = windows && r.password.to_lowercase().contains(&user.to_lowercase());
+    if let Err(e) = rule.check(&r.password) {
+        return Err(ApiError::new(
+            "InvalidParameterValue.InvalidPassword",
+            e.to_string(),
+        ));
+    }
+    if contains_user {
+        return Err(ApiError::new(
+            "InvalidParameterValue.InvalidPassword",
+            "A Windows password must not contain the user name.",
+        ));
+    }
+    call.engine
+        .batch(
+            &call.caller,
+            BatchAction::ResetPassword {
+                password: r.password,
+                allow_running: r.force_stop.unwrap_or(false),
+            },
+            &r.instance_ids,
+        )
+        .await
+        .map_err(engine_error(call))?;
+    Ok(Fields::new())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TerminateRequest {
+    instance_ids: Vec<String>,
+    release_address: Option<bool>,
+    release_prepaid_data_disks: Option<bool>,
+}
+
+/// TerminateInstances: pay-as-you-go instances are destroyed; prepaid ones
+/// go to the recycle bin (`SHUTDOWN`) and a second call destroys them.
+pub async fn terminate(call: &Call<'_>) -> Result<Fields, ApiError> {
+    let r: TerminateRequest = parse(call)?;
+    let _ = (r.release_address, r.release_prepaid_data_disks);
+    validate::ids(&r.instance_ids, 100, "InstanceIds", validate::instance_id)?;
+    let mut instances = Vec::new();
+    for id in &r.instance_ids {
+        instances.push(
+            call.engine
+                .instance(&call.caller, id)
+                .await
+                .map_err(engine_error(call))?,
+        );
+    }
+    let prepaid = |i: &Instance| i.charge_type == ChargeType::Prepaid;
+    if instances.iter().any(prepaid) && !instances.iter().all(prepaid) {
+        return Err(errors_mixed());
+    }
+    if let Some(p) = instances.iter().find(|i| i.termination_protected) {
+        return Err(ApiError::new(
+            "UnsupportedOperation.InstancesProtected",
+            format!("The instance {} has DisableApiTermination set.", p.id),
+        ));
+    }
+    let (to_bin, to_destroy): (Vec<&Instance>, Vec<&Instance>) = instances
+        .iter()
+        .partition(|i| prepaid(i) && i.state != LifecycleState::Isolated);
+    let ids = |v: &[&Instance]| v.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
+    if !to_bin.is_empty() {
+        call.engine
+            .batch(&call.caller, BatchAction::Isolate, &ids(&to_bin))
+            .await
+            .map_err(engine_error(call))?;
+    }
+    if !to_destroy.is_empty() {
+        call.engine
+            .batch(&call.caller, BatchAction::Terminate, &ids(&to_destroy))
+            .await
+            .map_err(engine_error(call))?;
+    }
+    Ok(Fields::new())
+}
+
+fn errors_mixed() -> ApiError {
+    ApiError::new(
+        "UnsupportedOperation.InstanceMixedPricingModel",
+        "Prepaid and pay-as-you-go instances cannot be terminated in one request.",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_patterns_count_up_and_pad() {
+        assert_eq!(
+            instance_names(Some("web"), 2).expect("ok"),
+            vec!["web", "web"]
+        );
+        assert_eq!(
+            instance_names(Some("web{R:3}"), 2).expect("ok"),
+            vec!["web3", "web4"]
+        );
+        assert_eq!(
+            instance_names(Some("db-{R:1,F:3}-x"), 2).expect("ok"),
+            vec!["db-001-x", "db-002-x"]
+        );
+        assert!(instance_names(Some("bad{R:x}"), 1).is_err());
+        assert!(instance_names(Some(&"n".repeat(129)), 1).is_err());
+    }
+}

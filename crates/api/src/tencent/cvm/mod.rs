@@ -1,0 +1,71 @@
+//! Tencent Cloud CVM, API 2017-03-12: the actions, each a short translation
+//! from the request structure to an engine command and back.
+
+mod errors;
+mod instances;
+mod keypairs;
+mod offerings;
+pub mod profile;
+mod validate;
+pub mod views;
+
+pub use profile::product;
+
+use super::envelope::ApiError;
+use super::Call;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+/// The engine product key.
+pub const PRODUCT: &str = "cvm";
+
+/// The request schemas (from tccli's API model).
+pub const SCHEMA: &str = include_str!("../../../../../catalog/tencent/cvm-2017-03-12.schema.json");
+
+/// Fields of a successful response (`RequestId` is added by the envelope).
+pub type Fields = Map<String, Value>;
+
+/// Serves one CVM action.
+pub async fn dispatch(call: &Call<'_>) -> Result<Fields, ApiError> {
+    match call.caller.action.as_str() {
+        "DescribeRegions" => offerings::describe_regions(call),
+        "DescribeZones" => offerings::describe_zones(call),
+        "DescribeInstanceTypeConfigs" => offerings::describe_instance_type_configs(call),
+        "DescribeImages" => offerings::describe_images(call),
+        "RunInstances" => instances::run(call).await,
+        "DescribeInstances" => instances::describe(call).await,
+        "DescribeInstancesStatus" => instances::describe_status(call).await,
+        "StartInstances" | "StopInstances" | "RebootInstances" => instances::power(call).await,
+        "ResetInstance" => instances::reset(call).await,
+        "ResetInstancesPassword" => instances::reset_password(call).await,
+        "TerminateInstances" => instances::terminate(call).await,
+        "CreateKeyPair" => keypairs::create(call).await,
+        "ImportKeyPair" => keypairs::import(call).await,
+        "DescribeKeyPairs" => keypairs::describe(call).await,
+        "DeleteKeyPairs" => keypairs::delete(call).await,
+        "AssociateInstancesKeyPairs" | "DisassociateInstancesKeyPairs" => {
+            keypairs::bind(call).await
+        }
+        other => Err(ApiError::new(
+            "InvalidAction",
+            format!("The action `{other}` does not exist."),
+        )),
+    }
+}
+
+fn parse<T: DeserializeOwned>(call: &Call<'_>) -> Result<T, ApiError> {
+    serde_json::from_value(call.params.clone()).map_err(|e| {
+        ApiError::new(
+            "InvalidParameter",
+            format!("The parameters are invalid: {e}"),
+        )
+    })
+}
+
+fn engine_error<'a>(call: &'a Call<'a>) -> impl Fn(stratus_engine::EngineError) -> ApiError + 'a {
+    move |e| errors::to_api(&e, &call.caller.action)
+}
+
+fn fields<const N: usize>(pairs: [(&str, Value); N]) -> Fields {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}

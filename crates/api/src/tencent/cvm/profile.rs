@@ -1,0 +1,135 @@
+//! CVM as data: its profile, its catalog and its state names.
+
+use std::collections::HashMap;
+use stratus_engine::catalog::Catalog;
+use stratus_engine::lifecycle::{LifecycleState as S, OperationKind as K};
+use stratus_engine::profile::{IdFormats, IdStyle, PasswordPolicy, PasswordRule, ProductProfile};
+use stratus_engine::Product;
+
+/// Special characters of the RunInstances / ResetInstance password rule (spec §5.4).
+const SPECIALS: &str = "()`~!@#$%^&*-+=|{}[]:;',.?/";
+
+fn prefixed(prefix: &str) -> IdStyle {
+    IdStyle::Prefixed {
+        prefix: prefix.to_string(),
+        len: 8,
+    }
+}
+
+/// A CVM password rule: `min_len`–30 characters of `min_classes` classes.
+pub fn password_rule(
+    min_len: usize,
+    min_classes: usize,
+    specials: &str,
+    forbid_leading_slash: bool,
+) -> PasswordRule {
+    PasswordRule {
+        min_len,
+        max_len: 30,
+        min_classes,
+        required: Vec::new(),
+        specials: specials.to_string(),
+        other_visible_ok: false,
+        forbid_leading_slash,
+    }
+}
+
+/// The CVM profile.
+pub fn profile() -> ProductProfile {
+    ProductProfile {
+        key: super::PRODUCT.to_string(),
+        ids: IdFormats {
+            instance: prefixed("ins-"),
+            image: prefixed("img-"),
+            key_pair: prefixed("skey-"),
+            disk: prefixed("disk-"),
+        },
+        allowed_states: HashMap::from([
+            (K::Start, vec![S::Stopped]),
+            (K::Stop, vec![S::Running]),
+            (K::Reboot, vec![S::Running]),
+            (K::Reinstall, vec![S::Running, S::Stopped]),
+            (K::ResetPassword, vec![S::Running, S::Stopped]),
+            (K::AssociateKeys, vec![S::Running, S::Stopped]),
+            (K::DisassociateKeys, vec![S::Running, S::Stopped]),
+            (K::Isolate, vec![S::Running, S::Stopped]),
+            (
+                K::Terminate,
+                vec![S::Running, S::Stopped, S::Isolated, S::LaunchFailed],
+            ),
+        ]),
+        batch_limit: 100,
+        passwords: PasswordPolicy {
+            linux: password_rule(8, 2, SPECIALS, false),
+            windows: password_rule(12, 3, SPECIALS, false),
+        },
+        // Seed 003: Linux <-> Windows is allowed and changes the system disk.
+        reinstall_may_switch_family: true,
+        reinstall_lands_in: None,
+        keys_on_windows: false,
+        max_keys_per_instance: 100,
+        rate_limits: HashMap::new(),
+        default_instance_name: "未命名".to_string(),
+        default_user_linux: "root".to_string(),
+        default_user_windows: "Administrator".to_string(),
+    }
+}
+
+/// The built-in CVM catalog.
+pub fn catalog() -> Result<Catalog, serde_json::Error> {
+    serde_json::from_str(include_str!(
+        "../../../../../catalog/tencent/cvm.catalog.json"
+    ))
+}
+
+/// CVM, ready for the engine.
+pub fn product() -> Result<Product, serde_json::Error> {
+    Ok(Product {
+        profile: profile(),
+        catalog: catalog()?,
+    })
+}
+
+/// The CVM name of a lifecycle state.
+pub fn state_name(state: S) -> &'static str {
+    match state {
+        S::Pending => "PENDING",
+        S::LaunchFailed => "LAUNCH_FAILED",
+        S::Running => "RUNNING",
+        S::Stopped => "STOPPED",
+        S::Starting => "STARTING",
+        S::Stopping => "STOPPING",
+        S::Rebooting => "REBOOTING",
+        S::Reinstalling => "RESETTING",
+        S::Isolating | S::Isolated => "SHUTDOWN",
+        S::Terminating => "TERMINATING",
+        S::Terminated => "TERMINATED",
+    }
+}
+
+/// The lifecycle states a CVM state name stands for.
+pub fn states_named(name: &str) -> Vec<S> {
+    S::ALL
+        .into_iter()
+        .filter(|s| state_name(*s) == name)
+        .collect()
+}
+
+/// The state-named refusal code CVM uses (`UnsupportedOperation.InstanceStateStopped`, ...).
+pub fn state_code(state: S) -> &'static str {
+    match state {
+        S::Pending => "UnsupportedOperation.InstanceStatePending",
+        S::LaunchFailed => "UnsupportedOperation.InstanceStateLaunchFailed",
+        S::Running => "UnsupportedOperation.InstanceStateRunning",
+        S::Stopped => "UnsupportedOperation.InstanceStateStopped",
+        S::Starting => "UnsupportedOperation.InstanceStateStarting",
+        S::Stopping => "UnsupportedOperation.InstanceStateStopping",
+        S::Rebooting => "UnsupportedOperation.InstanceStateRebooting",
+        S::Isolating => "UnsupportedOperation.InstanceStateIsolating",
+        S::Isolated => "UnsupportedOperation.InstanceStateShutdown",
+        S::Terminating => "UnsupportedOperation.InstanceStateTerminating",
+        S::Terminated => "UnsupportedOperation.InstanceStateTerminated",
+        // No state-named code exists for a reinstall in progress.
+        S::Reinstalling => "OperationDenied.InstanceOperationInProgress",
+    }
+}
