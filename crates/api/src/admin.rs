@@ -1,7 +1,10 @@
 //! Stratus's own endpoints, beside the vendor dialects:
 //! `GET /_stratus/health`, `GET /_stratus/messages?account=NAME`, and the
 //! fault rules: `GET`, `PUT` (a JSON array replaces them) and `DELETE`
-//! `/_stratus/faults`.
+//! `/_stratus/faults`; and a look inside an instance, as its owner's
+//! machine would see it: `GET /_stratus/instances/ID?account=NAME` (disks,
+//! snapshots), `POST .../snapshots` (take a snapshot of the system disk),
+//! `POST .../login` with `{"password": ...}` (would that password log in?).
 
 use crate::request::{RawRequest, Response};
 use serde_json::json;
@@ -18,6 +21,9 @@ pub async fn handle(engine: &Engine, req: &RawRequest) -> Response {
     if req.path == "/_stratus/faults" {
         return faults(engine, req);
     }
+    if let Some(rest) = req.path.strip_prefix("/_stratus/instances/") {
+        return instance(engine, req, rest).await;
+    }
     if req.method != "GET" {
         return error(405, "only GET is supported here");
     }
@@ -33,22 +39,10 @@ pub async fn handle(engine: &Engine, req: &RawRequest) -> Response {
 }
 
 async fn messages(engine: &Engine, req: &RawRequest) -> Response {
-    let pairs = req.query_pairs();
-    let account = pairs
-        .iter()
-        .find(|(k, _)| k == "account")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| {
-            engine
-                .accounts()
-                .all()
-                .first()
-                .map(|a| a.name.clone())
-                .unwrap_or_default()
-        });
-    if engine.accounts().by_name(&account).is_none() {
-        return error(404, "no such account");
-    }
+    let account = match account_of(engine, req) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
     match engine.messages(&account).await {
         Ok(list) => {
             let messages: Vec<_> = list
@@ -90,4 +84,66 @@ fn faults(engine: &Engine, req: &RawRequest) -> Response {
         "application/json",
         &json!({ "faults": engine.faults().list() }),
     )
+}
+
+fn account_of(engine: &Engine, req: &RawRequest) -> Result<String, Response> {
+    let account = req
+        .query_pairs()
+        .into_iter()
+        .find(|(k, _)| k == "account")
+        .map(|(_, v)| v)
+        .or_else(|| engine.accounts().all().first().map(|a| a.name.clone()))
+        .unwrap_or_default();
+    if engine.accounts().by_name(&account).is_none() {
+        return Err(error(404, "no such account"));
+    }
+    Ok(account)
+}
+
+async fn instance(engine: &Engine, req: &RawRequest, rest: &str) -> Response {
+    let account = match account_of(engine, req) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let (id, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    let outcome = match (req.method.as_str(), tail) {
+        ("GET", "") => engine.inspect(&account, id).await.map(|i| {
+            json!({
+                "id": i.id,
+                "product": i.product,
+                "image_id": i.image_id,
+                "system_disk": {
+                    "id": i.system_disk.id,
+                    "size_gb": i.system_disk.size_gb,
+                    "generation": i.system_disk.generation,
+                },
+                "snapshots": i.snapshots.iter().map(|s| json!({
+                    "id": s.id,
+                    "disk_id": s.disk_id,
+                    "usable_for_rollback": s.usable_for_rollback,
+                })).collect::<Vec<_>>(),
+                "has_password": i.login.password_hash.is_some(),
+                "key_ids": i.login.key_ids,
+            })
+        }),
+        ("POST", "snapshots") => engine
+            .take_snapshot(&account, id)
+            .await
+            .map(|s| json!({"id": s.id, "disk_id": s.disk_id, "usable_for_rollback": s.usable_for_rollback})),
+        ("POST", "login") => {
+            let password = serde_json::from_slice::<serde_json::Value>(&req.body)
+                .ok()
+                .and_then(|v| v.get("password").and_then(|p| p.as_str().map(str::to_string)));
+            let Some(password) = password else {
+                return error(400, "expected {\"password\": \"...\"}");
+            };
+            engine.password_opens(&account, id, &password).await.map(|ok| json!({ "ok": ok }))
+        }
+        _ => return error(404, "no such endpoint"),
+    };
+    match outcome {
+        Ok(body) => Response::json(200, "application/json", &body),
+        Err(stratus_engine::EngineError::InstanceNotFound(_)) => error(404, "no such instance"),
+        Err(e) => error(500, &e.to_string()),
+    }
 }

@@ -148,6 +148,14 @@ impl Engine {
         }
     }
 
+    /// Any instance of an account, for inspection (admin API).
+    pub async fn inspect(&self, account: &str, id: &str) -> Result<Instance, EngineError> {
+        self.store
+            .instance(account, id)
+            .await?
+            .ok_or_else(|| EngineError::InstanceNotFound(id.to_string()))
+    }
+
     /// An account's inbox.
     pub async fn messages(&self, account: &str) -> Result<Vec<Message>, EngineError> {
         Ok(self.store.messages(account).await?)

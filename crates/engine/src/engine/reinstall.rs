@@ -167,3 +167,53 @@ impl Engine {
             .collect())
     }
 }
+
+impl Engine {
+    /// Takes a snapshot of an instance's system disk (kept as a record).
+    pub async fn take_snapshot(
+        &self,
+        account: &str,
+        instance_id: &str,
+    ) -> Result<crate::model::Snapshot, EngineError> {
+        let instance = self
+            .store
+            .instance(account, instance_id)
+            .await?
+            .ok_or_else(|| EngineError::InstanceNotFound(instance_id.to_string()))?;
+        let snapshot = crate::model::Snapshot {
+            id: format!("snap-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
+            disk_id: instance.system_disk.id.clone(),
+            created_at: self.clock.now(),
+            usable_for_rollback: true,
+        };
+        let mut next = instance.clone();
+        next.snapshots.push(snapshot.clone());
+        next.version = instance.version + 1;
+        let mut writes = WriteSet::new();
+        writes.push(Change::Instance {
+            record: Box::new(next),
+            expect: crate::ports::Expect::Version(instance.version),
+        });
+        self.store.commit(writes).await?;
+        Ok(snapshot)
+    }
+
+    /// Whether `password` opens the instance now (as a login would).
+    pub async fn password_opens(
+        &self,
+        account: &str,
+        instance_id: &str,
+        password: &str,
+    ) -> Result<bool, EngineError> {
+        let instance = self
+            .store
+            .instance(account, instance_id)
+            .await?
+            .ok_or_else(|| EngineError::InstanceNotFound(instance_id.to_string()))?;
+        Ok(instance
+            .login
+            .password_hash
+            .as_deref()
+            .is_some_and(|h| crate::login::verify_password(password, h)))
+    }
+}

@@ -31,17 +31,18 @@ fn login_request(l: Option<LoginSettings>) -> Result<LoginRequest, ApiError> {
     };
     let keys = l.key_ids.unwrap_or_default();
     validate::ids(&keys, 100, "LoginSettings.KeyIds", validate::key_id)?;
-    let keep =
-        match l.keep_image_login.as_deref() {
-            None | Some("false") | Some("FALSE") => false,
-            Some("true") | Some("TRUE") => true,
-            Some(other) => return Err(ApiError::new(
+    let keep = match l.keep_image_login.as_deref() {
+        None | Some("false") | Some("FALSE") => false,
+        Some("true") | Some("TRUE") => true,
+        Some(other) => {
+            return Err(ApiError::new(
                 "InvalidParameterValue",
                 format!(
                     "`LoginSettings.KeepImageLogin` must be \"true\" or \"false\", not `{other}`."
                 ),
-            )),
-        };
+            ))
+        }
+    };
     if keep && (l.password.is_some() || !keys.is_empty()) {
         return Err(ApiError::new(
             "InvalidParameter.ParameterConflict",
