@@ -1,0 +1,102 @@
+"""Starting the real `stratus` binary for a test and talking to it.
+
+Each `Server` is one `stratus serve` process on a free port, started with a
+high `--speed` so that transitions last tens to hundreds of milliseconds.
+Tests never sleep for outcomes: they poll with `wait_until`.
+"""
+import json
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+TENCENT_ID = "AKIDSTRATUSDEVELOPMENT00000000000000"
+TENCENT_KEY = "stratus-development-secret-key-tencent"
+
+
+def binary():
+    """The stratus binary under test."""
+    path = os.environ.get("STRATUS_BIN") or str(ROOT / "target" / "debug" / "stratus")
+    if not pathlib.Path(path).exists():
+        raise RuntimeError(f"stratus binary not found at {path}: build it first (cargo build)")
+    return path
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout=20.0, interval=0.02, what="condition"):
+    """Polls `predicate` until it returns something truthy; returns that."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
+
+
+class Server:
+    """One running `stratus serve`."""
+
+    def __init__(self, speed=200, data=None, config=None, extra=()):
+        self.port = free_port()
+        self.endpoint = f"127.0.0.1:{self.port}"
+        self.data = data
+        self.log = tempfile.NamedTemporaryFile(prefix="stratus-", suffix=".log", delete=False)
+        args = [binary(), "serve", "--listen", self.endpoint, "--speed", str(speed)]
+        args += ["--data", str(data)] if data else ["--ephemeral"]
+        if config:
+            path = pathlib.Path(tempfile.mkdtemp(prefix="stratus-config-")) / "stratus.toml"
+            path.write_text(config)
+            args += ["--config", str(path)]
+        args += list(extra)
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        try:
+            wait_until(self._healthy, timeout=30, what="the server to answer /_stratus/health")
+        except AssertionError:
+            self.stop()
+            raise AssertionError("stratus did not start:\n" + self.log_text()[-4000:])
+
+    def _healthy(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("stratus exited:\n" + self.log_text()[-4000:])
+        try:
+            with urllib.request.urlopen(f"http://{self.endpoint}/_stratus/health", timeout=1) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def log_text(self):
+        return pathlib.Path(self.log.name).read_text(errors="replace")
+
+    def admin(self, path, method="GET", body=None):
+        """Calls the admin API; returns (status, json)."""
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(f"http://{self.endpoint}{path}", data=data, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"{}")
+
+    def messages(self, account="default"):
+        return self.admin(f"/_stratus/messages?account={account}")[1]["messages"]
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
