@@ -150,7 +150,8 @@ struct RunRequest {
     disable_api_termination: Option<bool>,
 }
 
-const PERIODS: [i64; 17] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 24, 36, 48, 60, 0];
+/// Prepaid periods (months) CVM sells.
+const PERIODS: [i64; 16] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 24, 36, 48, 60];
 const DISK_TYPES: [&str; 8] = [
     "LOCAL_BASIC",
     "LOCAL_SSD",
@@ -250,7 +251,7 @@ pub async fn run(call: &Call<'_>) -> Result<Fields, ApiError> {
                     "`InstanceChargePrepaid` is required for PREPAID instances.",
                 )
             })?;
-            if !PERIODS[..16].contains(&prepaid.period) {
+            if !PERIODS.contains(&prepaid.period) {
                 return Err(ApiError::new(
                     "InvalidParameterValue",
                     "`InstanceChargePrepaid.Period` must be 1-12, 24, 36, 48 or 60.",
@@ -833,6 +834,7 @@ struct TerminateRequest {
 /// go to the recycle bin (`SHUTDOWN`) and a second call destroys them.
 pub async fn terminate(call: &Call<'_>) -> Result<Fields, ApiError> {
     let r: TerminateRequest = parse(call)?;
+    // Addresses and data disks go with the instance here; nothing else holds them.
     let _ = (r.release_address, r.release_prepaid_data_disks);
     validate::ids(&r.instance_ids, 100, "InstanceIds", validate::instance_id)?;
     let mut instances = Vec::new();

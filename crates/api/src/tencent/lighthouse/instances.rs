@@ -373,6 +373,7 @@ const STOP_TYPES: [&str; 3] = ["SOFT", "HARD", "SOFT_FIRST"];
 /// StartInstances, StopInstances, RebootInstances, IsolateInstances, TerminateInstances.
 pub async fn batch(call: &Call<'_>) -> Result<Fields, ApiError> {
     let r: BatchRequest = parse(call)?;
+    // Lighthouse instances here have no separate data disks to keep or isolate.
     let _ = r.isolate_data_disk;
     let (action, max) = match call.caller.action.as_str() {
         "StartInstances" => (BatchAction::Start, 100),
