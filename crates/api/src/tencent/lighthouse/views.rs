@@ -165,6 +165,7 @@ pub fn key_pair(k: &KeyPairView, private_key: Option<&str>) -> Value {
         "KeyName": k.key_pair.name,
         "PublicKey": k.key_pair.public_key,
         "AssociatedInstanceIds": k.instance_ids,
+        "AssociatedInstanceSet": k.instance_ids.iter().map(|id| json!({"InstanceId": id, "Username": "root"})).collect::<Vec<_>>(),
         "CreatedTime": k.key_pair.created_at.iso8601(),
         "PrivateKey": private_key,
         "Tags": tags(&k.key_pair.tags),
