@@ -24,6 +24,8 @@ pub struct EdgeConfig {
     pub max_body_bytes: usize,
     /// Time allowed to send the request headers.
     pub header_timeout: Duration,
+    /// Time allowed to send the request body.
+    pub body_timeout: Duration,
     /// Most connections served at once; others wait to be accepted.
     pub max_connections: usize,
 }
@@ -33,6 +35,7 @@ impl Default for EdgeConfig {
         Self {
             max_body_bytes: 1024 * 1024,
             header_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(30),
             max_connections: 4096,
         }
     }
@@ -136,10 +139,13 @@ async fn handle(state: &EdgeState, req: hyper::Request<Incoming>) -> hyper::Resp
         })
         .collect();
     let dialect = recognise(&method, &path, &headers, &query);
-    let body = match Limited::new(body, state.config.max_body_bytes)
-        .collect()
-        .await
-    {
+    let read = tokio::time::timeout(
+        state.config.body_timeout,
+        Limited::new(body, state.config.max_body_bytes).collect(),
+    )
+    .await
+    .unwrap_or_else(|_| Err("the request body was not received in time".into()));
+    let body = match read {
         Ok(b) => b.to_bytes(),
         Err(e) => {
             let too_large = e
