@@ -3,7 +3,7 @@
 //! hands it over; what comes back is written out as is.
 
 use crate::request::{RawRequest, Response};
-use crate::{admin, tencent};
+use crate::{admin, kingsoft, tencent, zenlayer};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -45,13 +45,23 @@ impl Default for EdgeConfig {
 enum Dialect {
     Admin,
     Tencent,
+    Kingsoft,
+    Zenlayer,
     Unknown,
 }
 
-fn recognise(method: &str, path: &str, headers: &[(String, String)], query: &str) -> Dialect {
-    let _ = method;
+/// Which dialect a request speaks, from its path, headers, query and (once
+/// read; empty before) body. Zenlayer's `/api/v2/` path or `x-zc-action`
+/// header come first (no other vendor uses them); then Tencent's own markers (`X-TC-Action`, TC3,
+/// `SecretId`) win; then Kingsoft's (SigV4, `X-Amz-Date`, `X-Action`, a
+/// KEC/SKS `Version`, the legacy `Accesskey`); any other form request is
+/// left to Tencent, whose v1 errors explain what is missing.
+fn recognise(path: &str, headers: &[(String, String)], query: &str, body: &[u8]) -> Dialect {
     if path.starts_with("/_stratus/") {
         return Dialect::Admin;
+    }
+    if zenlayer::recognises(path, headers) {
+        return Dialect::Zenlayer;
     }
     let header = |n: &str| {
         headers
@@ -59,12 +69,20 @@ fn recognise(method: &str, path: &str, headers: &[(String, String)], query: &str
             .find(|(k, _)| k == n)
             .map(|(_, v)| v.as_str())
     };
+    let form =
+        header("content-type").is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    let secret_id = |raw: &[u8]| form_urlencoded::parse(raw).any(|(k, _)| k == "SecretId");
     if header("x-tc-action").is_some()
         || header("authorization").is_some_and(|a| a.starts_with("TC3-"))
-        || query.contains("SecretId=")
-        || header("content-type")
-            .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
+        || secret_id(query.as_bytes())
+        || (form && secret_id(body))
     {
+        return Dialect::Tencent;
+    }
+    if kingsoft::recognises(headers, query, if form { body } else { b"" }) {
+        return Dialect::Kingsoft;
+    }
+    if form {
         return Dialect::Tencent;
     }
     Dialect::Unknown
@@ -74,6 +92,8 @@ fn recognise(method: &str, path: &str, headers: &[(String, String)], query: &str
 struct EdgeState {
     engine: Arc<Engine>,
     tencent: tencent::TencentDialect,
+    kingsoft: kingsoft::KingsoftDialect,
+    zenlayer: zenlayer::ZenlayerDialect,
     config: EdgeConfig,
 }
 
@@ -85,6 +105,8 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let state = Arc::new(EdgeState {
         tencent: tencent::TencentDialect::new(Arc::clone(&engine)),
+        kingsoft: kingsoft::KingsoftDialect::new(Arc::clone(&engine)),
+        zenlayer: zenlayer::ZenlayerDialect::new(Arc::clone(&engine)),
         engine,
         config,
     });
@@ -138,7 +160,7 @@ async fn handle(state: &EdgeState, req: hyper::Request<Incoming>) -> hyper::Resp
             )
         })
         .collect();
-    let dialect = recognise(&method, &path, &headers, &query);
+    let dialect = recognise(&path, &headers, &query, b"");
     let read = tokio::time::timeout(
         state.config.body_timeout,
         Limited::new(body, state.config.max_body_bytes).collect(),
@@ -161,10 +183,16 @@ async fn handle(state: &EdgeState, req: hyper::Request<Incoming>) -> hyper::Resp
             };
             let response = match dialect {
                 Dialect::Tencent => state.tencent.body_error(&raw, too_large),
+                Dialect::Kingsoft => state.kingsoft.body_error(&raw, too_large),
+                Dialect::Zenlayer => state.zenlayer.body_error(&raw, too_large),
                 _ => admin::error(413, "request body too large or unreadable"),
             };
             return into_hyper(response);
         }
+    };
+    let dialect = match dialect {
+        Dialect::Admin => Dialect::Admin,
+        _ => recognise(&path, &headers, &query, &body),
     };
     let raw = RawRequest {
         method,
@@ -177,6 +205,8 @@ async fn handle(state: &EdgeState, req: hyper::Request<Incoming>) -> hyper::Resp
     let response = match dialect {
         Dialect::Admin => admin::handle(&state.engine, &raw).await,
         Dialect::Tencent => state.tencent.handle(&raw).await,
+        Dialect::Kingsoft => state.kingsoft.handle(&raw).await,
+        Dialect::Zenlayer => state.zenlayer.handle(&raw).await,
         Dialect::Unknown => admin::error(
             400,
             "unrecognised request: no vendor signature, action header or /_stratus/ path",

@@ -6,7 +6,9 @@
 //!   vendor a request speaks;
 //! - one module per dialect, each verifying signatures, decoding parameters,
 //!   applying vendor validation, calling the engine and encoding the vendor's
-//!   envelope and error codes: [`tencent`] (API 3.0: Lighthouse);
+//!   envelope and error codes: [`tencent`] (API 3.0: Lighthouse, CVM),
+//!   [`kingsoft`] (KEC 2016-03-04, SKS 2015-11-01) and [`zenlayer`]
+//!   (OpenAPI v2: ZEC 2025-09-01 and 2024-04-01, CCS key pairs);
 //! - [`admin`]: Stratus's own endpoints under `/_stratus/`.
 
 // The CVM Instance structure is one large `json!` literal.
@@ -14,7 +16,9 @@
 
 pub mod admin;
 pub mod edge;
+pub mod kingsoft;
 pub mod request;
 pub mod tencent;
+pub mod zenlayer;
 
 pub use edge::{serve, EdgeConfig};

@@ -144,7 +144,7 @@ pub enum OperationPlan {
     /// Nothing beyond the state change.
     StateOnly,
     /// A reinstall: new image, new login, a freshly formatted system disk.
-    Reinstall(ReinstallPlan),
+    Reinstall(Box<ReinstallPlan>),
     /// A new password (hash only).
     Password { password_hash: String },
     /// Key pairs to bind or unbind.
@@ -167,6 +167,9 @@ pub struct ReinstallPlan {
     pub new_system_disk_id: Option<String>,
     pub host_name: Option<String>,
     pub user_data: Option<String>,
+    /// A new type for the system disk (`None`: the type is kept).
+    #[serde(default)]
+    pub system_disk_type: Option<String>,
 }
 
 /// One asynchronous change to one instance. Durable from the moment its

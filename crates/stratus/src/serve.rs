@@ -69,6 +69,8 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             .map_err(|e| format!("the Lighthouse catalog is invalid: {e}"))?,
         stratus_api::tencent::cvm::product()
             .map_err(|e| format!("the CVM catalog is invalid: {e}"))?,
+        stratus_api::kingsoft::product().map_err(|e| e.to_string())?,
+        stratus_api::zenlayer::product().map_err(|e| format!("the ZEC catalog is invalid: {e}"))?,
     ];
     for p in &mut products {
         p.catalog.assign_first_owner(&first_account);
@@ -92,6 +94,16 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         "development credentials (account `{first_account}`): tencent SecretId={} SecretKey={}",
         development::TENCENT_SECRET_ID,
         development::TENCENT_SECRET_KEY
+    );
+    println!(
+        "development credentials (account `{first_account}`): kingsoft AccessKey={} SecretKey={}",
+        development::KINGSOFT_ACCESS_KEY,
+        development::KINGSOFT_SECRET_KEY
+    );
+    println!(
+        "development credentials (account `{first_account}`): zenlayer AccessKeyId={} AccessKeyPassword={}",
+        development::ZENLAYER_ACCESS_KEY_ID,
+        development::ZENLAYER_ACCESS_KEY_SECRET
     );
     let edge = EdgeConfig {
         max_body_bytes: args.max_body_bytes,

@@ -369,6 +369,9 @@ fn apply_plan(instance: &mut Instance, op: &Operation) {
             instance.login = plan.login.clone();
             instance.system_disk.size_gb = plan.system_disk_size_gb;
             instance.system_disk.generation += 1;
+            if let Some(t) = &plan.system_disk_type {
+                instance.system_disk.disk_type = t.clone();
+            }
             if let Some(id) = &plan.new_system_disk_id {
                 // The old disk, and every snapshot of it, is no longer the instance's.
                 for s in &mut instance.snapshots {

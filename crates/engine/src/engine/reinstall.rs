@@ -80,6 +80,19 @@ impl Engine {
         instance_id: &str,
         spec: ReinstallSpec,
     ) -> Result<String, EngineError> {
+        self.reinstall_with_disk_type(caller, instance_id, spec, None)
+            .await
+    }
+
+    /// [`Engine::reinstall`], also giving the new system disk another type
+    /// (`None`: the type is kept), for products whose reinstall may change it.
+    pub async fn reinstall_with_disk_type(
+        self: &Arc<Self>,
+        caller: &Caller,
+        instance_id: &str,
+        spec: ReinstallSpec,
+        system_disk_type: Option<String>,
+    ) -> Result<String, EngineError> {
         let product = self.product(&caller.product)?.clone();
         let (profile, catalog) = (&product.profile, &product.catalog);
         let instance = self.instance(caller, instance_id).await?;
@@ -124,12 +137,17 @@ impl Engine {
                 .then(|| profile.ids.disk.generate()),
             host_name: spec.host_name,
             user_data: spec.user_data,
+            system_disk_type,
         };
         let ops = self
             .accept_operations(
                 caller,
                 OperationKind::Reinstall,
-                vec![(instance, OperationPlan::Reinstall(plan), transition)],
+                vec![(
+                    instance,
+                    OperationPlan::Reinstall(Box::new(plan)),
+                    transition,
+                )],
                 writes,
             )
             .await?;

@@ -1,0 +1,375 @@
+//! The Kingsoft Cloud dialect: KEC 2016-03-04 (instances, images, regions)
+//! and SKS 2015-11-01 (key pairs) over one URL. `Action` and `Version` come
+//! from the query, the form body or the `X-Action`/`X-Version` headers;
+//! parameters from the query and the form body together. It verifies the
+//! AWS SigV4-style signature (or the legacy `Signature` parameter), reads
+//! the flattened parameters, calls the engine and encodes the envelope.
+
+pub mod envelope;
+pub mod errors;
+mod instances;
+mod keys;
+mod offerings;
+pub mod params;
+pub mod profile;
+mod reinstall;
+pub mod signature;
+mod validate;
+pub mod views;
+
+pub use profile::product;
+
+use crate::request::{RawRequest, Response};
+use envelope::ApiError;
+use errors::{missing, Code};
+use params::{ParamError, Params};
+use profile::{api, KecFacts};
+use serde_json::{Map, Value};
+use signature::{SigV4Input, SignatureError};
+use std::sync::Arc;
+use stratus_engine::{Caller, Engine};
+
+/// The credential scheme name Kingsoft accounts are declared under.
+pub const SCHEME: &str = "kingsoft";
+
+/// Largest allowed distance between the request time and now (KS3's window).
+const SIGNATURE_WINDOW_SECONDS: i64 = 15 * 60;
+
+/// Fields of a successful response (`RequestId` is added by the envelope).
+pub type Fields = Map<String, Value>;
+
+/// The service a request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// Instances, images, regions (`kec`, 2016-03-04).
+    Kec,
+    /// Key pairs (`sks`, 2015-11-01).
+    Sks,
+}
+
+impl Service {
+    fn by_version(version: &str) -> Option<Service> {
+        match version {
+            api::KEC_VERSION => Some(Service::Kec),
+            api::SKS_VERSION => Some(Service::Sks),
+            _ => None,
+        }
+    }
+
+    /// The SigV4 service name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Kec => api::KEC_SERVICE,
+            Service::Sks => api::SKS_SERVICE,
+        }
+    }
+}
+
+/// True if a request looks like Kingsoft's, from what is known before (and,
+/// given, after) its body is read: a SigV4 `Authorization` or `X-Amz-Date`,
+/// kscore's `X-Action`, a KEC/SKS `Version`, or the legacy `Accesskey`.
+pub fn recognises(headers: &[(String, String)], query: &str, body: &[u8]) -> bool {
+    let header = |n: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.as_str())
+    };
+    if header("authorization").is_some_and(|a| a.trim_start().starts_with("AWS4-HMAC-SHA256"))
+        || header("x-amz-date").is_some()
+        || header("x-action").is_some()
+    {
+        return true;
+    }
+    let is_ours = |raw: &[u8]| {
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(raw).into_owned().collect();
+        let has = |k: &str| pairs.iter().any(|(n, _)| n == k);
+        let kingsoft_version = pairs
+            .iter()
+            .any(|(n, v)| n == "Version" && (v == api::KEC_VERSION || v == api::SKS_VERSION));
+        !has("SecretId") && (kingsoft_version || has("Accesskey") || has("AccessKey"))
+    };
+    is_ours(query.as_bytes()) || is_ours(body)
+}
+
+/// The dialect.
+pub struct KingsoftDialect {
+    engine: Arc<Engine>,
+    facts: Arc<KecFacts>,
+}
+
+/// A request that passed authentication.
+pub struct Call<'a> {
+    pub engine: &'a Arc<Engine>,
+    pub facts: &'a KecFacts,
+    pub caller: Caller,
+    pub params: Params,
+    /// The `User-Agent` the request came with.
+    pub user_agent: String,
+}
+
+impl Call<'_> {
+    /// The KEC product of the engine.
+    pub fn product(&self) -> Result<&Arc<stratus_engine::Product>, ApiError> {
+        self.engine
+            .product(&self.caller.product)
+            .map_err(|e| self.engine_error(e))
+    }
+
+    /// Maps an engine error raised by this call.
+    pub fn engine_error(&self, e: stratus_engine::EngineError) -> ApiError {
+        errors::to_api(&e, &self.caller.action)
+    }
+
+    /// A fault rule for this action answers at once with `ServiceUnavailable`
+    /// and the rule's message: KEC reports back-end failures when it accepts
+    /// a request (seed 004).
+    pub fn check_faults(&self) -> Result<(), ApiError> {
+        match self
+            .engine
+            .faults()
+            .decide(&self.caller.product, &self.caller.action)
+        {
+            Some(message) => Err(Code::ServiceUnavailable.message(message)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Who signed a request, and where it is for.
+struct Signed {
+    account: String,
+    region: Option<String>,
+    /// The SigV4 scope's service, if signed that way.
+    service: Option<String>,
+}
+
+impl KingsoftDialect {
+    /// The dialect over `engine`, with the Kingsoft facts of the catalog.
+    pub fn new(engine: Arc<Engine>) -> Self {
+        let facts = profile::facts().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the KEC catalog facts do not parse");
+            KecFacts {
+                families: Default::default(),
+                system_disk_gb: profile::DiskBounds { min: 20, max: 500 },
+                sold_out_system_disks: Default::default(),
+                subnets: Vec::new(),
+                security_groups: Vec::new(),
+            }
+        });
+        Self {
+            engine,
+            facts: Arc::new(facts),
+        }
+    }
+
+    /// The answer to a request whose body could not be read.
+    pub fn body_error(&self, req: &RawRequest, too_large: bool) -> Response {
+        let e = if too_large {
+            Code::InvalidParameter.message("The request body exceeds the size limit.")
+        } else {
+            Code::InvalidParameter.message("The request body could not be read.")
+        };
+        envelope::error(&req.request_id, &e)
+    }
+
+    /// Serves one request.
+    pub async fn handle(&self, req: &RawRequest) -> Response {
+        match self.process(req).await {
+            Ok(fields) => envelope::success(&req.request_id, fields),
+            Err(e) => {
+                tracing::debug!(request_id = %req.request_id, code = %e.code, "request refused");
+                envelope::error(&req.request_id, &e)
+            }
+        }
+    }
+
+    async fn process(&self, req: &RawRequest) -> Result<Fields, ApiError> {
+        if req.method != "GET" && req.method != "POST" {
+            return Err(Code::InvalidAction.message("Only GET and POST are supported."));
+        }
+        let mut pairs = req.query_pairs();
+        let form = req
+            .header("content-type")
+            .is_none_or(|c| c.starts_with("application/x-www-form-urlencoded"));
+        if req.method == "POST" && form {
+            pairs.extend(form_urlencoded::parse(&req.body).into_owned());
+        }
+        let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let signed = self.authenticate(req, &pairs)?;
+        let action = get("Action")
+            .or_else(|| req.header("x-action").map(str::to_string))
+            .ok_or_else(|| missing("Action"))?;
+        let version = get("Version")
+            .or_else(|| req.header("x-version").map(str::to_string))
+            .ok_or_else(|| missing("Version"))?;
+        let service = Service::by_version(&version).ok_or_else(|| {
+            Code::InvalidAction.message(format!("The API version {version} does not exist."))
+        })?;
+        if signed
+            .service
+            .as_deref()
+            .is_some_and(|s| s != service.name())
+        {
+            return Err(Code::SignatureDoesNotMatch.message(format!(
+                "Credential should be scoped to the correct service: '{}'.",
+                service.name()
+            )));
+        }
+        let region = signed
+            .region
+            .or_else(|| get("Region"))
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| missing("Region"))?;
+        let product = self
+            .engine
+            .product(profile::PRODUCT)
+            .map_err(|e| ApiError::internal(&e))?;
+        if product.catalog.region(&region).is_none() {
+            return Err(Code::RegionNotConfigured.err());
+        }
+        let caller = Caller {
+            account: signed.account,
+            product: profile::PRODUCT.to_string(),
+            region,
+            request_id: req.request_id.clone(),
+            action: action.clone(),
+        };
+        self.engine
+            .admit(&caller)
+            .map_err(|e| errors::to_api(&e, &action))?;
+        let call = Call {
+            engine: &self.engine,
+            facts: &self.facts,
+            caller,
+            params: Params::from_pairs(&pairs),
+            user_agent: req.header("user-agent").unwrap_or_default().to_string(),
+        };
+        match (service, action.as_str()) {
+            (Service::Kec, "DescribeRegions") => offerings::describe_regions(&call),
+            (Service::Kec, "DescribeAvailabilityZones") => offerings::describe_zones(&call),
+            (Service::Kec, "DescribeImages") => offerings::describe_images(&call),
+            (Service::Kec, "RunInstances") => instances::run(&call).await,
+            (Service::Kec, "DescribeInstances") => instances::describe(&call).await,
+            (Service::Kec, "StartInstances" | "StopInstances" | "RebootInstances") => {
+                instances::power(&call).await
+            }
+            (Service::Kec, "TerminateInstances") => instances::terminate(&call).await,
+            (Service::Kec, "ModifyInstanceImage") => reinstall::modify_instance_image(&call).await,
+            (Service::Sks, "CreateKey") => keys::create(&call).await,
+            (Service::Sks, "ImportKey") => keys::import(&call).await,
+            (Service::Sks, "DescribeKeys") => keys::describe(&call).await,
+            (Service::Sks, "DeleteKey") => keys::delete(&call).await,
+            (_, other) => Err(Code::InvalidAction.message(format!(
+                "The action {other} is not valid for version {version}."
+            ))),
+        }
+    }
+
+    /// Verifies the request's signature: SigV4 if an `Authorization` header
+    /// is present, else the legacy `Signature` parameter.
+    fn authenticate(
+        &self,
+        req: &RawRequest,
+        pairs: &[(String, String)],
+    ) -> Result<Signed, ApiError> {
+        if let Some(authorization) = req.header("authorization") {
+            return self.authenticate_sigv4(req, authorization);
+        }
+        let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let Some(signature) = get("Signature") else {
+            return Err(Code::MissingAuthenticationToken.err());
+        };
+        let access_key = get("Accesskey")
+            .or_else(|| get("AccessKey"))
+            .ok_or_else(|| missing("Accesskey"))?;
+        let timestamp = get("Timestamp").ok_or_else(|| missing("Timestamp"))?;
+        let ts =
+            signature::parse_iso_seconds(&timestamp).ok_or_else(|| errors::invalid("Timestamp"))?;
+        self.check_time(ts)?;
+        let (account, secret) = self.lookup(&access_key)?;
+        signature::verify_legacy(&secret, pairs, &signature).map_err(auth_error)?;
+        Ok(Signed {
+            account,
+            region: get("Region"),
+            service: None,
+        })
+    }
+
+    fn authenticate_sigv4(
+        &self,
+        req: &RawRequest,
+        authorization: &str,
+    ) -> Result<Signed, ApiError> {
+        let auth = signature::parse_authorization(authorization).map_err(auth_error)?;
+        let amz_date = req.header("x-amz-date").ok_or_else(|| {
+            Code::MissingAuthenticationToken.message("x-amz-date not in Http Header.")
+        })?;
+        if req.header("host").is_none() {
+            return Err(
+                Code::MissingAuthenticationToken.message("Request is missing 'Host' header.")
+            );
+        }
+        let ts = signature::parse_amz_date(amz_date).ok_or_else(|| {
+            Code::IncompleteSignature.message("X-Amz-Date is not YYYYMMDD'T'HHMMSS'Z'.")
+        })?;
+        self.check_time(ts)?;
+        let (account, secret) = self.lookup(&auth.access_key)?;
+        let input = SigV4Input {
+            method: &req.method,
+            path: &req.path,
+            query: &req.query,
+            headers: &req.headers,
+            body: &req.body,
+            amz_date,
+        };
+        signature::verify_sigv4(&secret, &auth, &input).map_err(auth_error)?;
+        Ok(Signed {
+            account,
+            region: Some(auth.region),
+            service: Some(auth.service),
+        })
+    }
+
+    fn check_time(&self, ts: i64) -> Result<(), ApiError> {
+        let now = self.engine.clock().now().unix_seconds();
+        if (now - ts).abs() > SIGNATURE_WINDOW_SECONDS {
+            return Err(auth_error(SignatureError::Expired));
+        }
+        Ok(())
+    }
+
+    fn lookup(&self, access_key: &str) -> Result<(String, String), ApiError> {
+        self.engine
+            .accounts()
+            .by_key_id(SCHEME, access_key)
+            .map(|p| (p.account.name.clone(), p.credential.secret.clone()))
+            .ok_or_else(|| Code::InvalidAccessKeyId.err())
+    }
+}
+
+fn auth_error(e: SignatureError) -> ApiError {
+    match e {
+        SignatureError::Incomplete => Code::IncompleteSignature.err(),
+        SignatureError::Expired => Code::RequestExpired.err(),
+        SignatureError::Mismatch => Code::SignatureDoesNotMatch.err(),
+        SignatureError::PayloadHashMismatch => Code::SignatureDoesNotMatch
+            .message("The x-amz-content-sha256 header does not match the request body."),
+    }
+}
+
+/// A parameter that cannot be read: unknown ones are `InvalidParameter`,
+/// malformed ones `InvalidParameterValue`.
+pub fn param_error(e: ParamError) -> ApiError {
+    match e {
+        ParamError::Unknown(name) => {
+            Code::InvalidParameter.message(format!("The parameter {name} is not recognized."))
+        }
+        ParamError::Malformed(..) => errors::invalid(e.name()),
+    }
+}
+
+/// Response fields from pairs.
+pub fn fields<const N: usize>(pairs: [(&str, Value); N]) -> Fields {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
