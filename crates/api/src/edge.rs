@@ -3,7 +3,7 @@
 //! hands it over; what comes back is written out as is.
 
 use crate::request::{RawRequest, Response};
-use crate::{admin, kingsoft, tencent, zenlayer};
+use crate::{admin, kingsoft, qcloud_v2, tencent, zenlayer};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -45,6 +45,7 @@ impl Default for EdgeConfig {
 enum Dialect {
     Admin,
     Tencent,
+    QcloudV2,
     Kingsoft,
     Zenlayer,
     Unknown,
@@ -62,6 +63,9 @@ fn recognise(path: &str, headers: &[(String, String)], query: &str, body: &[u8])
     }
     if zenlayer::recognises(path, headers) {
         return Dialect::Zenlayer;
+    }
+    if qcloud_v2::is_legacy_path(path) {
+        return Dialect::QcloudV2;
     }
     let header = |n: &str| {
         headers
@@ -92,6 +96,7 @@ fn recognise(path: &str, headers: &[(String, String)], query: &str, body: &[u8])
 struct EdgeState {
     engine: Arc<Engine>,
     tencent: tencent::TencentDialect,
+    qcloud_v2: qcloud_v2::QcloudV2Dialect,
     kingsoft: kingsoft::KingsoftDialect,
     zenlayer: zenlayer::ZenlayerDialect,
     config: EdgeConfig,
@@ -105,6 +110,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let state = Arc::new(EdgeState {
         tencent: tencent::TencentDialect::new(Arc::clone(&engine)),
+        qcloud_v2: qcloud_v2::QcloudV2Dialect::new(Arc::clone(&engine)),
         kingsoft: kingsoft::KingsoftDialect::new(Arc::clone(&engine)),
         zenlayer: zenlayer::ZenlayerDialect::new(Arc::clone(&engine)),
         engine,
@@ -183,6 +189,10 @@ async fn handle(state: &EdgeState, req: hyper::Request<Incoming>) -> hyper::Resp
             };
             let response = match dialect {
                 Dialect::Tencent => state.tencent.body_error(&raw, too_large),
+                Dialect::QcloudV2 => qcloud_v2::envelope::error(&qcloud_v2::envelope::LegacyError::new(
+                    qcloud_v2::envelope::Code::InvalidParameter,
+                    "The request body is too large or could not be read.",
+                )),
                 Dialect::Kingsoft => state.kingsoft.body_error(&raw, too_large),
                 Dialect::Zenlayer => state.zenlayer.body_error(&raw, too_large),
                 _ => admin::error(413, "request body too large or unreadable"),
@@ -205,6 +215,7 @@ async fn handle(state: &EdgeState, req: hyper::Request<Incoming>) -> hyper::Resp
     let response = match dialect {
         Dialect::Admin => admin::handle(&state.engine, &raw).await,
         Dialect::Tencent => state.tencent.handle(&raw).await,
+        Dialect::QcloudV2 => state.qcloud_v2.handle(&raw, &state.tencent).await,
         Dialect::Kingsoft => state.kingsoft.handle(&raw).await,
         Dialect::Zenlayer => state.zenlayer.handle(&raw).await,
         Dialect::Unknown => admin::error(

@@ -17,6 +17,7 @@
 pub mod admin;
 pub mod edge;
 pub mod kingsoft;
+pub mod qcloud_v2;
 pub mod request;
 pub mod tencent;
 pub mod zenlayer;

@@ -2,12 +2,14 @@
 //! serves every product; what differs between products comes from their
 //! [`ProductProfile`] and [`Catalog`].
 
+mod attributes;
 mod create;
 mod keypairs;
 mod login_plan;
 mod operations;
 mod reinstall;
 
+pub use attributes::InstanceChanges;
 pub use create::CreateSpec;
 pub use keypairs::{KeyPairQuery, KeyPairView};
 pub use login_plan::LoginRequest;

@@ -9,6 +9,7 @@ pub mod profile;
 mod validate;
 pub mod views;
 
+pub use offerings::zone_number;
 pub use profile::product;
 
 use super::envelope::ApiError;

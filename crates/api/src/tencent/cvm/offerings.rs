@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use stratus_engine::catalog::Image;
 
 /// Numeric zone ids: the region's base plus the zone's number.
-fn zone_number(region: &str, zone: &str) -> u64 {
+pub fn zone_number(region: &str, zone: &str) -> u64 {
     let base = match region {
         "ap-guangzhou" => 100_000,
         "ap-shanghai" => 200_000,

@@ -1,0 +1,335 @@
+//! The Zenlayer Cloud OpenAPI v2 dialect: `POST /api/v2/<service>` with the
+//! action in `x-zc-action` and the version in `x-zc-version`, a JSON body,
+//! `ZC2-HMAC-SHA256` or `Bearer` authorization, and the
+//! `{"requestId","response"}` envelope with real HTTP error statuses.
+//! Services: `zec` (2025-09-01 and 2024-04-01, one handler) and `ccs`
+//! (2025-09-01, key pairs).
+
+pub mod envelope;
+pub mod errors;
+mod instances;
+mod keypairs;
+mod network;
+mod offerings;
+pub mod profile;
+pub mod signature;
+mod validate;
+pub mod views;
+
+pub use profile::product;
+
+use crate::request::{RawRequest, Response};
+use envelope::ApiError;
+use errors::Code;
+use profile::{ApiVersion, ZecFacts};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use signature::{Authorization, SignatureError, SignedParts};
+use std::sync::Arc;
+use stratus_engine::{Caller, Engine};
+
+/// The credential scheme name Zenlayer accounts are declared under.
+pub const SCHEME: &str = "zenlayer";
+
+/// The path prefix of every Zenlayer service.
+pub const PATH_PREFIX: &str = "/api/v2/";
+
+/// Largest allowed distance between `x-zc-timestamp` and now (spec §2.2).
+const SIGNATURE_WINDOW_SECONDS: i64 = 300;
+
+/// Fields of a successful response (`requestId` is added by the envelope).
+pub type Fields = Map<String, Value>;
+
+/// True if a request speaks Zenlayer: its path is `/api/v2/...` or it
+/// carries `x-zc-action`.
+pub fn recognises(path: &str, headers: &[(String, String)]) -> bool {
+    path.starts_with(PATH_PREFIX) || headers.iter().any(|(k, _)| k == "x-zc-action")
+}
+
+/// The services served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Zec,
+    Ccs,
+}
+
+/// The dialect.
+pub struct ZenlayerDialect {
+    engine: Arc<Engine>,
+    facts: Arc<ZecFacts>,
+}
+
+/// A request that passed authentication.
+pub struct Call<'a> {
+    pub engine: &'a Arc<Engine>,
+    pub facts: &'a ZecFacts,
+    pub caller: Caller,
+    pub version: ApiVersion,
+    /// The JSON body (an object).
+    pub params: Value,
+}
+
+impl Call<'_> {
+    /// The request body as a typed request; wrong types are `INVALID_PARAMETER`.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        serde_json::from_value(self.params.clone())
+            .map_err(|e| errors::invalid(format!("The parameters are invalid: {e}")))
+    }
+
+    /// Maps an engine error raised by this call.
+    pub fn engine_error(&self, e: stratus_engine::EngineError) -> ApiError {
+        errors::to_api(&e, &self.caller.action)
+    }
+
+    /// The ZEC product of the engine.
+    pub fn product(&self) -> Result<&Arc<stratus_engine::Product>, ApiError> {
+        self.engine
+            .product(&self.caller.product)
+            .map_err(|e| self.engine_error(e))
+    }
+
+    /// True for the 2025-09-01 API.
+    pub fn is_2025(&self) -> bool {
+        self.version == ApiVersion::V2025
+    }
+}
+
+impl ZenlayerDialect {
+    /// The dialect over `engine`, with the ZEC facts of the catalog.
+    pub fn new(engine: Arc<Engine>) -> Self {
+        let facts = profile::facts().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the ZEC catalog facts do not parse");
+            ZecFacts {
+                regions: Default::default(),
+                zones: Default::default(),
+                default_vpc: profile::VpcFacts {
+                    id: String::new(),
+                    name: String::new(),
+                    cidr_block: String::new(),
+                    mtu: 1500,
+                    create_time: String::new(),
+                    security_group_id: String::new(),
+                },
+                subnets: Vec::new(),
+            }
+        });
+        Self {
+            engine,
+            facts: Arc::new(facts),
+        }
+    }
+
+    /// The answer to a request whose body could not be read.
+    pub fn body_error(&self, req: &RawRequest, too_large: bool) -> Response {
+        let message = if too_large {
+            "The request body exceeds the size limit."
+        } else {
+            "The request body could not be read."
+        };
+        envelope::error(
+            &envelope::request_id(&req.request_id),
+            &Code::InvalidRequest.message(message),
+        )
+    }
+
+    /// Serves one request.
+    pub async fn handle(&self, req: &RawRequest) -> Response {
+        let request_id = envelope::request_id(&req.request_id);
+        match self.process(req, &request_id).await {
+            Ok(fields) => envelope::success(&request_id, fields),
+            Err(e) => {
+                tracing::debug!(request_id = %request_id, code = %e.code, "request refused");
+                envelope::error(&request_id, &e)
+            }
+        }
+    }
+
+    async fn process(&self, req: &RawRequest, request_id: &str) -> Result<Fields, ApiError> {
+        if req.method != "POST" {
+            return Err(Code::InvalidRequest.message("Only POST is supported."));
+        }
+        let service = match req.path.strip_prefix(PATH_PREFIX) {
+            Some("zec") => Service::Zec,
+            Some("ccs") => Service::Ccs,
+            _ => {
+                return Err(Code::InvalidAction.message(format!(
+                    "The service path `{}` is not served here (only /api/v2/zec and /api/v2/ccs).",
+                    req.path
+                )))
+            }
+        };
+        let account = self.authenticate(req)?;
+        let header = |n: &str| req.header(n).map(str::trim).filter(|v| !v.is_empty());
+        let action = header("x-zc-action").ok_or_else(|| errors::missing("x-zc-action"))?;
+        let version = header("x-zc-version").ok_or_else(|| errors::missing("x-zc-version"))?;
+        if let Some(s) = header("x-zc-service") {
+            if !req.path.ends_with(&format!("/{s}")) {
+                return Err(errors::invalid(format!(
+                    "The x-zc-service header `{s}` does not match the path `{}`.",
+                    req.path
+                )));
+            }
+        }
+        let api_version = ApiVersion::parse(version)
+            .filter(|v| service == Service::Zec || *v == ApiVersion::V2025)
+            .ok_or_else(|| {
+                Code::InvalidAction.message(format!(
+                    "The API version `{version}` does not exist for this service."
+                ))
+            })?;
+        let params: Value = if req.body.iter().all(u8::is_ascii_whitespace) {
+            Value::Object(Map::new())
+        } else {
+            serde_json::from_slice(&req.body).map_err(|e| {
+                Code::InvalidRequest.message(format!("The request body is not valid JSON: {e}"))
+            })?
+        };
+        if !params.is_object() {
+            return Err(Code::InvalidRequest.message("The request body must be a JSON object."));
+        }
+        let call = Call {
+            engine: &self.engine,
+            facts: &self.facts,
+            caller: Caller {
+                account,
+                product: profile::PRODUCT.to_string(),
+                // ZEC requests name no region; listings span all of them.
+                region: String::new(),
+                request_id: request_id.to_string(),
+                action: action.to_string(),
+            },
+            version: api_version,
+            params,
+        };
+        self.engine.admit(&call.caller).map_err(|_| {
+            Code::RequestLimitExceeded
+                .message("The number of requests exceeds the frequency limit.")
+        })?;
+        match service {
+            Service::Zec => dispatch_zec(&call).await,
+            Service::Ccs => dispatch_ccs(&call).await,
+        }
+    }
+
+    /// The account a request is signed (or bearer-authorized) for.
+    fn authenticate(&self, req: &RawRequest) -> Result<String, ApiError> {
+        let auth = req
+            .header("authorization")
+            .ok_or(SignatureError::Missing)
+            .and_then(signature::parse_authorization)
+            .map_err(auth_error)?;
+        match auth {
+            Authorization::Bearer(token) => self
+                .engine
+                .accounts()
+                .by_bearer_token(&token)
+                .map(|a| a.name.clone())
+                .ok_or_else(|| auth_error(SignatureError::UnknownToken)),
+            Authorization::Signed {
+                access_key_id,
+                signed_headers,
+                signature: claimed,
+            } => {
+                let timestamp = req
+                    .header("x-zc-timestamp")
+                    .map(str::trim)
+                    .ok_or_else(|| auth_error(SignatureError::Timestamp))?;
+                let ts: i64 = timestamp
+                    .parse()
+                    .map_err(|_| auth_error(SignatureError::Timestamp))?;
+                let now = self.engine.clock().now().unix_seconds();
+                if (now - ts).abs() > SIGNATURE_WINDOW_SECONDS {
+                    return Err(auth_error(SignatureError::Expired));
+                }
+                let principal = self
+                    .engine
+                    .accounts()
+                    .by_key_id(SCHEME, access_key_id.trim())
+                    .ok_or_else(|| auth_error(SignatureError::UnknownKey))?;
+                let parts = SignedParts {
+                    content_type: req.header("content-type").unwrap_or(""),
+                    host: req.header("host").unwrap_or(""),
+                    timestamp,
+                    body: &req.body,
+                };
+                signature::verify(
+                    &principal.credential.secret,
+                    &signed_headers,
+                    &claimed,
+                    &parts,
+                )
+                .map_err(auth_error)?;
+                Ok(principal.account.name.clone())
+            }
+        }
+    }
+}
+
+/// Serves one action of `/api/v2/zec`.
+async fn dispatch_zec(call: &Call<'_>) -> Result<Fields, ApiError> {
+    let v2025 = call.is_2025();
+    match call.caller.action.as_str() {
+        "DescribeRegions" if v2025 => offerings::describe_regions(call),
+        "DescribeZones" => offerings::describe_zones(call),
+        "DescribeZoneInstanceConfigInfos" => offerings::describe_zone_instance_configs(call),
+        "DescribeImages" => offerings::describe_images(call),
+        "DescribeVpcs" => network::describe_vpcs(call).await,
+        "DescribeSubnets" => network::describe_subnets(call).await,
+        "CreateVpc" | "CreateSubnet" => network::create(call),
+        "CreateZecInstances" => instances::create(call).await,
+        "DescribeInstances" => instances::describe(call).await,
+        "DescribeInstancesStatus" => instances::describe_status(call).await,
+        "ModifyInstancesAttribute" => instances::modify(call).await,
+        "StartInstances" | "StopInstances" | "RebootInstances" => instances::power(call).await,
+        "ResetInstance" => instances::reset(call).await,
+        "ResetInstances" if v2025 => instances::reset_many(call).await,
+        "ResetInstancePassword" | "ResetInstancesPassword" => instances::reset_password(call).await,
+        "ReleaseInstances" => instances::release(call).await,
+        // Key pairs moved to ccs in 2025-09-01.
+        "ImportKeyPair" | "DescribeKeyPairs" | "DeleteKeyPairs" | "ModifyKeyPairAttribute"
+            if !v2025 =>
+        {
+            dispatch_keys(call).await
+        }
+        other => Err(unknown_action(other, call)),
+    }
+}
+
+/// Serves one action of `/api/v2/ccs`.
+async fn dispatch_ccs(call: &Call<'_>) -> Result<Fields, ApiError> {
+    dispatch_keys(call).await
+}
+
+async fn dispatch_keys(call: &Call<'_>) -> Result<Fields, ApiError> {
+    match call.caller.action.as_str() {
+        "ImportKeyPair" => keypairs::import(call).await,
+        "DescribeKeyPairs" => keypairs::describe(call).await,
+        "DeleteKeyPairs" => keypairs::delete(call).await,
+        "ModifyKeyPairAttribute" => keypairs::modify(call).await,
+        other => Err(unknown_action(other, call)),
+    }
+}
+
+fn unknown_action(action: &str, call: &Call<'_>) -> ApiError {
+    let version = match call.version {
+        ApiVersion::V2025 => profile::V2025,
+        ApiVersion::V2024 => profile::V2024,
+    };
+    Code::InvalidAction.message(format!(
+        "The action `{action}` does not exist in version {version} of this service."
+    ))
+}
+
+fn auth_error(e: SignatureError) -> ApiError {
+    match e {
+        SignatureError::UnknownToken => Code::TokenInvalid.message(e.to_string()),
+        other => {
+            Code::SignatureFailure.message(format!("The signature could not be verified: {other}."))
+        }
+    }
+}
+
+/// `{"k": v, ...}` from pairs.
+pub fn fields<const N: usize>(pairs: [(&str, Value); N]) -> Fields {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
