@@ -185,25 +185,46 @@ impl InstanceQuery {
             && self.filters.iter().all(|f| f.matches(i))
     }
 
-    /// Sorts matching instances in this query's order.
-    pub fn sort(&self, items: &mut [&Instance]) {
-        use std::cmp::Reverse;
+    /// How two matching instances compare in this query's order (ids
+    /// break ties, newest id first, so pages are stable).
+    pub fn compare(&self, a: &Instance, b: &Instance) -> std::cmp::Ordering {
+        let newest_first = || {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.id.cmp(&a.id))
+        };
         match self.order {
-            InstanceOrder::CreatedDesc => {
-                items.sort_by_key(|i| (Reverse(i.created_at), Reverse(i.id.clone())))
-            }
-            InstanceOrder::IsolatedFirstThenCreatedDesc => items.sort_by_key(|i| {
-                (
-                    i.state != LifecycleState::Isolated,
-                    Reverse(i.created_at),
-                    Reverse(i.id.clone()),
-                )
-            }),
-            InstanceOrder::ExpiresAsc => items.sort_by_key(|i| (i.expires_at, i.id.clone())),
-            InstanceOrder::ExpiresDesc => {
-                items.sort_by_key(|i| (Reverse(i.expires_at), Reverse(i.id.clone())))
-            }
+            InstanceOrder::CreatedDesc => newest_first(),
+            InstanceOrder::IsolatedFirstThenCreatedDesc => (a.state != LifecycleState::Isolated)
+                .cmp(&(b.state != LifecycleState::Isolated))
+                .then_with(newest_first),
+            InstanceOrder::ExpiresAsc => a
+                .expires_at
+                .cmp(&b.expires_at)
+                .then_with(|| a.id.cmp(&b.id)),
+            InstanceOrder::ExpiresDesc => b
+                .expires_at
+                .cmp(&a.expires_at)
+                .then_with(|| b.id.cmp(&a.id)),
         }
+    }
+
+    /// The requested page of `matching` (every instance that matches), in
+    /// order: only the first `offset + limit` are sorted.
+    pub fn page<'a>(&self, mut matching: Vec<&'a Instance>) -> Page<&'a Instance> {
+        let total = matching.len();
+        let end = self.offset.saturating_add(self.limit).min(total);
+        if end < total && end > 0 {
+            matching.select_nth_unstable_by(end - 1, |a, b| self.compare(a, b));
+            matching.truncate(end);
+        }
+        matching.sort_unstable_by(|a, b| self.compare(a, b));
+        let items = matching
+            .into_iter()
+            .skip(self.offset)
+            .take(self.limit)
+            .collect();
+        Page { total, items }
     }
 }
 

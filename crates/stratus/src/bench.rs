@@ -6,7 +6,9 @@
 //! - `setup`: create instances (30 per CreateInstances) until `--instances`
 //!   exist, then wait until all are RUNNING. Instances already there count,
 //!   so `--phase setup --instances N` also tops a server up to N.
-//! - `describe`: `DescribeInstances {"Limit": 20}` back to back.
+//! - `describe`: `DescribeInstances` back to back: pages of `{"Limit": 20}`
+//!   (alone), and, after setup, one instance by id at a time (the request
+//!   an SDK waiter polls with).
 //! - `reboot` (runs setup first): each worker reboots its own share of the
 //!   instances in turn; an instance still rebooting is refused
 //!   (`LatestOperationUnfinished` / `InstanceOperationInProgress`) and the
@@ -102,8 +104,18 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         }
     };
     if matches!(args.phase, Phase::Describe | Phase::All) {
-        let r = load::describe(&target, args.connections, duration).await?;
-        stats::print("describe", "ok", r.connections, r.elapsed, r.tally);
+        let r = load::describe(&target, args.connections, duration, &[]).await?;
+        stats::print(
+            "describe (Limit 20)",
+            "ok",
+            r.connections,
+            r.elapsed,
+            r.tally,
+        );
+    }
+    if matches!(args.phase, Phase::All) {
+        let r = load::describe(&target, args.connections, duration, &ids).await?;
+        stats::print("describe (one id)", "ok", r.connections, r.elapsed, r.tally);
     }
     if matches!(args.phase, Phase::Reboot | Phase::All) {
         let r = load::reboot(&target, args.connections, duration, &ids).await?;

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, RwLock};
 use stratus_engine::model::{ClientToken, Instance, KeyPair, Message, Operation};
-use stratus_engine::ports::{InstanceQuery, Page, Store, StoreError, WriteSet};
+use stratus_engine::ports::{InstanceFilter, InstanceQuery, Page, Store, StoreError, WriteSet};
 use tokio::sync::oneshot;
 use writer::{read_lock, Job};
 
@@ -38,15 +38,24 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path`, or an in-memory one
     /// with `None`; applies pending migrations and loads the live records.
     pub fn open(path: Option<&Path>) -> Result<Self, StoreError> {
-        let mut conn = match path {
-            Some(p) => Connection::open(p),
-            None => Connection::open_in_memory(),
-        }
-        .map_err(unavailable)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-        )
-        .map_err(unavailable)?;
+        // Ephemeral: SQLite's private temporary database (an empty path),
+        // which spills to a temporary file instead of holding a second copy
+        // of everything in memory beside the mirror; nothing survives it, so
+        // nothing is synced.
+        let (conn, pragmas) = match path {
+            Some(p) => (
+                Connection::open(p),
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;",
+            ),
+            None => (
+                Connection::open(""),
+                "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;",
+            ),
+        };
+        let mut conn = conn.map_err(unavailable)?;
+        conn.execute_batch(pragmas).map_err(unavailable)?;
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
+            .map_err(unavailable)?;
         migrate(&mut conn)?;
         let mirror = Arc::new(RwLock::new(load(&conn)?));
         let (jobs, rx) = mpsc::channel();
@@ -146,16 +155,23 @@ impl Store for SqliteStore {
                 items: Vec::new(),
             });
         };
-        let mut matching: Vec<&Instance> = all.values().filter(|i| query.matches(i)).collect();
-        query.sort(&mut matching);
-        Ok(Page {
-            total: matching.len(),
-            items: matching
-                .into_iter()
-                .skip(query.offset)
-                .take(query.limit)
-                .cloned()
+        // Listing by ids (the common polling case) looks them up directly.
+        let ids = query.filters.iter().find_map(|f| match f {
+            InstanceFilter::Ids(ids) => Some(ids),
+            _ => None,
+        });
+        let matching: Vec<&Instance> = match ids {
+            Some(ids) => ids
+                .iter()
+                .filter_map(|id| all.get(id))
+                .filter(|i| query.matches(i))
                 .collect(),
+            None => all.values().filter(|i| query.matches(i)).collect(),
+        };
+        let page = query.page(matching);
+        Ok(Page {
+            total: page.total,
+            items: page.items.into_iter().cloned().collect(),
         })
     }
 

@@ -20,15 +20,34 @@ pub struct PhaseResult {
     pub elapsed: Duration,
 }
 
-/// `connections` workers sending `DescribeInstances {"Limit": 20}`.
+/// `connections` workers sending `DescribeInstances`: with `ids`, each
+/// worker polls its share of them one at a time (`{"InstanceIds": [id]}`,
+/// as an SDK waiter does); without, pages of `{"Limit": 20}`.
 pub async fn describe(
     target: &Arc<Target>,
     connections: usize,
     duration: Duration,
+    ids: &[String],
 ) -> Result<PhaseResult, String> {
-    let body = Bytes::from_static(br#"{"Limit": 20}"#);
-    let bodies = vec![vec![body]; connections.max(1)];
+    let workers = connections.max(1);
+    let bodies = if ids.is_empty() {
+        vec![vec![Bytes::from_static(br#"{"Limit": 20}"#)]; workers]
+    } else {
+        share(ids, workers, |id| {
+            serde_json::json!({ "InstanceIds": [id] }).to_string()
+        })
+    };
     run(target, "DescribeInstances", bodies, duration).await
+}
+
+/// Deals one body per id out to `workers` workers, round robin.
+fn share(ids: &[String], workers: usize, body: impl Fn(&str) -> String) -> Vec<Vec<Bytes>> {
+    let workers = workers.clamp(1, ids.len().max(1));
+    let mut bodies: Vec<Vec<Bytes>> = vec![Vec::new(); workers];
+    for (i, id) in ids.iter().enumerate() {
+        bodies[i % workers].push(Bytes::from(body(id)));
+    }
+    bodies
 }
 
 /// Workers each owning a disjoint share of `ids`, rebooting them in turn;
@@ -42,12 +61,9 @@ pub async fn reboot(
     if ids.is_empty() {
         return Err("the reboot phase needs instances".into());
     }
-    let workers = connections.clamp(1, ids.len());
-    let mut bodies: Vec<Vec<Bytes>> = vec![Vec::new(); workers];
-    for (i, id) in ids.iter().enumerate() {
-        let body = serde_json::json!({ "InstanceIds": [id] }).to_string();
-        bodies[i % workers].push(Bytes::from(body));
-    }
+    let bodies = share(ids, connections, |id| {
+        serde_json::json!({ "InstanceIds": [id] }).to_string()
+    });
     run(target, "RebootInstances", bodies, duration).await
 }
 
