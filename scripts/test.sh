@@ -12,6 +12,8 @@ else
     cargo test --workspace
 fi
 
-target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+target=$(cargo metadata --format-version 1 --no-deps 2>/dev/null \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null) || target=""
+target=${target:-$root/target}
 venv=$("$root/scripts/python-env.sh" | tail -n 1)
 STRATUS_BIN="$target/debug/stratus" "$venv/bin/python" -m pytest -q "$root/tests/python" "$@"
