@@ -189,10 +189,12 @@ async fn handle(state: &EdgeState, req: hyper::Request<Incoming>) -> hyper::Resp
             };
             let response = match dialect {
                 Dialect::Tencent => state.tencent.body_error(&raw, too_large),
-                Dialect::QcloudV2 => qcloud_v2::envelope::error(&qcloud_v2::envelope::LegacyError::new(
-                    qcloud_v2::envelope::Code::InvalidParameter,
-                    "The request body is too large or could not be read.",
-                )),
+                Dialect::QcloudV2 => {
+                    qcloud_v2::envelope::error(&qcloud_v2::envelope::LegacyError::new(
+                        qcloud_v2::envelope::Code::InvalidParameter,
+                        "The request body is too large or could not be read.",
+                    ))
+                }
                 Dialect::Kingsoft => state.kingsoft.body_error(&raw, too_large),
                 Dialect::Zenlayer => state.zenlayer.body_error(&raw, too_large),
                 _ => admin::error(413, "request body too large or unreadable"),

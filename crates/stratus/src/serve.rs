@@ -43,6 +43,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     tracing_subscriber::fmt()
         .with_max_level(args.log_level)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .init();
     if !(args.speed.is_finite() && args.speed > 0.0) {

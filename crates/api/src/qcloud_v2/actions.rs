@@ -43,7 +43,9 @@ fn legacy_error(e: E) -> LegacyError {
         | E::PlanImageMismatch { .. }
         | E::ImageExceedsDisk { .. }
         | E::OsFamilySwitch
-        | E::TerminationProtected(_) => LegacyError::module(ModuleCode::AllResourceOpFailed, e.to_string()),
+        | E::TerminationProtected(_) => {
+            LegacyError::module(ModuleCode::AllResourceOpFailed, e.to_string())
+        }
         E::RateLimited => LegacyError::new(Code::QuotaExceeded, e.to_string()),
         E::Internal(_) => LegacyError::internal(&e),
         other => LegacyError::new(Code::InvalidParameter, other.to_string()),
@@ -78,7 +80,8 @@ fn check_password(password: &str, family: OsFamily) -> Result<(), LegacyError> {
                     allowed = false;
                 }
             }
-            let ok = (8..=16).contains(&len) && allowed && classes.iter().filter(|c| **c).count() >= 2;
+            let ok =
+                (8..=16).contains(&len) && allowed && classes.iter().filter(|c| **c).count() >= 2;
             (ok, "8-16 characters of at least two of letters, digits and ()`~!@#$%^&*-+=|{}[]:;',.?/")
         }
         OsFamily::Windows => {
@@ -103,18 +106,32 @@ const DISK_PRICE_PER_GB_MONTH: f64 = 1.0;
 async fn reset_instances(call: &LegacyCall<'_>) -> Result<Response, LegacyError> {
     let p = &call.request.params;
     p.check_known(
-        &["instanceId", "imageType", "imageId", "password", "needSecurityAgent", "needMonitorAgent", "rootSize", "hardPowerOffFlag", "purchaseSource"],
+        &[
+            "instanceId",
+            "imageType",
+            "imageId",
+            "password",
+            "needSecurityAgent",
+            "needMonitorAgent",
+            "rootSize",
+            "hardPowerOffFlag",
+            "purchaseSource",
+        ],
         &[],
     )?;
     let instance_id = p.required_str("instanceId")?;
     let image_type = p.int("imageType")?;
     let image_id = p.str("imageId").filter(|i| !i.is_empty());
     if image_type.is_some() && image_id.is_none() {
-        return Err(invalid("`imageType` must be given together with `imageId`."));
+        return Err(invalid(
+            "`imageType` must be given together with `imageId`.",
+        ));
     }
     let image_type = image_type.unwrap_or(2);
     if !(1..=4).contains(&image_type) {
-        return Err(invalid("`imageType` must be 1 (private), 2 (public), 3 (marketplace) or 4 (shared)."));
+        return Err(invalid(
+            "`imageType` must be 1 (private), 2 (public), 3 (marketplace) or 4 (shared).",
+        ));
     }
     for flag in ["needSecurityAgent", "needMonitorAgent"] {
         if !matches!(p.int_or(flag, 1)?, 0 | 1) {
@@ -122,16 +139,26 @@ async fn reset_instances(call: &LegacyCall<'_>) -> Result<Response, LegacyError>
         }
     }
     let engine = call.engine;
-    let instance = engine.instance(&call.caller, instance_id).await.map_err(legacy_error)?;
+    let instance = engine
+        .instance(&call.caller, instance_id)
+        .await
+        .map_err(legacy_error)?;
     let product = engine.product(&call.caller.product).map_err(legacy_error)?;
     let family = match image_id {
         Some(id) => {
             let image = product
                 .catalog
                 .image(id, &call.caller.account)
-                .ok_or_else(|| LegacyError::new(Code::ResourceNotFound, format!("The image {id} does not exist.")))?;
+                .ok_or_else(|| {
+                    LegacyError::new(
+                        Code::ResourceNotFound,
+                        format!("The image {id} does not exist."),
+                    )
+                })?;
             if views::image_type(image.kind) != image_type {
-                return Err(invalid(format!("The image {id} is not of imageType {image_type}.")));
+                return Err(invalid(format!(
+                    "The image {id} is not of imageType {image_type}."
+                )));
             }
             image.os_family
         }
@@ -181,16 +208,24 @@ fn charge_for_disk_growth(
     if instance.charge_type != ChargeType::Prepaid || size <= instance.system_disk.size_gb {
         return Ok(());
     }
-    let Some(balance) = call.engine.accounts().by_name(&call.caller.account).and_then(|a| a.balance) else {
+    let Some(balance) = call
+        .engine
+        .accounts()
+        .by_name(&call.caller.account)
+        .and_then(|a| a.balance)
+    else {
         return Ok(());
     };
     let now = call.engine.clock().now();
     let months_left = instance
         .expires_at
-        .map_or(1.0, |t| (t.0 - now.0).max(0) as f64 / (30.0 * 24.0 * 3600.0 * 1000.0))
+        .map_or(1.0, |t| {
+            (t.0 - now.0).max(0) as f64 / (30.0 * 24.0 * 3600.0 * 1000.0)
+        })
         .ceil()
         .max(1.0);
-    let cost = f64::from(size - instance.system_disk.size_gb) * DISK_PRICE_PER_GB_MONTH * months_left;
+    let cost =
+        f64::from(size - instance.system_disk.size_gb) * DISK_PRICE_PER_GB_MONTH * months_left;
     if cost > balance {
         return Err(LegacyError::module(
             ModuleCode::AccountBalanceNotEnough,
@@ -215,8 +250,23 @@ fn region_code(region: &str) -> &'static str {
 
 async fn describe_instances(call: &LegacyCall<'_>) -> Result<Response, LegacyError> {
     let p = &call.request.params;
-    p.check_known(&["searchWord", "status", "projectId", "zoneId", "offset", "limit", "simplify"], &["instanceIds", "lanIps"])?;
-    let ids: Vec<String> = p.array("instanceIds")?.into_iter().map(str::to_string).collect();
+    p.check_known(
+        &[
+            "searchWord",
+            "status",
+            "projectId",
+            "zoneId",
+            "offset",
+            "limit",
+            "simplify",
+        ],
+        &["instanceIds", "lanIps"],
+    )?;
+    let ids: Vec<String> = p
+        .array("instanceIds")?
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     let lan_ips: Vec<String> = p.array("lanIps")?.into_iter().map(str::to_string).collect();
     let offset = p.int_or("offset", 0)?;
     let limit = p.int_or("limit", 20)?;
@@ -242,13 +292,28 @@ async fn describe_instances(call: &LegacyCall<'_>) -> Result<Response, LegacyErr
         offset: 0,
         limit: usize::MAX,
     };
-    let all = call.engine.describe_instances(&query).await.map_err(legacy_error)?.items;
+    let all = call
+        .engine
+        .describe_instances(&query)
+        .await
+        .map_err(legacy_error)?
+        .items;
     let status = p.int("status")?;
     let zone_id = p.int("zoneId")?;
-    let product = call.engine.product(&call.caller.product).map_err(legacy_error)?;
+    let product = call
+        .engine
+        .product(&call.caller.product)
+        .map_err(legacy_error)?;
     let zone_of = |zone: &str| {
-        let name = product.catalog.zone(zone).map(|(_, z)| z.name.clone()).unwrap_or_default();
-        (crate::tencent::cvm::zone_number(&call.caller.region, zone), name)
+        let name = product
+            .catalog
+            .zone(zone)
+            .map(|(_, z)| z.name.clone())
+            .unwrap_or_default();
+        (
+            crate::tencent::cvm::zone_number(&call.caller.region, zone),
+            name,
+        )
     };
     let matching: Vec<Value> = all
         .iter()
@@ -263,7 +328,13 @@ async fn describe_instances(call: &LegacyCall<'_>) -> Result<Response, LegacyErr
     fields.insert("totalCount".into(), json!(matching.len()));
     fields.insert(
         "instanceSet".into(),
-        Value::Array(matching.into_iter().skip(offset as usize).take(limit as usize).collect()),
+        Value::Array(
+            matching
+                .into_iter()
+                .skip(offset as usize)
+                .take(limit as usize)
+                .collect(),
+        ),
     );
     Ok(envelope::success(fields))
 }
@@ -273,7 +344,9 @@ fn describe_images(call: &LegacyCall<'_>) -> Result<Response, LegacyError> {
     p.check_known(&["imageType", "status", "offset", "limit"], &["imageIds"])?;
     let image_type = p.required_int("imageType")?;
     if !(1..=4).contains(&image_type) {
-        return Err(invalid("`imageType` must be 1 (private), 2 (public), 3 (marketplace) or 4 (shared)."));
+        return Err(invalid(
+            "`imageType` must be 1 (private), 2 (public), 3 (marketplace) or 4 (shared).",
+        ));
     }
     let ids = p.array("imageIds")?;
     if ids.len() > 10 {
@@ -285,7 +358,10 @@ fn describe_images(call: &LegacyCall<'_>) -> Result<Response, LegacyError> {
     if offset < 0 || !(1..=100).contains(&limit) {
         return Err(invalid("`offset` must be non-negative and `limit` 1-100."));
     }
-    let product = call.engine.product(&call.caller.product).map_err(legacy_error)?;
+    let product = call
+        .engine
+        .product(&call.caller.product)
+        .map_err(legacy_error)?;
     let matching: Vec<Value> = product
         .catalog
         .images
@@ -300,7 +376,13 @@ fn describe_images(call: &LegacyCall<'_>) -> Result<Response, LegacyError> {
     fields.insert("totalCount".into(), json!(matching.len()));
     fields.insert(
         "imageSet".into(),
-        Value::Array(matching.into_iter().skip(offset as usize).take(limit as usize).collect()),
+        Value::Array(
+            matching
+                .into_iter()
+                .skip(offset as usize)
+                .take(limit as usize)
+                .collect(),
+        ),
     );
     Ok(envelope::success(fields))
 }

@@ -72,18 +72,31 @@ impl QcloudV2Dialect {
             .engine
             .accounts()
             .by_key_id(tencent::SCHEME, &secret_id)
-            .ok_or_else(|| LegacyError::new(Code::SecretIdNotFound, "The SecretId does not exist."))?;
+            .ok_or_else(|| {
+                LegacyError::new(Code::SecretIdNotFound, "The SecretId does not exist.")
+            })?;
         let account = principal.account.name.clone();
-        let hosts: &[&str] = if action == "DescribeImages" { &[IMAGE_HOST, CVM_HOST] } else { &[CVM_HOST] };
+        let hosts: &[&str] = if action == "DescribeImages" {
+            &[IMAGE_HOST, CVM_HOST]
+        } else {
+            &[CVM_HOST]
+        };
         request.verify_signature(&principal.credential.secret, hosts)?;
         let timestamp = request.common.timestamp_seconds()?;
         let now = self.engine.clock().now().unix_seconds();
         check_timestamp(timestamp, now, WINDOW_SECONDS)?;
         self.check_nonce(&secret_id, request.common.nonce_value()?, now)?;
         if let Some(token) = request.common.token() {
-            let declared = self.engine.accounts().by_bearer_token(token).is_some_and(|a| a.name == account);
+            let declared = self
+                .engine
+                .accounts()
+                .by_bearer_token(token)
+                .is_some_and(|a| a.name == account);
             if !declared {
-                return Err(LegacyError::new(Code::TokenFailure, "The token is invalid."));
+                return Err(LegacyError::new(
+                    Code::TokenFailure,
+                    "The token is invalid.",
+                ));
             }
         }
         let region = region(request.common.region())?;
@@ -94,9 +107,12 @@ impl QcloudV2Dialect {
             request_id: uuid::Uuid::new_v4().to_string(),
             action,
         };
-        self.engine
-            .admit(&caller)
-            .map_err(|_| LegacyError::new(Code::QuotaExceeded, "The request frequency limit was exceeded."))?;
+        self.engine.admit(&caller).map_err(|_| {
+            LegacyError::new(
+                Code::QuotaExceeded,
+                "The request frequency limit was exceeded.",
+            )
+        })?;
         let call = LegacyCall {
             engine: &self.engine,
             caller,
@@ -121,7 +137,12 @@ impl QcloudV2Dialect {
 
 /// The region a request names, long or legacy short form; required.
 fn region(given: Option<&str>) -> Result<String, LegacyError> {
-    let given = given.ok_or_else(|| LegacyError::new(Code::InvalidParameter, "The parameter `Region` is required."))?;
+    let given = given.ok_or_else(|| {
+        LegacyError::new(
+            Code::InvalidParameter,
+            "The parameter `Region` is required.",
+        )
+    })?;
     let long = REGION_CODES
         .iter()
         .find(|(short, _)| *short == given)
@@ -129,6 +150,9 @@ fn region(given: Option<&str>) -> Result<String, LegacyError> {
     if REGION_CODES.iter().any(|(_, l)| *l == long) {
         Ok(long.to_string())
     } else {
-        Err(LegacyError::new(Code::InvalidParameter, format!("The region `{given}` is not supported.")))
+        Err(LegacyError::new(
+            Code::InvalidParameter,
+            format!("The region `{given}` is not supported."),
+        ))
     }
 }

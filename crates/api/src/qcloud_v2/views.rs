@@ -113,6 +113,10 @@ pub fn image(m: &Image) -> Value {
 
 /// The numeric task id a reply carries for an operation (its id's first 48 bits).
 pub fn task_id(operation_id: &str) -> u64 {
-    let hex: String = operation_id.chars().filter(char::is_ascii_hexdigit).take(12).collect();
+    let hex: String = operation_id
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .take(12)
+        .collect();
     u64::from_str_radix(&hex, 16).unwrap_or(0)
 }

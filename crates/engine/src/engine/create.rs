@@ -148,6 +148,13 @@ impl Engine {
         })?;
         for n in 0..spec.count {
             let id = profile.ids.instance.generate();
+            // A generated password is each instance's own.
+            let login = if n > 0 && login.generated_password.is_some() {
+                self.resolve_login(caller, profile, image.os_family, &spec.login)
+                    .await?
+            } else {
+                login.clone()
+            };
             let name = if let Some(n) = spec.names.get(n as usize) {
                 n.clone()
             } else if spec.count > 1 {
