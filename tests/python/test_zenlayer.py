@@ -384,3 +384,27 @@ def test_another_accounts_instances_are_invisible(server, zec2025):
     assert bob.error("RebootInstances", instanceIds=[iid]).code == "INVALID_INSTANCE_NOT_FOUND"
     assert bob.error("ResetInstance", instanceId=iid).code == "INVALID_INSTANCE_NOT_FOUND"
     assert zec2025.status(iid) == "RUNNING"
+
+
+# -- networks -------------------------------------------------------------------
+
+def test_create_vpc_and_subnet_then_place_instances_in_it(server, zec2025):
+    vpc = zec2025.call("CreateVpc", name="app-vpc", cidrBlock="10.20.0.0/16").vpcId
+    assert len(vpc) == 19 and vpc.isdigit()
+    bad = zec2025.error("CreateSubnet", vpcId=vpc, regionId=REGION, name="outside", cidrBlock="192.168.0.0/24")
+    assert bad.code == "INVALID_PARAMETER", bad.code
+    assert zec2025.error("CreateSubnet", vpcId="1111111111111111111", regionId=REGION, name="x",
+                         cidrBlock="10.20.1.0/24").code == "INVALID_VPC_NOT_FOUND"
+    subnet = zec2025.call("CreateSubnet", vpcId=vpc, regionId=REGION, name="app-a", cidrBlock="10.20.1.0/24").subnetId
+    assert zec2025.error("CreateSubnet", vpcId=vpc, regionId=REGION, name="overlap",
+                         cidrBlock="10.20.1.128/25").code == "INVALID_PARAMETER"
+    listed = zec2025.call("DescribeSubnets", subnetIds=[subnet]).dataSet[0]
+    assert (listed.vpcId, listed.regionId, listed.cidrBlock, listed.isDefault) == (vpc, REGION, "10.20.1.0/24", False)
+    assert vpc in {v.vpcId for v in zec2025.call("DescribeVpcs", vpcIds=[vpc]).dataSet}
+    iid = zec2025.running(subnetId=subnet)[0]
+    assert zec2025.instance(iid).subnetId == subnet
+    assert zec2025.call("DescribeSubnets", subnetIds=[subnet]).dataSet[0].usageIpv4Count == 1
+    bob = Zec(server, "2025", BOB_AK, BOB_SK)
+    assert bob.call("DescribeSubnets", subnetIds=[subnet]).dataSet == []
+    assert bob.error("CreateZecInstances", zoneId=ZONE, imageId=UBUNTU24, instanceType="z2a.cpu.2",
+                     subnetId=subnet, password=PASSWORD).code == "INVALID_SUBNET_NOT_FOUND"

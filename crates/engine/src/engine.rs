@@ -6,6 +6,7 @@ mod attributes;
 mod create;
 mod keypairs;
 mod login_plan;
+mod networks;
 mod operations;
 mod reinstall;
 

@@ -234,6 +234,30 @@ pub enum MessageKind {
     GeneratedPassword,
 }
 
+/// What a network record is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NetworkKind {
+    Vpc,
+    Subnet,
+}
+
+/// A network an account created (a VPC, or a subnet of one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Network {
+    pub id: String,
+    pub account: AccountName,
+    pub product: String,
+    pub kind: NetworkKind,
+    pub name: String,
+    pub cidr_block: String,
+    /// The region of a subnet.
+    pub region: Option<String>,
+    /// The VPC a subnet belongs to.
+    pub vpc_id: Option<String>,
+    pub created_at: Timestamp,
+    pub version: u64,
+}
+
 /// A remembered idempotency token and the instances its request created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientToken {

@@ -4,7 +4,7 @@
 
 use crate::clock::Timestamp;
 use crate::lifecycle::{LifecycleState, OperationKind};
-use crate::model::{ChargeType, ClientToken, Instance, KeyPair, Message, Operation};
+use crate::model::{ChargeType, ClientToken, Instance, KeyPair, Message, Network, Operation};
 use async_trait::async_trait;
 use std::time::Duration;
 
@@ -61,6 +61,10 @@ pub enum Change {
         expect: Expect,
     },
     Message(Message),
+    Network {
+        record: Network,
+        expect: Expect,
+    },
     /// Remembered once; a second token with the same key is a conflict.
     ClientToken(ClientToken),
 }
@@ -258,6 +262,8 @@ pub trait Store: Send + Sync + 'static {
         product: &str,
         token: &str,
     ) -> Result<Option<ClientToken>, StoreError>;
+    /// Every network an account created for a product, oldest first.
+    async fn networks(&self, account: &str, product: &str) -> Result<Vec<Network>, StoreError>;
     /// Commits all writes atomically, checking every precondition first.
     async fn commit(&self, writes: WriteSet) -> Result<(), StoreError>;
 }

@@ -2,7 +2,10 @@
 //! in SQLite's `user_version`.
 
 /// `(version, sql)` pairs in ascending order. Append; never edit a shipped one.
-pub const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../migrations/0001_initial.sql"))];
+pub const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../migrations/0001_initial.sql")),
+    (2, include_str!("../migrations/0002_networks.sql")),
+];
 
 /// The schema version this build writes.
 pub fn latest() -> u32 {

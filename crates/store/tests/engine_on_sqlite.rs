@@ -555,3 +555,59 @@ async fn an_injected_fault_fails_the_operation_with_its_message() {
         .expect("accepted");
     assert_eq!(settled(&engine, "a", &id).await.image_id, "timg-linux002");
 }
+
+#[tokio::test]
+async fn networks_are_per_account_and_survive_a_reopen() {
+    use stratus_engine::model::{Network, NetworkKind};
+    let dir = temp_dir();
+    let path = dir.join("stratus.db");
+    let vpc = Network {
+        id: "vpc-1".into(),
+        account: String::new(),
+        product: String::new(),
+        kind: NetworkKind::Vpc,
+        name: "app".into(),
+        cidr_block: "10.0.0.0/16".into(),
+        region: None,
+        vpc_id: None,
+        created_at: stratus_engine::clock::Timestamp(0),
+        version: 0,
+    };
+    {
+        let engine = engine_on(
+            Arc::new(SqliteStore::open(Some(&path)).expect("store")),
+            2000.0,
+        );
+        engine
+            .create_network(&caller("a", "CreateVpc"), vpc.clone())
+            .await
+            .expect("created");
+        let again = engine
+            .create_network(&caller("a", "CreateVpc"), vpc.clone())
+            .await;
+        assert!(
+            matches!(again, Err(EngineError::ConcurrentModification(_))),
+            "ids are unique: {again:?}"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let engine = engine_on(
+        Arc::new(SqliteStore::open(Some(&path)).expect("reopen")),
+        2000.0,
+    );
+    let mine = engine
+        .networks(&caller("a", "DescribeVpcs"))
+        .await
+        .expect("list");
+    assert_eq!(mine.len(), 1);
+    assert_eq!(
+        (mine[0].name.as_str(), mine[0].account.as_str()),
+        ("app", "a")
+    );
+    assert!(engine
+        .networks(&caller("b", "DescribeVpcs"))
+        .await
+        .expect("list")
+        .is_empty());
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -163,9 +163,8 @@ pub async fn create(call: &Call<'_>) -> Result<Fields, ApiError> {
         .ok_or_else(|| {
             Code::ImageNotFound.message(format!("The image `{image_id}` is not found."))
         })?;
-    let subnet = call
-        .facts
-        .subnet(&subnet_id)
+    let subnet = super::network::subnet(call, &subnet_id)
+        .await?
         .filter(|s| s.region == region.id)
         .ok_or_else(|| {
             Code::SubnetNotFound.message(format!(
@@ -301,7 +300,7 @@ pub async fn create(call: &Call<'_>) -> Result<Fields, ApiError> {
         user_data: r.user_data,
         system_disk_gb: Some(system_size as u32),
         system_disk_type: Some(system_category),
-        vpc_id: Some(call.facts.default_vpc.id.clone()),
+        vpc_id: Some(subnet.vpc_id.clone()),
         subnet_id: Some(subnet.id.clone()),
         data_disks,
         termination_protected: false,

@@ -3,9 +3,9 @@
 //! and any access to them raises. 2024-04-01 shapes drop the fields that
 //! version does not have (spec §4.5).
 
+use super::network::{SubnetInfo, VpcInfo};
 use super::profile::{
-    attr, state_name, ApiVersion, SubnetFacts, VpcFacts, ZecFacts, ZoneFacts, RESOURCE_GROUP_ID,
-    RESOURCE_GROUP_NAME,
+    attr, state_name, ApiVersion, ZecFacts, ZoneFacts, RESOURCE_GROUP_ID, RESOURCE_GROUP_NAME,
 };
 use serde_json::{json, Value};
 use stratus_engine::catalog::{Image, ImageKind, ImageState, OsFamily, Plan, Zone};
@@ -252,7 +252,7 @@ pub fn instance_type_quota(p: &Plan, zone: &Zone, version: ApiVersion) -> Value 
 }
 
 /// A `VpcInfo` structure.
-pub fn vpc(v: &VpcFacts, used: usize, version: ApiVersion) -> Value {
+pub fn vpc(v: &VpcInfo, used: usize, version: ApiVersion) -> Value {
     let resource_group =
         json!({"resourceGroupId": RESOURCE_GROUP_ID, "resourceGroupName": RESOURCE_GROUP_NAME});
     let mut out = json!({
@@ -261,7 +261,7 @@ pub fn vpc(v: &VpcFacts, used: usize, version: ApiVersion) -> Value {
         "cidrBlock": v.cidr_block,
         "ipv6CidrBlock": null,
         "mtu": v.mtu,
-        "isDefault": true,
+        "isDefault": v.is_default,
         "createTime": v.create_time,
         "usageIpv4Count": used,
         "usageIpv6Count": 0,
@@ -280,7 +280,7 @@ pub fn vpc(v: &VpcFacts, used: usize, version: ApiVersion) -> Value {
 }
 
 /// A `SubnetInfo` structure.
-pub fn subnet(s: &SubnetFacts, vpc: &VpcFacts, used: usize, version: ApiVersion) -> Value {
+pub fn subnet(s: &SubnetInfo, used: usize, version: ApiVersion) -> Value {
     let mut out = json!({
         "subnetId": s.id,
         "regionId": s.region,
@@ -289,12 +289,12 @@ pub fn subnet(s: &SubnetFacts, vpc: &VpcFacts, used: usize, version: ApiVersion)
         "ipv6CidrBlock": null,
         "stackType": "IPv4",
         "ipv6Type": null,
-        "vpcId": vpc.id,
-        "vpcName": vpc.name,
+        "vpcId": s.vpc_id,
+        "vpcName": s.vpc_name,
         "usageIpv4Count": used,
         "usageIpv6Count": 0,
-        "createTime": vpc.create_time,
-        "isDefault": true,
+        "createTime": s.create_time,
+        "isDefault": s.is_default,
     });
     if version == ApiVersion::V2025 {
         out["gatewayIpAddress"] = json!(s.gateway);

@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 use stratus_engine::lifecycle::LifecycleState;
-use stratus_engine::model::{ClientToken, Instance, KeyPair, Message, Operation, OperationState};
+use stratus_engine::model::{
+    ClientToken, Instance, KeyPair, Message, Network, Operation, OperationState,
+};
 use stratus_engine::ports::Change;
 
 /// The identity of a versioned record.
@@ -12,6 +14,7 @@ pub(crate) enum RecordKey {
     Instance(String, String),
     Operation(String),
     KeyPair(String, String),
+    Network(String, String),
     ClientToken(String, String, String),
 }
 
@@ -32,6 +35,9 @@ impl RecordKey {
             Change::ClientToken(t) => {
                 RecordKey::ClientToken(t.account.clone(), t.product.clone(), t.token.clone())
             }
+            Change::Network { record, .. } => {
+                RecordKey::Network(record.account.clone(), record.id.clone())
+            }
             Change::Message(_) => return None,
         })
     }
@@ -39,7 +45,10 @@ impl RecordKey {
     /// The id to report in a conflict.
     pub fn id(&self) -> &str {
         match self {
-            RecordKey::Instance(_, id) | RecordKey::KeyPair(_, id) | RecordKey::Operation(id) => id,
+            RecordKey::Instance(_, id)
+            | RecordKey::KeyPair(_, id)
+            | RecordKey::Network(_, id)
+            | RecordKey::Operation(id) => id,
             RecordKey::ClientToken(_, _, token) => token,
         }
     }
@@ -53,6 +62,7 @@ pub(crate) struct Mirror {
     pub operations: HashMap<String, Operation>,
     pub key_pairs: HashMap<String, BTreeMap<String, KeyPair>>,
     pub messages: HashMap<String, Vec<Message>>,
+    pub networks: HashMap<String, BTreeMap<String, Network>>,
     pub tokens: HashMap<(String, String, String), ClientToken>,
 }
 
@@ -63,6 +73,7 @@ impl Mirror {
             RecordKey::Instance(a, id) => self.instances.get(a)?.get(id).map(|i| i.version),
             RecordKey::Operation(id) => self.operations.get(id).map(|o| o.version),
             RecordKey::KeyPair(a, id) => self.key_pairs.get(a)?.get(id).map(|k| k.version),
+            RecordKey::Network(a, id) => self.networks.get(a)?.get(id).map(|n| n.version),
             RecordKey::ClientToken(a, p, t) => self
                 .tokens
                 .get(&(a.clone(), p.clone(), t.clone()))
@@ -100,6 +111,12 @@ impl Mirror {
                 }
             }
             Change::Message(m) => self.messages.entry(m.account.clone()).or_default().push(m),
+            Change::Network { record, .. } => {
+                self.networks
+                    .entry(record.account.clone())
+                    .or_default()
+                    .insert(record.id.clone(), record);
+            }
             Change::ClientToken(t) => {
                 self.tokens
                     .insert((t.account.clone(), t.product.clone(), t.token.clone()), t);

@@ -13,7 +13,7 @@ use rusqlite::Connection;
 use std::path::Path;
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, RwLock};
-use stratus_engine::model::{ClientToken, Instance, KeyPair, Message, Operation};
+use stratus_engine::model::{ClientToken, Instance, KeyPair, Message, Network, Operation};
 use stratus_engine::ports::{InstanceFilter, InstanceQuery, Page, Store, StoreError, WriteSet};
 use tokio::sync::oneshot;
 use writer::{read_lock, Job};
@@ -129,6 +129,12 @@ fn load(conn: &Connection) -> Result<Mirror, StoreError> {
     for msg in rows::<Message>(conn, "SELECT body FROM messages ORDER BY created_at, rowid")? {
         m.messages.entry(msg.account.clone()).or_default().push(msg);
     }
+    for n in rows::<Network>(conn, "SELECT body FROM networks")? {
+        m.networks
+            .entry(n.account.clone())
+            .or_default()
+            .insert(n.id.clone(), n);
+    }
     for t in rows::<ClientToken>(conn, "SELECT body FROM client_tokens")? {
         m.tokens
             .insert((t.account.clone(), t.product.clone(), t.token.clone()), t);
@@ -226,6 +232,22 @@ impl Store for SqliteStore {
             .tokens
             .get(&(account.to_string(), product.to_string(), token.to_string()))
             .cloned())
+    }
+
+    async fn networks(&self, account: &str, product: &str) -> Result<Vec<Network>, StoreError> {
+        let mut networks: Vec<Network> = self
+            .mirror()
+            .networks
+            .get(account)
+            .map(|m| {
+                m.values()
+                    .filter(|n| n.product == product)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        networks.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(networks)
     }
 
     async fn commit(&self, writes: WriteSet) -> Result<(), StoreError> {

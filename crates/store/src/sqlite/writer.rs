@@ -125,7 +125,8 @@ fn staged_version(change: &Change) -> Option<u64> {
     match change {
         Change::Instance { expect, .. }
         | Change::Operation { expect, .. }
-        | Change::KeyPair { expect, .. } => Some(expect.next_version()),
+        | Change::KeyPair { expect, .. }
+        | Change::Network { expect, .. } => Some(expect.next_version()),
         Change::DeleteKeyPair { .. } => None,
         Change::ClientToken(_) => Some(0),
         Change::Message(_) => None,
@@ -149,6 +150,7 @@ fn check(
             Change::Instance { expect, .. }
             | Change::Operation { expect, .. }
             | Change::KeyPair { expect, .. }
+            | Change::Network { expect, .. }
             | Change::DeleteKeyPair { expect, .. } => *expect,
             Change::ClientToken(_) => Expect::Absent,
             Change::Message(_) => continue,
@@ -213,6 +215,15 @@ fn write(tx: &rusqlite::Transaction<'_>, change: &Change) -> rusqlite::Result<()
         Change::DeleteKeyPair { account, id, .. } => {
             tx.prepare_cached("DELETE FROM key_pairs WHERE account = ?1 AND id = ?2")?
                 .execute(params![account, id])?;
+        }
+        Change::Network { record, expect } => {
+            let mut r = record.clone();
+            r.version = expect.next_version();
+            tx.prepare_cached(
+                "INSERT INTO networks (account, id, product, version, body) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (account, id) DO UPDATE SET version = excluded.version, body = excluded.body",
+            )?
+            .execute(params![r.account, r.id, r.product, r.version as i64, json(&r)?])?;
         }
         Change::Message(m) => {
             tx.prepare_cached(
