@@ -251,9 +251,10 @@ impl Store for SqliteStore {
     }
 
     async fn commit(&self, writes: WriteSet) -> Result<(), StoreError> {
+        let prepared = writer::prepare(writes)?;
         let (tx, rx) = oneshot::channel();
         self.jobs
-            .send(Job::Commit(writes, tx))
+            .send(Job::Commit(prepared, tx))
             .map_err(unavailable)?;
         rx.await.map_err(unavailable)?
     }

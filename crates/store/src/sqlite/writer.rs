@@ -11,14 +11,46 @@ use stratus_engine::model::Operation;
 use stratus_engine::ports::{Change, Expect, StoreError, WriteSet};
 use tokio::sync::oneshot;
 
+/// Where a commit's outcome goes.
+pub(crate) type Reply = oneshot::Sender<Result<(), StoreError>>;
+
 /// Work for the writer thread.
 pub(crate) enum Job {
-    Commit(WriteSet, oneshot::Sender<Result<(), StoreError>>),
+    Commit(Vec<Prepared>, Reply),
     /// Reads a finished operation, which only the database keeps.
     ReadOperation(
         String,
         oneshot::Sender<Result<Option<Operation>, StoreError>>,
     ),
+}
+
+/// A write made ready by the caller's task (version stamped, record
+/// serialised), so the single writer thread only checks and executes.
+pub(crate) struct Prepared {
+    change: Change,
+    body: String,
+}
+
+/// Stamps and serialises a write set, off the writer thread.
+pub(crate) fn prepare(writes: WriteSet) -> Result<Vec<Prepared>, StoreError> {
+    writes
+        .changes
+        .into_iter()
+        .map(|mut change| {
+            stamp_version(&mut change);
+            let body = match &change {
+                Change::Instance { record, .. } => serde_json::to_string(record),
+                Change::Operation { record, .. } => serde_json::to_string(record),
+                Change::KeyPair { record, .. } => serde_json::to_string(record),
+                Change::Network { record, .. } => serde_json::to_string(record),
+                Change::Message(m) => serde_json::to_string(m),
+                Change::ClientToken(t) => serde_json::to_string(t),
+                Change::DeleteKeyPair { .. } => Ok(String::new()),
+            }
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok(Prepared { change, body })
+        })
+        .collect()
 }
 
 /// Most jobs folded into one transaction.
@@ -52,7 +84,7 @@ fn process(conn: &mut Connection, mirror: &Arc<RwLock<Mirror>>, group: Vec<Job>)
     }
     // Versions staged by earlier writes of this group, seen by later ones.
     let mut staged: HashMap<RecordKey, Option<u64>> = HashMap::new();
-    let mut accepted: Vec<(WriteSet, oneshot::Sender<Result<(), StoreError>>)> = Vec::new();
+    let mut accepted: Vec<(Vec<Prepared>, Reply)> = Vec::new();
     let tx = match conn.transaction() {
         Ok(tx) => tx,
         Err(e) => {
@@ -70,7 +102,7 @@ fn process(conn: &mut Connection, mirror: &Arc<RwLock<Mirror>>, group: Vec<Job>)
                     let _ = reply.send(Err(e));
                 }
                 Ok(()) => {
-                    if let Err(e) = writes.changes.iter().try_for_each(|c| write(&tx, c)) {
+                    if let Err(e) = writes.iter().try_for_each(|p| write(&tx, p)) {
                         // The transaction is no longer trustworthy: fail the group.
                         drop(view);
                         let msg = e.to_string();
@@ -81,9 +113,9 @@ fn process(conn: &mut Connection, mirror: &Arc<RwLock<Mirror>>, group: Vec<Job>)
                         let _ = tx.rollback();
                         return;
                     }
-                    for c in &writes.changes {
-                        if let Some(key) = RecordKey::of(c) {
-                            staged.insert(key, staged_version(c));
+                    for p in &writes {
+                        if let Some(key) = RecordKey::of(&p.change) {
+                            staged.insert(key, staged_version(&p.change));
                         }
                     }
                     accepted.push((writes, reply));
@@ -103,8 +135,8 @@ fn process(conn: &mut Connection, mirror: &Arc<RwLock<Mirror>>, group: Vec<Job>)
     };
     let mut replies = Vec::with_capacity(accepted.len());
     for (writes, reply) in accepted {
-        for c in writes.changes {
-            view.apply(c);
+        for p in writes {
+            view.apply(p.change);
         }
         replies.push(reply);
     }
@@ -136,9 +168,9 @@ fn staged_version(change: &Change) -> Option<u64> {
 fn check(
     view: &Mirror,
     staged: &HashMap<RecordKey, Option<u64>>,
-    writes: &WriteSet,
+    writes: &[Prepared],
 ) -> Result<(), StoreError> {
-    for c in &writes.changes {
+    for c in writes.iter().map(|p| &p.change) {
         let Some(key) = RecordKey::of(c) else {
             continue;
         };
@@ -167,28 +199,33 @@ fn check(
     Ok(())
 }
 
-fn json<T: serde::Serialize>(v: &T) -> rusqlite::Result<String> {
-    serde_json::to_string(v).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
-}
-
 fn state_name<T: std::fmt::Debug>(v: &T) -> String {
     format!("{v:?}")
 }
 
-fn write(tx: &rusqlite::Transaction<'_>, change: &Change) -> rusqlite::Result<()> {
+/// Gives a record the version its precondition implies, so the database
+/// and the mirror agree whatever the caller set.
+fn stamp_version(change: &mut Change) {
     match change {
-        Change::Instance { record, expect } => {
-            let mut r = (**record).clone();
-            r.version = expect.next_version();
+        Change::Instance { record, expect } => record.version = expect.next_version(),
+        Change::Operation { record, expect } => record.version = expect.next_version(),
+        Change::KeyPair { record, expect } => record.version = expect.next_version(),
+        Change::Network { record, expect } => record.version = expect.next_version(),
+        Change::DeleteKeyPair { .. } | Change::Message(_) | Change::ClientToken(_) => {}
+    }
+}
+
+fn write(tx: &rusqlite::Transaction<'_>, prepared: &Prepared) -> rusqlite::Result<()> {
+    let body = &prepared.body;
+    match &prepared.change {
+        Change::Instance { record: r, .. } => {
             tx.prepare_cached(
                 "INSERT INTO instances (account, id, product, state, version, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (account, id) DO UPDATE SET state = excluded.state, version = excluded.version, body = excluded.body",
             )?
-            .execute(params![r.account, r.id, r.product, state_name(&r.state), r.version as i64, json(&r)?])?;
+            .execute(params![r.account, r.id, r.product, state_name(&r.state), r.version as i64, body])?;
         }
-        Change::Operation { record, expect } => {
-            let mut r = (**record).clone();
-            r.version = expect.next_version();
+        Change::Operation { record: r, .. } => {
             tx.prepare_cached(
                 "INSERT INTO operations (id, account, instance_id, state, deadline, version, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (id) DO UPDATE SET state = excluded.state, version = excluded.version, body = excluded.body",
@@ -200,42 +237,38 @@ fn write(tx: &rusqlite::Transaction<'_>, change: &Change) -> rusqlite::Result<()
                 state_name(&r.state),
                 r.deadline.0,
                 r.version as i64,
-                json(&r)?
+                body
             ])?;
         }
-        Change::KeyPair { record, expect } => {
-            let mut r = record.clone();
-            r.version = expect.next_version();
+        Change::KeyPair { record: r, .. } => {
             tx.prepare_cached(
                 "INSERT INTO key_pairs (account, id, product, version, body) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (account, id) DO UPDATE SET version = excluded.version, body = excluded.body",
             )?
-            .execute(params![r.account, r.id, r.product, r.version as i64, json(&r)?])?;
+            .execute(params![r.account, r.id, r.product, r.version as i64, body])?;
         }
         Change::DeleteKeyPair { account, id, .. } => {
             tx.prepare_cached("DELETE FROM key_pairs WHERE account = ?1 AND id = ?2")?
                 .execute(params![account, id])?;
         }
-        Change::Network { record, expect } => {
-            let mut r = record.clone();
-            r.version = expect.next_version();
+        Change::Network { record: r, .. } => {
             tx.prepare_cached(
                 "INSERT INTO networks (account, id, product, version, body) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (account, id) DO UPDATE SET version = excluded.version, body = excluded.body",
             )?
-            .execute(params![r.account, r.id, r.product, r.version as i64, json(&r)?])?;
+            .execute(params![r.account, r.id, r.product, r.version as i64, body])?;
         }
         Change::Message(m) => {
             tx.prepare_cached(
                 "INSERT INTO messages (id, account, created_at, body) VALUES (?1, ?2, ?3, ?4)",
             )?
-            .execute(params![m.id, m.account, m.created_at.0, json(m)?])?;
+            .execute(params![m.id, m.account, m.created_at.0, body])?;
         }
         Change::ClientToken(t) => {
             tx.prepare_cached(
                 "INSERT INTO client_tokens (account, product, token, body) VALUES (?1, ?2, ?3, ?4)",
             )?
-            .execute(params![t.account, t.product, t.token, json(t)?])?;
+            .execute(params![t.account, t.product, t.token, body])?;
         }
     }
     Ok(())
