@@ -3,9 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use stratus_engine::lifecycle::LifecycleState;
-use stratus_engine::model::{
-    ClientToken, Instance, KeyPair, Message, Network, Operation, OperationState,
-};
+use stratus_engine::model::{ClientToken, Instance, KeyPair, Network, Operation, OperationState};
 use stratus_engine::ports::Change;
 
 /// The identity of a versioned record.
@@ -61,7 +59,6 @@ pub(crate) struct Mirror {
     pub instances: HashMap<String, BTreeMap<String, Instance>>,
     pub operations: HashMap<String, Operation>,
     pub key_pairs: HashMap<String, BTreeMap<String, KeyPair>>,
-    pub messages: HashMap<String, Vec<Message>>,
     pub networks: HashMap<String, BTreeMap<String, Network>>,
     pub tokens: HashMap<(String, String, String), ClientToken>,
 }
@@ -110,7 +107,8 @@ impl Mirror {
                     keys.remove(&id);
                 }
             }
-            Change::Message(m) => self.messages.entry(m.account.clone()).or_default().push(m),
+            // Messages are read rarely: only the database keeps them.
+            Change::Message(_) => {}
             Change::Network { record, .. } => {
                 self.networks
                     .entry(record.account.clone())

@@ -126,9 +126,6 @@ fn load(conn: &Connection) -> Result<Mirror, StoreError> {
             .or_default()
             .insert(k.id.clone(), k);
     }
-    for msg in rows::<Message>(conn, "SELECT body FROM messages ORDER BY created_at, rowid")? {
-        m.messages.entry(msg.account.clone()).or_default().push(msg);
-    }
     for n in rows::<Network>(conn, "SELECT body FROM networks")? {
         m.networks
             .entry(n.account.clone())
@@ -213,12 +210,11 @@ impl Store for SqliteStore {
     }
 
     async fn messages(&self, account: &str) -> Result<Vec<Message>, StoreError> {
-        Ok(self
-            .mirror()
-            .messages
-            .get(account)
-            .cloned()
-            .unwrap_or_default())
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(Job::ReadMessages(account.to_string(), tx))
+            .map_err(unavailable)?;
+        rx.await.map_err(unavailable)?
     }
 
     async fn client_token(

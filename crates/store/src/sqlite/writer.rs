@@ -7,7 +7,7 @@ use rusqlite::{params, Connection};
 use std::collections::HashMap;
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, RwLock};
-use stratus_engine::model::Operation;
+use stratus_engine::model::{Message, Operation};
 use stratus_engine::ports::{Change, Expect, StoreError, WriteSet};
 use tokio::sync::oneshot;
 
@@ -22,6 +22,8 @@ pub(crate) enum Job {
         String,
         oneshot::Sender<Result<Option<Operation>, StoreError>>,
     ),
+    /// Reads an account's messages, which only the database keeps.
+    ReadMessages(String, oneshot::Sender<Result<Vec<Message>, StoreError>>),
 }
 
 /// A write made ready by the caller's task (version stamped, record
@@ -76,6 +78,9 @@ fn process(conn: &mut Connection, mirror: &Arc<RwLock<Mirror>>, group: Vec<Job>)
             Job::Commit(writes, reply) => commits.push((writes, reply)),
             Job::ReadOperation(id, reply) => {
                 let _ = reply.send(read_operation(conn, &id));
+            }
+            Job::ReadMessages(account, reply) => {
+                let _ = reply.send(read_messages(conn, &account));
             }
         }
     }
@@ -287,4 +292,20 @@ fn read_operation(conn: &Connection, id: &str) -> Result<Option<Operation>, Stor
         .map_err(|e| StoreError::Unavailable(e.to_string()))?;
     body.map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(e.to_string())))
         .transpose()
+}
+
+fn read_messages(conn: &Connection, account: &str) -> Result<Vec<Message>, StoreError> {
+    let unavailable = |e: rusqlite::Error| StoreError::Unavailable(e.to_string());
+    let mut stmt = conn
+        .prepare_cached("SELECT body FROM messages WHERE account = ?1 ORDER BY created_at, rowid")
+        .map_err(unavailable)?;
+    let bodies = stmt
+        .query_map(params![account], |r| r.get::<_, String>(0))
+        .map_err(unavailable)?;
+    bodies
+        .map(|b| {
+            serde_json::from_str(&b.map_err(unavailable)?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+        .collect()
 }
