@@ -329,6 +329,35 @@ impl TencentDialect {
     }
 }
 
+/// Fields of a successful response (`RequestId` is added by the envelope).
+pub type Fields = serde_json::Map<String, Value>;
+
+/// The request structure of a call.
+pub fn parse<T: serde::de::DeserializeOwned>(call: &Call<'_>) -> Result<T, ApiError> {
+    serde_json::from_value(call.params.clone()).map_err(|e| {
+        ApiError::new(
+            "InvalidParameter",
+            format!("The parameters are invalid: {e}"),
+        )
+    })
+}
+
+/// Response fields from pairs.
+pub fn fields<const N: usize>(pairs: [(&str, Value); N]) -> Fields {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// Key-pair actions name a missing key differently from the others.
+pub fn is_key_pair_action(action: &str) -> bool {
+    matches!(
+        action,
+        "DeleteKeyPairs"
+            | "DescribeKeyPairs"
+            | "AssociateInstancesKeyPairs"
+            | "DisassociateInstancesKeyPairs"
+    )
+}
+
 /// Parameters every v1 request carries beside the action's own.
 fn is_common_param(key: &str) -> bool {
     matches!(

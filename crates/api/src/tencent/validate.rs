@@ -158,3 +158,33 @@ pub fn not_both(codes: &Codes, ids: bool, filters: bool, ids_field: &str) -> Res
     }
     Ok(())
 }
+
+/// A `Tag` structure of a request.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagParam {
+    pub key: String,
+    pub value: String,
+}
+
+impl From<TagParam> for stratus_engine::model::Tag {
+    fn from(t: TagParam) -> Self {
+        Self {
+            key: t.key,
+            value: t.value,
+        }
+    }
+}
+
+/// Whether `tags` pass a `tag-key`, `tag-value` or `tag:<key>` filter
+/// (any other filter name: false).
+pub fn tag_filter_matches(f: &Filter, tags: &[stratus_engine::model::Tag]) -> bool {
+    match f.name.as_str() {
+        "tag-key" => tags.iter().any(|t| f.values.contains(&t.key)),
+        "tag-value" => tags.iter().any(|t| f.values.contains(&t.value)),
+        name => name.strip_prefix("tag:").is_some_and(|key| {
+            tags.iter()
+                .any(|t| t.key == key && f.values.contains(&t.value))
+        }),
+    }
+}

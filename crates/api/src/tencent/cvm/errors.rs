@@ -5,16 +5,6 @@ use super::profile::{state_code, state_name};
 use crate::tencent::envelope::ApiError;
 use stratus_engine::EngineError as E;
 
-fn is_key_action(action: &str) -> bool {
-    matches!(
-        action,
-        "DeleteKeyPairs"
-            | "DescribeKeyPairs"
-            | "AssociateInstancesKeyPairs"
-            | "DisassociateInstancesKeyPairs"
-    )
-}
-
 /// The CVM code and message for an engine error raised by `action`.
 pub fn to_api(e: &E, action: &str) -> ApiError {
     let code = match e {
@@ -26,7 +16,9 @@ pub fn to_api(e: &E, action: &str) -> ApiError {
         E::ZoneNotFound(_) => "InvalidZone.MismatchRegion",
         E::ZoneSoldOut(_) => "ResourceInsufficient.ZoneSoldOutForSpecifiedInstance",
         E::RegionNotFound(_) => "InvalidRegion.NotFound",
-        E::KeyPairNotFound(_) if is_key_action(action) => "InvalidKeyPairId.NotFound",
+        E::KeyPairNotFound(_) if crate::tencent::is_key_pair_action(action) => {
+            "InvalidKeyPairId.NotFound"
+        }
         E::KeyPairNotFound(_) => "InvalidParameterValue.KeyPairNotFound",
         E::KeyPairNameTaken(_) => "InvalidKeyPairName.Duplicate",
         E::KeyPairDuplicate(_) => "InvalidPublicKey.Duplicate",

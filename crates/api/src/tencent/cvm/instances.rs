@@ -4,6 +4,7 @@ use super::validate::{self, Filter};
 use super::views::{self, attr};
 use super::{engine_error, fields, parse, profile, Fields};
 use crate::tencent::envelope::ApiError;
+use crate::tencent::validate::TagParam;
 use crate::tencent::Call;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -117,13 +118,6 @@ struct Internet {
 struct TagSpec {
     resource_type: String,
     tags: Vec<TagParam>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TagParam {
-    key: String,
-    value: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -351,10 +345,7 @@ pub async fn run(call: &Call<'_>) -> Result<Fields, ApiError> {
     let mut tags = Vec::new();
     for spec in r.tag_specification.unwrap_or_default() {
         if spec.resource_type == "instance" {
-            tags.extend(spec.tags.into_iter().map(|t| Tag {
-                key: t.key,
-                value: t.value,
-            }));
+            tags.extend(spec.tags.into_iter().map(Tag::from));
         }
     }
     let mut attributes = BTreeMap::new();

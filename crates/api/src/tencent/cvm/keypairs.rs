@@ -3,6 +3,7 @@
 use super::validate::{self, Filter};
 use super::{engine_error, fields, parse, views, Fields};
 use crate::tencent::envelope::ApiError;
+use crate::tencent::validate::TagParam;
 use crate::tencent::Call;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -17,23 +18,13 @@ struct TagSpec {
     tags: Vec<TagParam>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TagParam {
-    key: String,
-    value: String,
-}
-
 fn tags(specs: Option<Vec<TagSpec>>) -> Vec<Tag> {
     specs
         .unwrap_or_default()
         .into_iter()
         .filter(|s| s.resource_type == "keypair")
         .flat_map(|s| s.tags)
-        .map(|t| Tag {
-            key: t.key,
-            value: t.value,
-        })
+        .map(Tag::from)
         .collect()
 }
 
@@ -187,14 +178,9 @@ pub async fn describe(call: &Call<'_>) -> Result<Fields, ApiError> {
 
 fn filter_matches(f: &Filter, tags: &[Tag]) -> bool {
     match f.name.as_str() {
+        // Every key pair here is in the default project.
         "project-id" => f.values.iter().any(|v| v == "0"),
-        "tag-key" => tags.iter().any(|t| f.values.contains(&t.key)),
-        "tag-value" => tags.iter().any(|t| f.values.contains(&t.value)),
-        name => {
-            let key = name.trim_start_matches("tag:");
-            tags.iter()
-                .any(|t| t.key == key && f.values.contains(&t.value))
-        }
+        _ => crate::tencent::validate::tag_filter_matches(f, tags),
     }
 }
 

@@ -14,17 +14,14 @@ pub use profile::product;
 
 use super::envelope::ApiError;
 use super::Call;
-use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+pub use super::Fields;
+use super::{fields, parse};
 
 /// The engine product key.
 pub const PRODUCT: &str = "cvm";
 
 /// The request schemas (from tccli's API model).
 pub const SCHEMA: &str = include_str!("../../../../../catalog/tencent/cvm-2017-03-12.schema.json");
-
-/// Fields of a successful response (`RequestId` is added by the envelope).
-pub type Fields = Map<String, Value>;
 
 /// Serves one CVM action.
 pub async fn dispatch(call: &Call<'_>) -> Result<Fields, ApiError> {
@@ -54,19 +51,6 @@ pub async fn dispatch(call: &Call<'_>) -> Result<Fields, ApiError> {
     }
 }
 
-fn parse<T: DeserializeOwned>(call: &Call<'_>) -> Result<T, ApiError> {
-    serde_json::from_value(call.params.clone()).map_err(|e| {
-        ApiError::new(
-            "InvalidParameter",
-            format!("The parameters are invalid: {e}"),
-        )
-    })
-}
-
 fn engine_error<'a>(call: &'a Call<'a>) -> impl Fn(stratus_engine::EngineError) -> ApiError + 'a {
     move |e| errors::to_api(&e, &call.caller.action)
-}
-
-fn fields<const N: usize>(pairs: [(&str, Value); N]) -> Fields {
-    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }

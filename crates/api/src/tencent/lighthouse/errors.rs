@@ -3,17 +3,6 @@
 use crate::tencent::envelope::ApiError;
 use stratus_engine::EngineError as E;
 
-/// Key-pair actions name a missing key `KeyIdNotFound`; others `KeyPairNotFound`.
-fn is_key_action(action: &str) -> bool {
-    matches!(
-        action,
-        "DeleteKeyPairs"
-            | "DescribeKeyPairs"
-            | "AssociateInstancesKeyPairs"
-            | "DisassociateInstancesKeyPairs"
-    )
-}
-
 /// The Lighthouse code and message for an engine error raised by `action`.
 pub fn to_api(e: &E, action: &str) -> ApiError {
     let code = match e {
@@ -25,7 +14,9 @@ pub fn to_api(e: &E, action: &str) -> ApiError {
         E::ZoneNotFound(_) => "InvalidParameterValue.ZoneInvalid",
         E::ZoneSoldOut(_) => "ResourcesSoldOut.ZonesHasNoBundleConfigs",
         E::RegionNotFound(_) => "UnsupportedRegion",
-        E::KeyPairNotFound(_) if is_key_action(action) => "ResourceNotFound.KeyIdNotFound",
+        E::KeyPairNotFound(_) if crate::tencent::is_key_pair_action(action) => {
+            "ResourceNotFound.KeyIdNotFound"
+        }
         E::KeyPairNotFound(_) => "ResourceNotFound.KeyPairNotFound",
         E::KeyPairNameTaken(_) => "InvalidParameterValue.DuplicateParameterValue",
         E::KeyPairDuplicate(_) => "InvalidParameterValue.KeyPairPublicKeyDuplicated",

@@ -3,6 +3,7 @@
 use super::validate::{self, Filter};
 use super::{engine_error, fields, parse, profile, views, Fields};
 use crate::tencent::envelope::ApiError;
+use crate::tencent::validate::TagParam;
 use crate::tencent::Call;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -18,13 +19,6 @@ struct LoginConfiguration {
     auto_generate_password: Option<String>,
     password: Option<String>,
     key_ids: Option<Vec<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TagParam {
-    key: String,
-    value: String,
 }
 
 /// Request login settings as the engine wants them.
@@ -72,13 +66,7 @@ fn tags(params: Option<Vec<TagParam>>) -> Result<Vec<Tag>, ApiError> {
             "At most 10 tags are accepted.",
         ));
     }
-    Ok(params
-        .into_iter()
-        .map(|t| Tag {
-            key: t.key,
-            value: t.value,
-        })
-        .collect())
+    Ok(params.into_iter().map(Tag::from).collect())
 }
 
 #[derive(Debug, Deserialize)]

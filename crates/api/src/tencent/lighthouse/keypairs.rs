@@ -3,18 +3,12 @@
 use super::validate::{self, Filter};
 use super::{engine_error, fields, parse, views, Fields};
 use crate::tencent::envelope::ApiError;
+use crate::tencent::validate::TagParam;
 use crate::tencent::Call;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use stratus_engine::engine::{BatchAction, KeyPairQuery, KeyPairView};
 use stratus_engine::model::Tag;
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TagParam {
-    key: String,
-    value: String,
-}
 
 fn key_name(name: &str) -> Result<(), ApiError> {
     if name.is_empty() {
@@ -39,13 +33,7 @@ fn key_name(name: &str) -> Result<(), ApiError> {
 }
 
 fn tags(t: Option<Vec<TagParam>>) -> Vec<Tag> {
-    t.unwrap_or_default()
-        .into_iter()
-        .map(|t| Tag {
-            key: t.key,
-            value: t.value,
-        })
-        .collect()
+    t.unwrap_or_default().into_iter().map(Tag::from).collect()
 }
 
 #[derive(Debug, Deserialize)]
@@ -137,7 +125,11 @@ pub async fn describe(call: &Call<'_>) -> Result<Fields, ApiError> {
     let matching: Vec<&KeyPairView> = page
         .items
         .iter()
-        .filter(|k| tag_filters.iter().all(|f| tag_matches(f, &k.key_pair.tags)))
+        .filter(|k| {
+            tag_filters
+                .iter()
+                .all(|f| crate::tencent::validate::tag_filter_matches(f, &k.key_pair.tags))
+        })
         .collect();
     Ok(fields([
         ("TotalCount", json!(matching.len())),
@@ -153,18 +145,6 @@ pub async fn describe(call: &Call<'_>) -> Result<Fields, ApiError> {
             ),
         ),
     ]))
-}
-
-fn tag_matches(f: &Filter, tags: &[Tag]) -> bool {
-    match f.name.as_str() {
-        "tag-key" => tags.iter().any(|t| f.values.contains(&t.key)),
-        "tag-value" => tags.iter().any(|t| f.values.contains(&t.value)),
-        name => {
-            let key = name.trim_start_matches("tag:");
-            tags.iter()
-                .any(|t| t.key == key && f.values.contains(&t.value))
-        }
-    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -13,8 +13,8 @@ pub use profile::product;
 
 use super::envelope::ApiError;
 use super::Call;
-use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+pub use super::Fields;
+use super::{fields, parse};
 
 /// The engine product key.
 pub const PRODUCT: &str = "lighthouse";
@@ -22,9 +22,6 @@ pub const PRODUCT: &str = "lighthouse";
 /// The request schemas (from tccli's API model).
 pub const SCHEMA: &str =
     include_str!("../../../../../catalog/tencent/lighthouse-2020-03-24.schema.json");
-
-/// Fields of a successful response (`RequestId` is added by the envelope).
-pub type Fields = Map<String, Value>;
 
 /// Actions that do not need the Region parameter (seed 001: ResetInstance).
 pub fn region_optional(action: &str) -> bool {
@@ -62,22 +59,7 @@ pub async fn dispatch(call: &Call<'_>) -> Result<Fields, ApiError> {
     }
 }
 
-/// The request structure of the call.
-fn parse<T: DeserializeOwned>(call: &Call<'_>) -> Result<T, ApiError> {
-    serde_json::from_value(call.params.clone()).map_err(|e| {
-        ApiError::new(
-            "InvalidParameter",
-            format!("The parameters are invalid: {e}"),
-        )
-    })
-}
-
 /// Maps an engine error for this call.
 fn engine_error<'a>(call: &'a Call<'a>) -> impl Fn(stratus_engine::EngineError) -> ApiError + 'a {
     move |e| errors::to_api(&e, &call.caller.action)
-}
-
-/// Builds response fields from pairs.
-fn fields<const N: usize>(pairs: [(&str, Value); N]) -> Fields {
-    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
