@@ -143,6 +143,13 @@ def test_seed_003_error_codes(server, api3):
     assert call("ResetInstances", {"instanceId": prepaid, "rootSize": 60})["code"] == 0
     assert settled(api3, prepaid)["SystemDisk"]["DiskSize"] == 60
     assert call("ResetThings", {})["code"] == 6100
+    # The cloud is busy (a fault rule): OperationFail.SystemBusy, nothing started.
+    server.admin("/_stratus/faults", "PUT", [{"product": "cvm", "action": "ResetInstances", "remaining": 1,
+                                               "message": "busy with resource purchase"}])
+    busy = call("ResetInstances", {"instanceId": iid})
+    assert busy["codeDesc"] == "OperationFail.SystemBusy" and busy["code"] != 0, busy
+    assert instance(api3, iid)["LatestOperationState"] != "OPERATING"
+    assert call("ResetInstances", {"instanceId": iid})["code"] == 0, "the rule was used up"
 
 
 def test_describe_images_on_the_image_host(server):

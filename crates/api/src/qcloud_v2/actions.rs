@@ -16,6 +16,7 @@ use stratus_engine::EngineError as E;
 
 /// Serves one legacy action.
 pub async fn dispatch(call: &LegacyCall<'_>) -> Result<Response, LegacyError> {
+    check_faults(call)?;
     match call.caller.action.as_str() {
         "ResetInstances" => reset_instances(call).await,
         "DescribeInstances" => describe_instances(call).await,
@@ -25,6 +26,31 @@ pub async fn dispatch(call: &LegacyCall<'_>) -> Result<Response, LegacyError> {
             Code::UnsupportedAction,
             format!("The action `{other}` is not supported in this version."),
         )),
+    }
+}
+
+/// A fault rule for a legacy write answers at once with
+/// `OperationFail.SystemBusy`: the legacy API has no field that would show
+/// a failed operation afterwards (its status codes have no failure for a
+/// reinstall or a restart), so the failure surfaces as the documented
+/// "system busy".
+fn check_faults(call: &LegacyCall<'_>) -> Result<(), LegacyError> {
+    let writes = [
+        "ResetInstances",
+        "StartInstances",
+        "StopInstances",
+        "RestartInstances",
+    ];
+    if !writes.contains(&call.caller.action.as_str()) {
+        return Ok(());
+    }
+    match call
+        .engine
+        .faults()
+        .decide(&call.caller.product, &call.caller.action)
+    {
+        Some(message) => Err(LegacyError::module(ModuleCode::SystemBusy, message)),
+        None => Ok(()),
     }
 }
 
