@@ -48,6 +48,9 @@ pub enum Phase {
 /// Flags of `stratus bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
+    /// The Tencent product to drive.
+    #[arg(long, value_enum, default_value_t = client::Product::Lighthouse)]
+    pub product: client::Product,
     /// Base URL of the server under test (plain HTTP).
     #[arg(long, default_value = "http://127.0.0.1:4590")]
     pub target: String,
@@ -81,6 +84,7 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         .filter(|d| !d.is_zero())
         .ok_or("--duration must be a positive number of seconds")?;
     let target = Arc::new(Target::new(
+        args.product,
         &args.target,
         &args.secret_id,
         &args.secret_key,

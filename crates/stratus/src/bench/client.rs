@@ -13,22 +13,77 @@ use stratus_api::tencent::signature::sign_tc3;
 use tokio::net::TcpStream;
 
 /// The Lighthouse API version every request names.
-const VERSION: &str = "2020-03-24";
-/// The region every request names.
 const REGION: &str = "ap-guangzhou";
-/// The TC3 service of Lighthouse.
-const SERVICE: &str = "lighthouse";
+
 const JSON: &str = "application/json";
 
-/// Error codes meaning "this instance is busy with an earlier operation".
-const BUSY_CODES: [&str; 2] = [
-    "UnsupportedOperation.LatestOperationUnfinished",
-    "OperationDenied.InstanceOperationInProgress",
-];
+/// The Tencent API 3.0 product a benchmark drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Product {
+    Lighthouse,
+    Cvm,
+}
 
-/// Where to send requests and with which credentials.
+impl Product {
+    /// The signing service name.
+    pub fn service(self) -> &'static str {
+        match self {
+            Product::Lighthouse => "lighthouse",
+            Product::Cvm => "cvm",
+        }
+    }
+
+    fn version(self) -> &'static str {
+        match self {
+            Product::Lighthouse => "2020-03-24",
+            Product::Cvm => "2017-03-12",
+        }
+    }
+
+    /// The codes that mean "still busy with the previous operation".
+    fn busy_codes(self) -> &'static [&'static str] {
+        match self {
+            Product::Lighthouse => &[
+                "UnsupportedOperation.LatestOperationUnfinished",
+                "OperationDenied.InstanceOperationInProgress",
+            ],
+            Product::Cvm => &[
+                "UnsupportedOperation.InstanceStateRebooting",
+                "OperationDenied.InstanceOperationInProgress",
+            ],
+        }
+    }
+
+    /// The create action and its body for `count` instances.
+    pub fn create(self, count: usize) -> (&'static str, serde_json::Value) {
+        match self {
+            Product::Lighthouse => (
+                "CreateInstances",
+                serde_json::json!({
+                    "BundleId": "bundle_gen_01",
+                    "BlueprintId": "lhbp-c76k3m2a",
+                    "InstanceCount": count,
+                    "InstanceChargePrepaid": {"Period": 1},
+                    "LoginConfiguration": {"AutoGeneratePassword": "NO", "Password": "Bench!Passw0rd"},
+                }),
+            ),
+            Product::Cvm => (
+                "RunInstances",
+                serde_json::json!({
+                    "Placement": {"Zone": "ap-guangzhou-3"},
+                    "ImageId": "img-l8og963d",
+                    "InstanceType": "S5.MEDIUM4",
+                    "InstanceCount": count,
+                    "LoginSettings": {"Password": "Bench!Passw0rd"},
+                }),
+            ),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Target {
+    pub product: Product,
     /// `host:port`, used both to connect and as the (signed) `Host` header.
     pub authority: String,
     pub secret_id: String,
@@ -37,8 +92,14 @@ pub struct Target {
 
 impl Target {
     /// A target from an `http://host[:port][/]` URL.
-    pub fn new(url: &str, secret_id: &str, secret_key: &str) -> Result<Self, String> {
+    pub fn new(
+        product: Product,
+        url: &str,
+        secret_id: &str,
+        secret_key: &str,
+    ) -> Result<Self, String> {
         Ok(Self {
+            product,
             authority: authority(url)?,
             secret_id: secret_id.to_string(),
             secret_key: secret_key.to_string(),
@@ -82,6 +143,8 @@ pub enum Outcome {
 pub struct Reply {
     pub status: u16,
     pub body: Bytes,
+    /// The product's codes for "still busy".
+    pub busy: &'static [&'static str],
 }
 
 impl Reply {
@@ -91,7 +154,7 @@ impl Reply {
             Outcome::Ok
         } else if self
             .error_code()
-            .is_some_and(|c| BUSY_CODES.contains(&c.as_str()))
+            .is_some_and(|c| self.busy.contains(&c.as_str()))
         {
             Outcome::Busy
         } else {
@@ -152,6 +215,11 @@ impl Conn {
     }
 
     /// Reconnects after a transport error.
+    /// The product this connection talks to.
+    pub fn product(&self) -> Product {
+        self.target.product
+    }
+
     pub async fn reopen(&mut self) -> Result<(), String> {
         *self = Self::open(Arc::clone(&self.target)).await?;
         Ok(())
@@ -176,7 +244,11 @@ impl Conn {
             .await
             .map_err(|e| format!("response body failed: {e}"))?
             .to_bytes();
-        Ok(Reply { status, body })
+        Ok(Reply {
+            status,
+            body,
+            busy: self.target.product.busy_codes(),
+        })
     }
 
     /// Sends an action whose body is `value`, and returns its `Response`
@@ -199,7 +271,7 @@ impl Conn {
         let authorization = sign_tc3(
             &t.secret_id,
             &t.secret_key,
-            SERVICE,
+            t.product.service(),
             timestamp,
             &t.authority,
             JSON,
@@ -211,7 +283,7 @@ impl Conn {
             .header(HOST, t.authority.as_str())
             .header(CONTENT_TYPE, JSON)
             .header("X-TC-Action", action)
-            .header("X-TC-Version", VERSION)
+            .header("X-TC-Version", t.product.version())
             .header("X-TC-Timestamp", timestamp.to_string())
             .header("X-TC-Region", REGION)
             .header(AUTHORIZATION, authorization)
@@ -252,6 +324,7 @@ mod tests {
         let reply = |status, body: &'static str| Reply {
             status,
             body: Bytes::from_static(body.as_bytes()),
+            busy: Product::Lighthouse.busy_codes(),
         };
         assert_eq!(
             reply(200, r#"{"Response":{"RequestId":"x"}}"#).outcome(),

@@ -61,13 +61,8 @@ fn batches(missing: usize) -> Vec<usize> {
 
 /// Creates one batch; returns how many instances it created.
 async fn create_batch(mut conn: Conn, count: usize) -> (Conn, Result<usize, String>) {
-    let body = json!({
-        "BundleId": "bundle_gen_01",
-        "BlueprintId": "lhbp-c76k3m2a",
-        "InstanceCount": count,
-        "InstanceChargePrepaid": {"Period": 1},
-    });
-    let created = conn.call_json("CreateInstances", &body).await.map(|r| {
+    let (action, body) = conn.product().create(count);
+    let created = conn.call_json(action, &body).await.map(|r| {
         r.get("InstanceIdSet")
             .and_then(Value::as_array)
             .map_or(0, Vec::len)
