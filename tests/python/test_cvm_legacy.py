@@ -182,3 +182,20 @@ def test_authentication(server):
     assert wrong("DescribeInstances", {})["code"] == 4100
     ok = legacy(server)
     assert ok("DescribeInstances", {"limit": 1})["code"] == 0
+
+
+def test_unknown_secret_id_expired_timestamp_and_replayed_nonce(server, monkeypatch):
+    import random
+    import time as clock
+    unknown = Cvm({"secretId": "AKIDNOBODY00000000000000000000000000", "secretKey": "x", "Region": "gz", "method": "GET"})
+    unknown.requestHost = server.endpoint
+    unknown.apiRequest.conn = LocalConnection("127.0.0.1", server.port)
+    assert json.loads(unknown.call("DescribeInstances", {}))["code"] == 4104
+    call = legacy(server)
+    real_time = clock.time
+    monkeypatch.setattr(clock, "time", lambda: real_time() - 3600)
+    assert call("DescribeInstances", {})["code"] == 4500, "a timestamp an hour old"
+    monkeypatch.setattr(clock, "time", real_time)
+    monkeypatch.setattr(random, "randint", lambda a, b: 424242)
+    assert call("DescribeInstances", {})["code"] == 0
+    assert call("DescribeInstances", {})["code"] == 4500, "the same nonce twice"
