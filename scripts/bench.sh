@@ -5,7 +5,7 @@
 #      prints the time from process start to the first 200 from
 #      /_stratus/health;
 #   3. runs `stratus bench` (setup, describe, reboot) with $INSTANCES
-#      instances (default 2000), for Lighthouse and then for CVM;
+#      instances (default 2000) for each product: Lighthouse, CVM, ZEC, KEC;
 #   4. tops the server up to $FILL instances (default 10000) and prints its
 #      resident memory (VmRSS);
 #   5. stops the server.
@@ -90,9 +90,11 @@ echo "server VmRSS at start: $(rss)"
     --instances "$INSTANCES" --phase all
 echo "server VmRSS after the load phases ($INSTANCES instances): $(rss)"
 
-# The same phases through CVM (API 2017-03-12) on its own instances.
-"$BIN" bench --product cvm --target "$URL" --connections "$CONNECTIONS" --duration "$DURATION" \
-    --instances "$INSTANCES" --phase all
+# The same phases through the other products, each on its own instances.
+for product in cvm zec kec; do
+    "$BIN" bench --product "$product" --target "$URL" --connections "$CONNECTIONS" \
+        --duration "$DURATION" --instances "$INSTANCES" --phase all
+done
 
 "$BIN" bench --target "$URL" --connections "$CONNECTIONS" --instances "$FILL" --phase setup
 echo "server VmRSS with $FILL instances: $(rss)"

@@ -1,29 +1,29 @@
-//! `stratus bench`: loads a running server with TC3-signed Lighthouse
-//! requests over keep-alive HTTP/1.1 connections (one per worker) and
-//! prints throughput and latency per phase.
+//! `stratus bench`: loads a running server with signed requests of one
+//! product (`--product lighthouse|cvm|zec|kec`, each signed the vendor's way:
+//! TC3, ZC2, SigV4) over keep-alive HTTP/1.1 connections (one per worker)
+//! and prints throughput and latency per phase.
 //!
 //! Phases:
-//! - `setup`: create instances (30 per CreateInstances) until `--instances`
-//!   exist, then wait until all are RUNNING. Instances already there count,
+//! - `setup`: create instances (30 per create call) until `--instances`
+//!   exist, then wait until all are running. Instances already there count,
 //!   so `--phase setup --instances N` also tops a server up to N.
-//! - `describe`: `DescribeInstances` back to back: pages of `{"Limit": 20}`
-//!   (alone), and, after setup, one instance by id at a time (the request
-//!   an SDK waiter polls with).
+//! - `describe`: `DescribeInstances` back to back: pages of 20 (alone),
+//!   and, after setup, one instance by id at a time (the request an SDK
+//!   waiter polls with).
 //! - `reboot` (runs setup first): each worker reboots its own share of the
-//!   instances in turn; an instance still rebooting is refused
-//!   (`LatestOperationUnfinished` / `InstanceOperationInProgress`) and the
-//!   worker moves to the next. Accepted reboots per second are bounded by
-//!   instances / reboot duration (20–40 ms at `serve --speed 1000`, so about
-//!   6,000–10,000/s for 200 instances): more instances or a higher speed
-//!   raise that ceiling.
+//!   instances in turn; an instance still rebooting is refused with the
+//!   product's "busy" code and the worker moves to the next. Accepted
+//!   reboots per second are bounded by instances / reboot duration
+//!   (20–40 ms at `serve --speed 1000`, so about 6,000–10,000/s for 200
+//!   instances): more instances or a higher speed raise that ceiling.
 //! - `all`: setup, describe, reboot.
 
 mod client;
 mod load;
 mod setup;
 mod stats;
+mod vendor;
 
-use crate::config::development;
 use clap::{Args, ValueEnum};
 use client::Target;
 use std::sync::Arc;
@@ -48,9 +48,9 @@ pub enum Phase {
 /// Flags of `stratus bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// The Tencent product to drive.
-    #[arg(long, value_enum, default_value_t = client::Product::Lighthouse)]
-    pub product: client::Product,
+    /// The product to drive.
+    #[arg(long, value_enum, default_value_t = vendor::Product::Lighthouse)]
+    pub product: vendor::Product,
     /// Base URL of the server under test (plain HTTP).
     #[arg(long, default_value = "http://127.0.0.1:4590")]
     pub target: String,
@@ -63,12 +63,13 @@ pub struct BenchArgs {
     /// Instances to have (created if missing) before the reboot phase.
     #[arg(long, default_value_t = 200)]
     pub instances: usize,
-    /// Tencent SecretId to sign with.
-    #[arg(long, default_value = development::TENCENT_SECRET_ID)]
-    pub secret_id: String,
-    /// Tencent SecretKey to sign with.
-    #[arg(long, default_value = development::TENCENT_SECRET_KEY)]
-    pub secret_key: String,
+    /// Key id to sign with (SecretId, AccessKeyId, AccessKey); the
+    /// vendor's development credentials when omitted.
+    #[arg(long, requires = "secret_key")]
+    pub secret_id: Option<String>,
+    /// Secret to sign with.
+    #[arg(long, requires = "secret_id")]
+    pub secret_key: Option<String>,
     /// Phases to run.
     #[arg(long, value_enum, default_value_t = Phase::All)]
     pub phase: Phase,
@@ -83,14 +84,16 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         .ok()
         .filter(|d| !d.is_zero())
         .ok_or("--duration must be a positive number of seconds")?;
+    let (default_id, default_secret) = args.product.development_credentials();
     let target = Arc::new(Target::new(
         args.product,
         &args.target,
-        &args.secret_id,
-        &args.secret_key,
+        args.secret_id.as_deref().unwrap_or(default_id),
+        args.secret_key.as_deref().unwrap_or(default_secret),
     )?);
     println!(
-        "stratus bench: {} ({}), {} connections, {:.1} s per phase",
+        "stratus bench: {:?} at {} ({}), {} connections, {:.1} s per phase",
+        args.product,
         args.target,
         target.authority,
         args.connections,

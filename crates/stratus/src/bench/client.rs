@@ -1,108 +1,32 @@
 //! One signed HTTP/1.1 keep-alive connection to the server under test.
 //! Every worker owns exactly one [`Conn`]; every request is signed afresh.
 
+use super::vendor::{Product, Signer};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
-use hyper::Method;
 use hyper_util::rt::TokioIo;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
-use stratus_api::tencent::signature::sign_tc3;
 use tokio::net::TcpStream;
-
-/// The Lighthouse API version every request names.
-const REGION: &str = "ap-guangzhou";
-
-const JSON: &str = "application/json";
-
-/// The Tencent API 3.0 product a benchmark drives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Product {
-    Lighthouse,
-    Cvm,
-}
-
-impl Product {
-    /// The signing service name.
-    pub fn service(self) -> &'static str {
-        match self {
-            Product::Lighthouse => "lighthouse",
-            Product::Cvm => "cvm",
-        }
-    }
-
-    fn version(self) -> &'static str {
-        match self {
-            Product::Lighthouse => "2020-03-24",
-            Product::Cvm => "2017-03-12",
-        }
-    }
-
-    /// The codes that mean "still busy with the previous operation".
-    fn busy_codes(self) -> &'static [&'static str] {
-        match self {
-            Product::Lighthouse => &[
-                "UnsupportedOperation.LatestOperationUnfinished",
-                "OperationDenied.InstanceOperationInProgress",
-            ],
-            Product::Cvm => &[
-                "UnsupportedOperation.InstanceStateRebooting",
-                "OperationDenied.InstanceOperationInProgress",
-            ],
-        }
-    }
-
-    /// The create action and its body for `count` instances.
-    pub fn create(self, count: usize) -> (&'static str, serde_json::Value) {
-        match self {
-            Product::Lighthouse => (
-                "CreateInstances",
-                serde_json::json!({
-                    "BundleId": "bundle_gen_01",
-                    "BlueprintId": "lhbp-c76k3m2a",
-                    "InstanceCount": count,
-                    "InstanceChargePrepaid": {"Period": 1},
-                    "LoginConfiguration": {"AutoGeneratePassword": "NO", "Password": "Bench!Passw0rd"},
-                }),
-            ),
-            Product::Cvm => (
-                "RunInstances",
-                serde_json::json!({
-                    "Placement": {"Zone": "ap-guangzhou-3"},
-                    "ImageId": "img-l8og963d",
-                    "InstanceType": "S5.MEDIUM4",
-                    "InstanceCount": count,
-                    "LoginSettings": {"Password": "Bench!Passw0rd"},
-                }),
-            ),
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct Target {
     pub product: Product,
     /// `host:port`, used both to connect and as the (signed) `Host` header.
     pub authority: String,
-    pub secret_id: String,
-    pub secret_key: String,
+    pub signer: Signer,
 }
 
 impl Target {
     /// A target from an `http://host[:port][/]` URL.
-    pub fn new(
-        product: Product,
-        url: &str,
-        secret_id: &str,
-        secret_key: &str,
-    ) -> Result<Self, String> {
+    pub fn new(product: Product, url: &str, key_id: &str, secret: &str) -> Result<Self, String> {
         Ok(Self {
             product,
             authority: authority(url)?,
-            secret_id: secret_id.to_string(),
-            secret_key: secret_key.to_string(),
+            signer: Signer {
+                key_id: key_id.to_string(),
+                secret: secret.to_string(),
+            },
         })
     }
 }
@@ -130,7 +54,7 @@ fn authority(url: &str) -> Result<String, String> {
 /// How the server answered one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// HTTP 200 with no `Error` in the response.
+    /// HTTP 200 with no error in the response.
     Ok,
     /// The instance was still busy with an earlier operation.
     Busy,
@@ -138,39 +62,30 @@ pub enum Outcome {
     Failed,
 }
 
-/// A response: status and body.
+/// A response: status and body, read the way its product writes them.
 #[derive(Debug)]
 pub struct Reply {
     pub status: u16,
     pub body: Bytes,
-    /// The product's codes for "still busy".
-    pub busy: &'static [&'static str],
+    pub product: Product,
 }
 
 impl Reply {
     /// Classifies the reply.
     pub fn outcome(&self) -> Outcome {
-        if self.status == 200 && !contains(&self.body, b"\"Error\"") {
-            Outcome::Ok
-        } else if self
-            .error_code()
-            .is_some_and(|c| self.busy.contains(&c.as_str()))
-        {
-            Outcome::Busy
-        } else {
-            Outcome::Failed
+        match self.error_code() {
+            None if self.status == 200 => Outcome::Ok,
+            Some(code) if self.product.busy_codes().contains(&code.as_str()) => Outcome::Busy,
+            _ => Outcome::Failed,
         }
     }
 
-    /// `Response.Error.Code`, if the body carries one.
+    /// The vendor error code, if the body carries one.
     pub fn error_code(&self) -> Option<String> {
-        let v: serde_json::Value = serde_json::from_slice(&self.body).ok()?;
-        v.pointer("/Response/Error/Code")?
-            .as_str()
-            .map(str::to_string)
+        self.product.error_code(self.status, &self.body)
     }
 
-    /// The parsed `Response` object of a successful reply.
+    /// The action fields of a successful reply.
     pub fn response(&self) -> Result<serde_json::Value, String> {
         if self.outcome() != Outcome::Ok {
             return Err(format!(
@@ -179,16 +94,10 @@ impl Reply {
                 String::from_utf8_lossy(&self.body)
             ));
         }
-        let mut v: serde_json::Value = serde_json::from_slice(&self.body)
+        let v: serde_json::Value = serde_json::from_slice(&self.body)
             .map_err(|e| format!("the response is not JSON: {e}"))?;
-        Ok(v.get_mut("Response")
-            .map(serde_json::Value::take)
-            .unwrap_or_default())
+        Ok(self.product.response(v))
     }
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// One keep-alive connection.
@@ -214,18 +123,18 @@ impl Conn {
         Ok(Self { target, sender })
     }
 
-    /// Reconnects after a transport error.
     /// The product this connection talks to.
     pub fn product(&self) -> Product {
         self.target.product
     }
 
+    /// Reconnects after a transport error.
     pub async fn reopen(&mut self) -> Result<(), String> {
         *self = Self::open(Arc::clone(&self.target)).await?;
         Ok(())
     }
 
-    /// Sends one signed Lighthouse action with a JSON body.
+    /// Sends one signed action with an encoded body.
     pub async fn call(&mut self, action: &str, body: Bytes) -> Result<Reply, String> {
         let request = self.signed(action, body)?;
         self.sender
@@ -247,7 +156,7 @@ impl Conn {
         Ok(Reply {
             status,
             body,
-            busy: self.target.product.busy_codes(),
+            product: self.target.product,
         })
     }
 
@@ -258,8 +167,8 @@ impl Conn {
         action: &str,
         value: &serde_json::Value,
     ) -> Result<serde_json::Value, String> {
-        let body = serde_json::to_vec(value).map_err(|e| e.to_string())?;
-        self.call(action, Bytes::from(body))
+        let body = self.target.product.encode(value);
+        self.call(action, body)
             .await?
             .response()
             .map_err(|e| format!("{action}: {e}"))
@@ -267,37 +176,8 @@ impl Conn {
 
     fn signed(&self, action: &str, body: Bytes) -> Result<hyper::Request<Full<Bytes>>, String> {
         let t = &self.target;
-        let timestamp = unix_now();
-        let authorization = sign_tc3(
-            &t.secret_id,
-            &t.secret_key,
-            t.product.service(),
-            timestamp,
-            &t.authority,
-            JSON,
-            &body,
-        );
-        hyper::Request::builder()
-            .method(Method::POST)
-            .uri("/")
-            .header(HOST, t.authority.as_str())
-            .header(CONTENT_TYPE, JSON)
-            .header("X-TC-Action", action)
-            .header("X-TC-Version", t.product.version())
-            .header("X-TC-Timestamp", timestamp.to_string())
-            .header("X-TC-Region", REGION)
-            .header(AUTHORIZATION, authorization)
-            .body(Full::new(body))
-            .map_err(|e| format!("cannot build the request: {e}"))
+        t.product.request(&t.authority, &t.signer, action, body)
     }
-}
-
-/// Seconds since the epoch.
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -324,7 +204,7 @@ mod tests {
         let reply = |status, body: &'static str| Reply {
             status,
             body: Bytes::from_static(body.as_bytes()),
-            busy: Product::Lighthouse.busy_codes(),
+            product: Product::Lighthouse,
         };
         assert_eq!(
             reply(200, r#"{"Response":{"RequestId":"x"}}"#).outcome(),

@@ -21,8 +21,8 @@ pub struct PhaseResult {
 }
 
 /// `connections` workers sending `DescribeInstances`: with `ids`, each
-/// worker polls its share of them one at a time (`{"InstanceIds": [id]}`,
-/// as an SDK waiter does); without, pages of `{"Limit": 20}`.
+/// worker polls its share of them one at a time (as an SDK waiter does);
+/// without, pages of 20.
 pub async fn describe(
     target: &Arc<Target>,
     connections: usize,
@@ -30,22 +30,21 @@ pub async fn describe(
     ids: &[String],
 ) -> Result<PhaseResult, String> {
     let workers = connections.max(1);
+    let product = target.product;
     let bodies = if ids.is_empty() {
-        vec![vec![Bytes::from_static(br#"{"Limit": 20}"#)]; workers]
+        vec![vec![product.encode(&product.twenty())]; workers]
     } else {
-        share(ids, workers, |id| {
-            serde_json::json!({ "InstanceIds": [id] }).to_string()
-        })
+        share(ids, workers, |id| product.encode(&product.one_instance(id)))
     };
     run(target, "DescribeInstances", bodies, duration).await
 }
 
 /// Deals one body per id out to `workers` workers, round robin.
-fn share(ids: &[String], workers: usize, body: impl Fn(&str) -> String) -> Vec<Vec<Bytes>> {
+fn share(ids: &[String], workers: usize, body: impl Fn(&str) -> Bytes) -> Vec<Vec<Bytes>> {
     let workers = workers.clamp(1, ids.len().max(1));
     let mut bodies: Vec<Vec<Bytes>> = vec![Vec::new(); workers];
     for (i, id) in ids.iter().enumerate() {
-        bodies[i % workers].push(Bytes::from(body(id)));
+        bodies[i % workers].push(body(id));
     }
     bodies
 }
@@ -61,8 +60,9 @@ pub async fn reboot(
     if ids.is_empty() {
         return Err("the reboot phase needs instances".into());
     }
+    let product = target.product;
     let bodies = share(ids, connections, |id| {
-        serde_json::json!({ "InstanceIds": [id] }).to_string()
+        product.encode(&product.one_instance(id))
     });
     run(target, "RebootInstances", bodies, duration).await
 }

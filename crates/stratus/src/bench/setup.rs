@@ -1,15 +1,14 @@
 //! The setup phase: create instances until enough exist, then wait until
-//! every one is RUNNING. Idempotent: instances already there count.
+//! every one is running. Idempotent: instances already there count.
 
 use super::client::{Conn, Target};
-use serde_json::{json, Value};
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
-/// Most instances one CreateInstances call may create.
+/// Instances one create call asks for (every product accepts 30).
 const BATCH: usize = 30;
 /// Largest DescribeInstances page.
 const PAGE: usize = 100;
@@ -62,11 +61,11 @@ fn batches(missing: usize) -> Vec<usize> {
 /// Creates one batch; returns how many instances it created.
 async fn create_batch(mut conn: Conn, count: usize) -> (Conn, Result<usize, String>) {
     let (action, body) = conn.product().create(count);
-    let created = conn.call_json(action, &body).await.map(|r| {
-        r.get("InstanceIdSet")
-            .and_then(Value::as_array)
-            .map_or(0, Vec::len)
-    });
+    let product = conn.product();
+    let created = conn
+        .call_json(action, &body)
+        .await
+        .map(|r| product.created(&r));
     (conn, created)
 }
 
@@ -75,13 +74,14 @@ async fn wait_running(target: &Arc<Target>, workers: usize) -> Result<Vec<String
     let deadline = Instant::now() + RUNNING_TIMEOUT;
     loop {
         let listed = list_all(target, workers).await?;
-        let waiting = listed.iter().filter(|(_, s)| s != "RUNNING").count();
+        let running = target.product.running();
+        let waiting = listed.iter().filter(|(_, s)| s != running).count();
         if waiting == 0 {
             return Ok(listed.into_iter().map(|(id, _)| id).collect());
         }
         if Instant::now() >= deadline {
             return Err(format!(
-                "setup: {waiting} of {} instances are still not RUNNING after {} s (start the server with a high --speed)",
+                "setup: {waiting} of {} instances are still not {running} after {} s (start the server with a high --speed)",
                 listed.len(),
                 RUNNING_TIMEOUT.as_secs()
             ));
@@ -110,26 +110,11 @@ async fn page(
     offset: usize,
     limit: usize,
 ) -> Result<(usize, Vec<(String, String)>), String> {
+    let product = conn.product();
     let r = conn
-        .call_json(
-            "DescribeInstances",
-            &json!({"Offset": offset, "Limit": limit}),
-        )
+        .call_json("DescribeInstances", &product.page(offset, limit))
         .await?;
-    let total = r.get("TotalCount").and_then(Value::as_u64).unwrap_or(0) as usize;
-    let items = r
-        .get("InstanceSet")
-        .and_then(Value::as_array)
-        .map(|set| set.iter().filter_map(id_and_state).collect())
-        .unwrap_or_default();
-    Ok((total, items))
-}
-
-fn id_and_state(instance: &Value) -> Option<(String, String)> {
-    Some((
-        instance.get("InstanceId")?.as_str()?.to_string(),
-        instance.get("InstanceState")?.as_str()?.to_string(),
-    ))
+    Ok(product.listed(&r))
 }
 
 /// Runs `work` on every job over up to `workers` connections (one per

@@ -1,0 +1,27 @@
+"""`stratus bench` drives every product end to end: setup creates and
+waits for instances, the describe and reboot phases run without errors."""
+import re
+import subprocess
+
+import pytest
+
+from harness import Server, binary
+
+
+@pytest.mark.parametrize("product", ["lighthouse", "cvm", "zec", "kec"])
+def test_bench_runs_every_phase_without_errors(product):
+    server = Server(speed=1000)
+    try:
+        out = subprocess.run(
+            [binary(), "bench", "--product", product, "--target", f"http://{server.endpoint}",
+             "--connections", "4", "--duration", "0.3", "--instances", "30", "--phase", "all"],
+            capture_output=True, text=True, timeout=120)
+    finally:
+        server.stop()
+    assert out.returncode == 0, out.stderr + out.stdout
+    assert re.search(r"setup: 30 instances exist \(0 before, 30 created", out.stdout), out.stdout
+    tallies = re.findall(r"requests (\d+)\s+(?:ok|accepted) (\d+)\s+refused (\d+)\s+errors (\d+)", out.stdout)
+    assert len(tallies) == 3, out.stdout
+    for requests, ok, _refused, errors in tallies:
+        assert int(errors) == 0, out.stdout
+        assert int(ok) > 0 and int(requests) > 0, out.stdout
