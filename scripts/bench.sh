@@ -6,9 +6,9 @@
 #      /_stratus/health;
 #   3. runs `stratus bench` (setup, describe, reboot) with $INSTANCES
 #      instances (default 2000) for each product: Lighthouse, CVM, ZEC, KEC;
-#   4. tops the server up to $FILL instances (default 10000) and prints its
-#      resident memory (VmRSS);
-#   5. stops the server.
+#   4. starts a second fresh server, fills it with $FILL Lighthouse instances
+#      (default 10000) and prints its resident memory (VmRSS);
+#   5. stops it.
 # Environment: INSTANCES, FILL, CONNECTIONS (64), DURATION (10), SPEED (1000),
 # SKIP_BUILD=1 to reuse target/release/stratus.
 set -euo pipefail
@@ -50,9 +50,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Start the server and poll its health from the same python process, so the
-# clock starts right before the exec and the loop is tight.
-STARTUP=$(python3 - "$BIN" "$PORT" "$SPEED" "$LOG" <<'PY'
+# Starts a server and polls its health from the same python process, so the
+# clock starts right before the exec and the loop is tight. Sets SERVER_PID
+# and STARTUP_MS.
+start_server() {
+    local started
+    started=$(python3 - "$BIN" "$PORT" "$SPEED" "$LOG" <<'PY'
 import http.client, subprocess, sys, time
 binary, port, speed, log = sys.argv[1:5]
 t0 = time.monotonic()
@@ -78,7 +81,10 @@ while True:
 print(proc.pid, f"{(time.monotonic() - t0) * 1000:.1f}")
 PY
 )
-read -r SERVER_PID STARTUP_MS <<<"$STARTUP"
+    read -r SERVER_PID STARTUP_MS <<<"$started"
+}
+
+start_server
 echo "server pid $SERVER_PID on $URL: first 200 from /_stratus/health after $STARTUP_MS ms"
 
 rss() {
@@ -96,8 +102,11 @@ for product in cvm zec kec; do
         --duration "$DURATION" --instances "$INSTANCES" --phase all
 done
 
-"$BIN" bench --target "$URL" --connections "$CONNECTIONS" --instances "$FILL" --phase setup
-echo "server VmRSS with $FILL instances: $(rss)"
-
 stop_server
-echo "server stopped"
+
+# Memory on a fresh server holding only $FILL instances.
+start_server
+"$BIN" bench --target "$URL" --connections "$CONNECTIONS" --instances "$FILL" --phase setup
+echo "fresh server VmRSS with $FILL instances: $(rss)"
+stop_server
+echo "servers stopped"

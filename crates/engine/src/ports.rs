@@ -98,6 +98,8 @@ pub enum InstanceFilter {
     States(Vec<LifecycleState>),
     PrivateIps(Vec<String>),
     PublicIps(Vec<String>),
+    /// Any address, private or public.
+    Ips(Vec<String>),
     TagKeys(Vec<String>),
     TagValues(Vec<String>),
     Tag {
@@ -131,6 +133,11 @@ impl InstanceFilter {
             Self::States(v) => v.contains(&i.state),
             Self::PrivateIps(v) => i.private_ips.iter().any(|ip| any(v, ip)),
             Self::PublicIps(v) => i.public_ips.iter().any(|ip| any(v, ip)),
+            Self::Ips(v) => i
+                .private_ips
+                .iter()
+                .chain(&i.public_ips)
+                .any(|ip| any(v, ip)),
             Self::TagKeys(v) => i.tags.iter().any(|t| any(v, &t.key)),
             Self::TagValues(v) => i.tags.iter().any(|t| any(v, &t.value)),
             Self::Tag { key, values } => i

@@ -363,37 +363,35 @@ struct DescribeRequest {
 }
 
 /// Every one of the caller's instances passing `filters`, newest first.
-async fn list(call: &Call<'_>, filters: Vec<InstanceFilter>) -> Result<Vec<Instance>, ApiError> {
+/// `{"totalCount", "dataSet"}` of one page of the caller's instances that
+/// pass `filters`, newest first; only the page is copied out of the store.
+async fn page(
+    call: &Call<'_>,
+    filters: Vec<InstanceFilter>,
+    (offset, limit): (usize, usize),
+    view: impl Fn(&Instance) -> Value,
+) -> Result<Fields, ApiError> {
     let query = InstanceQuery {
         account: call.caller.account.clone(),
         product: call.caller.product.clone(),
         region: None,
         filters,
         order: InstanceOrder::CreatedDesc,
-        offset: 0,
-        limit: usize::MAX,
+        offset,
+        limit,
     };
-    call.engine
+    let page = call
+        .engine
         .describe_instances(&query)
         .await
-        .map(|p| p.items)
-        .map_err(|e| call.engine_error(e))
-}
-
-/// `{"totalCount", "dataSet"}` of one page of `items`.
-fn page(
-    items: &[Instance],
-    offset: usize,
-    limit: usize,
-    view: impl Fn(&Instance) -> Value,
-) -> Fields {
-    fields([
-        ("totalCount", json!(items.len())),
+        .map_err(|e| call.engine_error(e))?;
+    Ok(fields([
+        ("totalCount", json!(page.total)),
         (
             "dataSet",
-            Value::Array(items.iter().skip(offset).take(limit).map(view).collect()),
+            Value::Array(page.items.iter().map(view).collect()),
         ),
-    ])
+    ]))
 }
 
 /// DescribeInstances: every filter of the spec; an unknown id simply
@@ -402,7 +400,7 @@ pub async fn describe(call: &Call<'_>) -> Result<Fields, ApiError> {
     let r: DescribeRequest = call.parse()?;
     let ids = r.instance_ids.unwrap_or_default();
     validate::optional_ids(&ids, "instanceIds")?;
-    let (offset, limit) = validate::page(r.page_num, r.page_size)?;
+    let paging = validate::page(r.page_num, r.page_size)?;
     let mut filters = Vec::new();
     if !ids.is_empty() {
         filters.push(InstanceFilter::Ids(ids));
@@ -462,13 +460,13 @@ pub async fn describe(call: &Call<'_>) -> Result<Fields, ApiError> {
             None => filters.push(InstanceFilter::TagKeys(vec![t.key])),
         }
     }
-    let mut items = list(call, filters).await?;
     if let Some(ip) = r.ipv4_address {
-        items.retain(|i| i.private_ips.contains(&ip) || i.public_ips.contains(&ip));
+        filters.push(InstanceFilter::Ips(vec![ip]));
     }
-    Ok(page(&items, offset, limit, |i| {
+    page(call, filters, paging, |i| {
         views::instance(i, call.facts, call.version)
-    }))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -485,7 +483,7 @@ pub async fn describe_status(call: &Call<'_>) -> Result<Fields, ApiError> {
     let r: StatusRequest = call.parse()?;
     let ids = r.instance_ids.unwrap_or_default();
     validate::optional_ids(&ids, "instanceIds")?;
-    let (offset, limit) = validate::page(r.page_num, r.page_size)?;
+    let paging = validate::page(r.page_num, r.page_size)?;
     let mut filters = Vec::new();
     if !ids.is_empty() {
         filters.push(InstanceFilter::Ids(ids));
@@ -496,13 +494,13 @@ pub async fn describe_status(call: &Call<'_>) -> Result<Fields, ApiError> {
             values: vec![g],
         });
     }
-    let items = list(call, filters).await?;
-    Ok(page(
-        &items,
-        offset,
-        limit,
+    page(
+        call,
+        filters,
+        paging,
         |i| json!({"instanceId": i.id, "instanceStatus": profile::state_name(i.state)}),
-    ))
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
