@@ -139,3 +139,54 @@ def tc3_request(endpoint, service, version, action, body, secret_id=TENCENT_ID, 
     with urllib.request.urlopen(req, timeout=10) as r:
         assert r.status == 200 and r.headers["Content-Type"] == "application/json"
         return json.loads(r.read())["Response"]
+
+
+ZENLAYER_ID = "STRATUSDEVELOPMENTZENLAYER"
+ZENLAYER_KEY = "stratus-development-secret-key-zenlayer"
+KINGSOFT_ID = "AKLTSTRATUSDEVELOPMENT0000000"
+KINGSOFT_KEY = "stratus-development-secret-key-kingsoft"
+
+
+def zc2_request(endpoint, action, body, access_key=ZENLAYER_ID, secret=ZENLAYER_KEY, version="2025-09-01",
+                service="zec"):
+    """Sends a hand-signed ZC2-HMAC-SHA256 request (zenlayer spec §2);
+    returns (HTTP status, decoded body)."""
+    import hashlib
+    import hmac
+
+    import requests
+
+    payload = json.dumps(body).encode()
+    ts = str(int(time.time()))
+    canonical = (f"POST\n/\n\ncontent-type:application/json\nhost:{endpoint}\n\ncontent-type;host\n"
+                 f"{hashlib.sha256(payload).hexdigest()}")
+    to_sign = f"ZC2-HMAC-SHA256\n{ts}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
+    signature = hmac.new(secret.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
+    headers = {"x-zc-action": action, "x-zc-version": version, "x-zc-service": service,
+               "Content-Type": "application/json", "x-zc-signature-method": "ZC2-HMAC-SHA256",
+               "x-zc-timestamp": ts,
+               "Authorization": f"ZC2-HMAC-SHA256 Credential={access_key}, SignedHeaders=content-type;host, "
+                                f"Signature={signature}"}
+    r = requests.post(f"http://{endpoint}/api/v2/{service}", data=payload, headers=headers, timeout=10)
+    return r.status_code, r.json()
+
+
+def kec_request(endpoint, action, params, access_key=KINGSOFT_ID, secret=KINGSOFT_KEY, version="2016-03-04",
+                service="kec", region="cn-beijing-6"):
+    """Sends a SigV4-signed form POST (kingsoft spec, as the SDK signs it;
+    lists are flattened `Name.1`, `Name.2`); returns (HTTP status, body)."""
+    import urllib.parse
+
+    import requests
+    from requests_aws4auth import AWS4Auth
+
+    form = {"Action": action, "Version": version}
+    for key, value in params.items():
+        if isinstance(value, list):
+            form.update({f"{key}.{i}": v for i, v in enumerate(value, 1)})
+        else:
+            form[key] = value
+    r = requests.post(f"http://{endpoint}/", data=urllib.parse.urlencode(form),
+                      headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
+                      auth=AWS4Auth(access_key, secret, region, service), timeout=10)
+    return r.status_code, r.json()

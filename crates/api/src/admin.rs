@@ -5,6 +5,9 @@
 //! machine would see it: `GET /_stratus/instances/ID?account=NAME` (disks,
 //! snapshots), `POST .../snapshots` (take a snapshot of the system disk),
 //! `POST .../login` with `{"password": ...}` (would that password log in?).
+//! For audits (the crash tests use them): `GET /_stratus/instances?account=NAME`
+//! (every instance's state and latest operation) and
+//! `GET /_stratus/operations?account=NAME` (every operation, oldest first).
 
 use crate::request::{RawRequest, Response};
 use serde_json::json;
@@ -34,6 +37,8 @@ pub async fn handle(engine: &Engine, req: &RawRequest) -> Response {
             &json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }),
         ),
         "/_stratus/messages" => messages(engine, req).await,
+        "/_stratus/instances" => instances(engine, req).await,
+        "/_stratus/operations" => operations(engine, req).await,
         _ => error(404, "no such endpoint"),
     }
 }
@@ -63,6 +68,73 @@ async fn messages(engine: &Engine, req: &RawRequest) -> Response {
                 200,
                 "application/json",
                 &json!({ "account": account, "messages": messages }),
+            )
+        }
+        Err(e) => error(500, &e.to_string()),
+    }
+}
+
+async fn instances(engine: &Engine, req: &RawRequest) -> Response {
+    let account = match account_of(engine, req) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match engine.instances(&account).await {
+        Ok(list) => {
+            let instances: Vec<_> = list
+                .iter()
+                .map(|i| {
+                    json!({
+                        "id": i.id,
+                        "product": i.product,
+                        "state": i.state,
+                        "version": i.version,
+                        "latest_operation": i.latest_operation.as_ref().map(|o| json!({
+                            "operation_id": o.operation_id,
+                            "state": o.state,
+                        })),
+                    })
+                })
+                .collect();
+            Response::json(
+                200,
+                "application/json",
+                &json!({ "account": account, "instances": instances }),
+            )
+        }
+        Err(e) => error(500, &e.to_string()),
+    }
+}
+
+async fn operations(engine: &Engine, req: &RawRequest) -> Response {
+    let account = match account_of(engine, req) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match engine.operations(&account).await {
+        Ok(list) => {
+            let operations: Vec<_> = list
+                .iter()
+                .map(|o| {
+                    json!({
+                        "id": o.id,
+                        "instance_id": o.instance_id,
+                        "kind": o.kind,
+                        "action": o.action,
+                        "request_id": o.request_id,
+                        "state": o.state,
+                        "source_state": o.source_state,
+                        "started_at": o.started_at.0,
+                        "deadline": o.deadline.0,
+                        "finished_at": o.finished_at.map(|t| t.0),
+                        "version": o.version,
+                    })
+                })
+                .collect();
+            Response::json(
+                200,
+                "application/json",
+                &json!({ "account": account, "operations": operations }),
             )
         }
         Err(e) => error(500, &e.to_string()),

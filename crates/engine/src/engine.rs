@@ -22,8 +22,8 @@ use crate::catalog::Catalog;
 use crate::clock::Clock;
 use crate::error::EngineError;
 use crate::faults::Faults;
-use crate::model::{Instance, Message};
-use crate::ports::{Driver, InstanceQuery, Page, Store};
+use crate::model::{Instance, Message, Operation};
+use crate::ports::{Driver, InstanceOrder, InstanceQuery, Page, Store};
 use crate::profile::ProductProfile;
 use crate::ratelimit::RateLimiter;
 use std::collections::HashMap;
@@ -157,6 +157,30 @@ impl Engine {
             .instance(account, id)
             .await?
             .ok_or_else(|| EngineError::InstanceNotFound(id.to_string()))
+    }
+
+    /// Every operation of an account, finished ones included, oldest first.
+    pub async fn operations(&self, account: &str) -> Result<Vec<Operation>, EngineError> {
+        Ok(self.store.operations(account).await?)
+    }
+
+    /// Every instance of an account in every product (terminated ones are
+    /// no longer listed).
+    pub async fn instances(&self, account: &str) -> Result<Vec<Instance>, EngineError> {
+        let mut all = Vec::new();
+        for product in self.products.keys() {
+            let query = InstanceQuery {
+                account: account.to_string(),
+                product: product.clone(),
+                region: None,
+                filters: Vec::new(),
+                order: InstanceOrder::CreatedDesc,
+                offset: 0,
+                limit: usize::MAX,
+            };
+            all.extend(self.store.instances(&query).await?.items);
+        }
+        Ok(all)
     }
 
     /// An account's inbox.

@@ -260,6 +260,8 @@ pub trait Store: Send + Sync + 'static {
     async fn operation(&self, id: &str) -> Result<Option<Operation>, StoreError>;
     /// Operations accepted but not finished, for every account.
     async fn operations_in_flight(&self) -> Result<Vec<Operation>, StoreError>;
+    /// Every operation of an account, finished ones included, oldest first.
+    async fn operations(&self, account: &str) -> Result<Vec<Operation>, StoreError>;
     /// An account's messages, oldest first.
     async fn messages(&self, account: &str) -> Result<Vec<Message>, StoreError>;
     /// A remembered idempotency token.

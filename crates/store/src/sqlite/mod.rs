@@ -209,6 +209,14 @@ impl Store for SqliteStore {
         Ok(self.mirror().operations.values().cloned().collect())
     }
 
+    async fn operations(&self, account: &str) -> Result<Vec<Operation>, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(Job::ReadOperations(account.to_string(), tx))
+            .map_err(unavailable)?;
+        rx.await.map_err(unavailable)?
+    }
+
     async fn messages(&self, account: &str) -> Result<Vec<Message>, StoreError> {
         let (tx, rx) = oneshot::channel();
         self.jobs

@@ -22,6 +22,8 @@ pub(crate) enum Job {
         String,
         oneshot::Sender<Result<Option<Operation>, StoreError>>,
     ),
+    /// Reads every operation of an account.
+    ReadOperations(String, oneshot::Sender<Result<Vec<Operation>, StoreError>>),
     /// Reads an account's messages, which only the database keeps.
     ReadMessages(String, oneshot::Sender<Result<Vec<Message>, StoreError>>),
 }
@@ -78,6 +80,9 @@ fn process(conn: &mut Connection, mirror: &Arc<RwLock<Mirror>>, group: Vec<Job>)
             Job::Commit(writes, reply) => commits.push((writes, reply)),
             Job::ReadOperation(id, reply) => {
                 let _ = reply.send(read_operation(conn, &id));
+            }
+            Job::ReadOperations(account, reply) => {
+                let _ = reply.send(read_operations(conn, &account));
             }
             Job::ReadMessages(account, reply) => {
                 let _ = reply.send(read_messages(conn, &account));
@@ -294,11 +299,30 @@ fn read_operation(conn: &Connection, id: &str) -> Result<Option<Operation>, Stor
         .transpose()
 }
 
+fn read_operations(conn: &Connection, account: &str) -> Result<Vec<Operation>, StoreError> {
+    read_bodies(
+        conn,
+        "SELECT body FROM operations WHERE account = ?1 ORDER BY rowid",
+        account,
+    )
+}
+
 fn read_messages(conn: &Connection, account: &str) -> Result<Vec<Message>, StoreError> {
+    read_bodies(
+        conn,
+        "SELECT body FROM messages WHERE account = ?1 ORDER BY created_at, rowid",
+        account,
+    )
+}
+
+/// Decodes the JSON `body` of every row `sql` selects for `account`.
+fn read_bodies<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    sql: &str,
+    account: &str,
+) -> Result<Vec<T>, StoreError> {
     let unavailable = |e: rusqlite::Error| StoreError::Unavailable(e.to_string());
-    let mut stmt = conn
-        .prepare_cached("SELECT body FROM messages WHERE account = ?1 ORDER BY created_at, rowid")
-        .map_err(unavailable)?;
+    let mut stmt = conn.prepare_cached(sql).map_err(unavailable)?;
     let bodies = stmt
         .query_map(params![account], |r| r.get::<_, String>(0))
         .map_err(unavailable)?;
