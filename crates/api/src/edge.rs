@@ -171,8 +171,9 @@ async fn handle(state: &EdgeState, req: hyper::Request<Incoming>) -> hyper::Resp
         state.config.body_timeout,
         Limited::new(body, state.config.max_body_bytes).collect(),
     )
-    .await
-    .unwrap_or_else(|_| Err("the request body was not received in time".into()));
+    .await;
+    let timed_out = read.is_err();
+    let read = read.unwrap_or_else(|_| Err("the request body was not received in time".into()));
     let body = match read {
         Ok(b) => b.to_bytes(),
         Err(e) => {
@@ -197,7 +198,9 @@ async fn handle(state: &EdgeState, req: hyper::Request<Incoming>) -> hyper::Resp
                 }
                 Dialect::Kingsoft => state.kingsoft.body_error(&raw, too_large),
                 Dialect::Zenlayer => state.zenlayer.body_error(&raw, too_large),
-                _ => admin::error(413, "request body too large or unreadable"),
+                _ if too_large => admin::error(413, "the request body is too large"),
+                _ if timed_out => admin::error(408, "the request body was not received in time"),
+                _ => admin::error(400, "the request body could not be read"),
             };
             return into_hyper(response);
         }

@@ -36,6 +36,14 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Seconds a client may take to send a request's headers (also how long
+    /// an idle keep-alive connection is kept) and, separately, its body;
+    /// a slower connection is closed.
+    #[arg(long, default_value_t = 30.0)]
+    pub request_timeout: f64,
+    /// Most connections served at once; further ones wait to be accepted.
+    #[arg(long, default_value_t = 4096)]
+    pub max_connections: usize,
 }
 
 /// Runs the server until it is stopped.
@@ -106,8 +114,18 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         development::ZENLAYER_ACCESS_KEY_ID,
         development::ZENLAYER_ACCESS_KEY_SECRET
     );
+    let request_timeout = std::time::Duration::try_from_secs_f64(args.request_timeout)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or("--request-timeout must be a positive number of seconds")?;
+    if args.max_connections == 0 {
+        return Err("--max-connections must be at least 1".into());
+    }
     let edge = EdgeConfig {
         max_body_bytes: args.max_body_bytes,
+        header_timeout: request_timeout,
+        body_timeout: request_timeout,
+        max_connections: args.max_connections,
         ..EdgeConfig::default()
     };
     tokio::select! {
