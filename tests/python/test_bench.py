@@ -25,3 +25,18 @@ def test_bench_runs_every_phase_without_errors(product):
     for requests, ok, _refused, errors in tallies:
         assert int(errors) == 0, out.stdout
         assert int(ok) > 0 and int(requests) > 0, out.stdout
+
+
+def test_the_soak_phase_mixes_writes_and_reads_without_errors():
+    server = Server(speed=1000)
+    try:
+        out = subprocess.run(
+            [binary(), "bench", "--product", "zec", "--target", f"http://{server.endpoint}",
+             "--connections", "4", "--duration", "0.5", "--instances", "20", "--phase", "soak"],
+            capture_output=True, text=True, timeout=120)
+    finally:
+        server.stop()
+    assert out.returncode == 0, out.stderr + out.stdout
+    requests, ok, refused, errors = map(int, re.search(
+        r"requests (\d+)\s+ok (\d+)\s+refused (\d+)\s+errors (\d+)", out.stdout).groups())
+    assert errors == 0 and ok > 0 and requests == ok + refused, out.stdout

@@ -17,6 +17,10 @@
 //!   (20–40 ms at `serve --speed 1000`, so about 6,000–10,000/s for 200
 //!   instances): more instances or a higher speed raise that ceiling.
 //! - `all`: setup, describe, reboot.
+//! - `soak` (runs setup first): every worker cycles through its instances
+//!   with a mix of writes and reads (per instance: a reboot, five polls of
+//!   it by id, a page of 20) for `--duration`; `scripts/soak.sh` runs it
+//!   for minutes and samples the server's memory meanwhile.
 
 mod client;
 mod load;
@@ -43,6 +47,8 @@ pub enum Phase {
     Reboot,
     /// Setup, DescribeInstances, then RebootInstances.
     All,
+    /// Setup, then a mix of RebootInstances and DescribeInstances.
+    Soak,
 }
 
 /// Flags of `stratus bench`.
@@ -128,6 +134,11 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         let r = load::reboot(&target, args.connections, duration, &ids).await?;
         println!("reboot: cycling through {} instances", ids.len());
         stats::print("reboot", "accepted", r.connections, r.elapsed, r.tally);
+    }
+    if args.phase == Phase::Soak {
+        let r = load::soak(&target, args.connections, duration, &ids).await?;
+        println!("soak: reboots and polls over {} instances", ids.len());
+        stats::print("soak", "ok", r.connections, r.elapsed, r.tally);
     }
     Ok(())
 }

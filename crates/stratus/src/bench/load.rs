@@ -31,22 +31,34 @@ pub async fn describe(
 ) -> Result<PhaseResult, String> {
     let workers = connections.max(1);
     let product = target.product;
-    let bodies = if ids.is_empty() {
-        vec![vec![product.encode(&product.twenty())]; workers]
+    let requests = if ids.is_empty() {
+        vec![vec![("DescribeInstances", product.encode(&product.twenty()))]; workers]
     } else {
-        share(ids, workers, |id| product.encode(&product.one_instance(id)))
+        share(ids, workers, |id| {
+            vec![(
+                "DescribeInstances",
+                product.encode(&product.one_instance(id)),
+            )]
+        })
     };
-    run(target, "DescribeInstances", bodies, duration).await
+    run(target, requests, duration).await
 }
 
-/// Deals one body per id out to `workers` workers, round robin.
-fn share(ids: &[String], workers: usize, body: impl Fn(&str) -> Bytes) -> Vec<Vec<Bytes>> {
+/// One request: its action and encoded body.
+type Request = (&'static str, Bytes);
+
+/// Deals the requests of each id out to `workers` workers, round robin.
+fn share(
+    ids: &[String],
+    workers: usize,
+    requests: impl Fn(&str) -> Vec<Request>,
+) -> Vec<Vec<Request>> {
     let workers = workers.clamp(1, ids.len().max(1));
-    let mut bodies: Vec<Vec<Bytes>> = vec![Vec::new(); workers];
+    let mut shares: Vec<Vec<Request>> = vec![Vec::new(); workers];
     for (i, id) in ids.iter().enumerate() {
-        bodies[i % workers].push(body(id));
+        shares[i % workers].extend(requests(id));
     }
-    bodies
+    shares
 }
 
 /// Workers each owning a disjoint share of `ids`, rebooting them in turn;
@@ -61,30 +73,53 @@ pub async fn reboot(
         return Err("the reboot phase needs instances".into());
     }
     let product = target.product;
-    let bodies = share(ids, connections, |id| {
-        product.encode(&product.one_instance(id))
+    let requests = share(ids, connections, |id| {
+        vec![("RebootInstances", product.encode(&product.one_instance(id)))]
     });
-    run(target, "RebootInstances", bodies, duration).await
+    run(target, requests, duration).await
 }
 
-/// Opens one connection per body set, then lets every worker cycle through
-/// its bodies until `duration` has passed.
+/// The soak mix: per instance, a reboot, five polls of it by id and a page
+/// of 20, so writes, the reads that follow them and listings interleave.
+/// A busy instance counts as refused; anything else but success is an error.
+pub async fn soak(
+    target: &Arc<Target>,
+    connections: usize,
+    duration: Duration,
+    ids: &[String],
+) -> Result<PhaseResult, String> {
+    if ids.is_empty() {
+        return Err("the soak phase needs instances".into());
+    }
+    let product = target.product;
+    let page = product.encode(&product.twenty());
+    let requests = share(ids, connections, |id| {
+        let one = product.encode(&product.one_instance(id));
+        let mut mix = vec![("RebootInstances", one.clone())];
+        mix.extend(std::iter::repeat_n(("DescribeInstances", one), 5));
+        mix.push(("DescribeInstances", page.clone()));
+        mix
+    });
+    run(target, requests, duration).await
+}
+
+/// Opens one connection per request set, then lets every worker cycle
+/// through its requests until `duration` has passed.
 async fn run(
     target: &Arc<Target>,
-    action: &'static str,
-    bodies: Vec<Vec<Bytes>>,
+    requests: Vec<Vec<Request>>,
     duration: Duration,
 ) -> Result<PhaseResult, String> {
-    let mut conns = Vec::with_capacity(bodies.len());
-    for _ in 0..bodies.len() {
+    let mut conns = Vec::with_capacity(requests.len());
+    for _ in 0..requests.len() {
         conns.push(Conn::open(Arc::clone(target)).await?);
     }
     let connections = conns.len();
     let start = Instant::now();
     let deadline = start + duration;
     let mut set = JoinSet::new();
-    for (conn, bodies) in conns.into_iter().zip(bodies) {
-        set.spawn(worker(conn, action, bodies, deadline));
+    for (conn, requests) in conns.into_iter().zip(requests) {
+        set.spawn(worker(conn, requests, deadline));
     }
     let mut tally = Tally::default();
     while let Some(joined) = set.join_next().await {
@@ -97,15 +132,15 @@ async fn run(
     })
 }
 
-/// Sends `action` with each body in turn, back to back, until `deadline`.
-async fn worker(mut conn: Conn, action: &str, bodies: Vec<Bytes>, deadline: Instant) -> Tally {
+/// Sends each request in turn, back to back, until `deadline`.
+async fn worker(mut conn: Conn, requests: Vec<Request>, deadline: Instant) -> Tally {
     let mut tally = Tally::default();
-    if bodies.is_empty() {
+    if requests.is_empty() {
         return tally;
     }
     let mut i = 0;
     while Instant::now() < deadline {
-        let body = bodies[i % bodies.len()].clone();
+        let (action, body) = requests[i % requests.len()].clone();
         i += 1;
         let sent = Instant::now();
         match conn.call(action, body).await {

@@ -35,7 +35,7 @@ pub async fn ensure(
     let created_in = start.elapsed();
     let mut ids = wait_running(target, workers).await?;
     println!(
-        "setup: {} instances exist ({existing} before, {created} created in {:.2} s); all RUNNING after {:.2} s",
+        "setup: {} instances exist ({existing} before, {created} created in {:.2} s); all running after {:.2} s",
         ids.len(),
         created_in.as_secs_f64(),
         start.elapsed().as_secs_f64()
