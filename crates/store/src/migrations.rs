@@ -5,6 +5,10 @@
 pub const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_networks.sql")),
+    (
+        3,
+        include_str!("../migrations/0003_operations_by_account.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

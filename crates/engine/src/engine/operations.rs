@@ -202,7 +202,9 @@ impl Engine {
         let mut ops = Vec::with_capacity(items.len());
         for (instance, plan, transition) in items {
             let op = Operation {
-                id: uuid::Uuid::new_v4().to_string(),
+                // Time-ordered, so the store's index on ids grows at one
+                // end instead of touching a random page per operation.
+                id: uuid::Uuid::now_v7().to_string(),
                 account: caller.account.clone(),
                 instance_id: instance.id.clone(),
                 kind,
