@@ -23,6 +23,14 @@ impl Timestamp {
         )
     }
 
+    /// This instant minus a duration.
+    pub fn before(self, d: Duration) -> Timestamp {
+        Timestamp(
+            self.0
+                .saturating_sub(d.as_millis().min(i64::MAX as u128) as i64),
+        )
+    }
+
     /// Time left from `now` until this instant (zero if it has passed).
     pub fn remaining_from(self, now: Timestamp) -> Duration {
         Duration::from_millis(self.0.saturating_sub(now.0).max(0) as u64)

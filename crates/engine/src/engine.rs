@@ -23,7 +23,7 @@ use crate::clock::Clock;
 use crate::error::EngineError;
 use crate::faults::Faults;
 use crate::model::{Instance, Message, Operation};
-use crate::ports::{Driver, InstanceOrder, InstanceQuery, Page, Store};
+use crate::ports::{Admission, Driver, InstanceOrder, InstanceQuery, Page, Store};
 use crate::profile::ProductProfile;
 use crate::ratelimit::RateLimiter;
 use std::collections::HashMap;
@@ -55,7 +55,7 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     accounts: Accounts,
     products: HashMap<String, Arc<Product>>,
-    limiter: RateLimiter,
+    limiter: Arc<dyn Admission>,
     faults: Faults,
 }
 
@@ -68,13 +68,34 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// An engine over a store and a driver, serving `products` to `accounts`.
+    /// An engine over a store and a driver, serving `products` to `accounts`,
+    /// counting rate limits in memory.
     pub fn new(
         store: Arc<dyn Store>,
         driver: Arc<dyn Driver>,
         clock: Arc<dyn Clock>,
         accounts: Accounts,
         products: Vec<Product>,
+    ) -> Arc<Self> {
+        Self::with_admission(
+            store,
+            driver,
+            clock,
+            accounts,
+            products,
+            Arc::new(RateLimiter::default()),
+        )
+    }
+
+    /// [`Engine::new`] with rate limits counted by `limiter` (shared by
+    /// every node of a cluster).
+    pub fn with_admission(
+        store: Arc<dyn Store>,
+        driver: Arc<dyn Driver>,
+        clock: Arc<dyn Clock>,
+        accounts: Accounts,
+        products: Vec<Product>,
+        limiter: Arc<dyn Admission>,
     ) -> Arc<Self> {
         Arc::new(Self {
             store,
@@ -85,7 +106,7 @@ impl Engine {
                 .into_iter()
                 .map(|p| (p.profile.key.clone(), Arc::new(p)))
                 .collect(),
-            limiter: RateLimiter::default(),
+            limiter,
             faults: Faults::default(),
         })
     }
@@ -121,7 +142,7 @@ impl Engine {
                 &caller.action,
                 *limit,
                 now,
-            ) {
+            )? {
                 return Err(EngineError::RateLimited);
             }
         }

@@ -247,7 +247,8 @@ pub struct Page<T> {
 }
 
 /// Durable records. Every acknowledged write is committed before `commit`
-/// returns. Implementations: SQLite (embedded) and, later, PostgreSQL.
+/// returns. Implementations: SQLite (embedded, one node) and PostgreSQL
+/// (shared by several nodes).
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// One instance of an account (terminated ones included).
@@ -275,6 +276,37 @@ pub trait Store: Send + Sync + 'static {
     async fn networks(&self, account: &str, product: &str) -> Result<Vec<Network>, StoreError>;
     /// Commits all writes atomically, checking every precondition first.
     async fn commit(&self, writes: WriteSet) -> Result<(), StoreError>;
+    /// Operations in flight whose deadline passed more than `lease` before
+    /// `now` and that no live claim holds, each claimed until `now + lease`:
+    /// while a claim holds, no other caller gets the operation, so nodes
+    /// sweeping one database never run it twice. A store that serves one
+    /// node has no one to claim against.
+    async fn claim_overdue(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<Vec<Operation>, StoreError> {
+        let overdue_before = now.before(lease);
+        let mut ops = self.operations_in_flight().await?;
+        ops.retain(|o| o.deadline < overdue_before);
+        Ok(ops)
+    }
+}
+
+/// Counts requests against per-second limits, keyed by (account, product,
+/// action). In memory for one node ([`crate::ratelimit::RateLimiter`]); in
+/// the shared database when several nodes must agree.
+pub trait Admission: Send + Sync + 'static {
+    /// Counts one request; `Ok(false)` if it exceeds `limit` in the
+    /// current second.
+    fn admit(
+        &self,
+        account: &str,
+        product: &str,
+        action: &str,
+        limit: u32,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
 }
 
 /// A driver failure: the operation ends FAILED with this message.

@@ -1,7 +1,10 @@
 //! Per-account, per-action request limits: at most N requests accepted in
-//! any one wall-clock second, which is how the vendors document them.
+//! any one wall-clock second, which is how the vendors document them. This
+//! is the in-memory counter of one node; a cluster counts in its database
+//! through the same [`Admission`] port.
 
 use crate::clock::Timestamp;
+use crate::ports::{Admission, StoreError};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -42,6 +45,21 @@ impl RateLimiter {
         }
         entry.1 += 1;
         true
+    }
+}
+
+impl Admission for RateLimiter {
+    fn admit(
+        &self,
+        account: &str,
+        product: &str,
+        action: &str,
+        limit: u32,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        Ok(RateLimiter::admit(
+            self, account, product, action, limit, now,
+        ))
     }
 }
 

@@ -1,16 +1,21 @@
 //! `stratus serve`: open the store, build the engine with every product,
-//! recover operations in flight, and listen.
+//! recover operations in flight, and listen. With `--store postgres://…`
+//! several nodes share one database: each sweeps for operations a dead
+//! node left behind, and rate limits are counted in the database.
 
 use crate::config::{self, development};
 use clap::Args;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use stratus_api::EdgeConfig;
 use stratus_driver::SimDriver;
 use stratus_engine::accounts::Accounts;
 use stratus_engine::clock::{Clock, SystemClock};
+use stratus_engine::ports::{Admission, Store};
+use stratus_engine::ratelimit::RateLimiter;
 use stratus_engine::Engine;
-use stratus_store::SqliteStore;
+use stratus_store::{PostgresStore, SqliteStore};
 
 /// Flags of `stratus serve` (a stable contract: extend, do not rename).
 #[derive(Debug, Args)]
@@ -22,8 +27,18 @@ pub struct ServeArgs {
     #[arg(long, default_value = "./.stratus")]
     pub data: PathBuf,
     /// Keep everything in memory; write nothing.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "store")]
     pub ephemeral: bool,
+    /// A PostgreSQL database shared by every node
+    /// (`postgres://user[:password]@host[:port]/database`, no TLS) instead
+    /// of SQLite under `--data`.
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
+    /// With `--store`: seconds after an operation's deadline before another
+    /// node takes it over (its own node has died), and how long a takeover
+    /// claim holds.
+    #[arg(long, default_value_t = 2.0)]
+    pub operation_lease: f64,
     /// Configuration file (TOML) declaring accounts.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -62,14 +77,33 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         None => config::ConfigFile::default(),
     };
     let accounts = config::accounts(&file).map_err(|e| e.to_string())?;
-    let store = if args.ephemeral {
-        SqliteStore::open(None)
-    } else {
-        std::fs::create_dir_all(&args.data)
-            .map_err(|e| format!("cannot create {}: {e}", args.data.display()))?;
-        SqliteStore::open(Some(&args.data.join("stratus.db")))
-    }
-    .map_err(|e| e.to_string())?;
+    let lease = Duration::try_from_secs_f64(args.operation_lease)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or("--operation-lease must be a positive number of seconds")?;
+    let (store, limiter, shared): (Arc<dyn Store>, Arc<dyn Admission>, bool) = match &args.store {
+        Some(url) => {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err("--store takes a postgres:// URL".into());
+            }
+            let store = PostgresStore::connect(url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let limiter = Arc::new(store.admission());
+            (Arc::new(store), limiter, true)
+        }
+        None => {
+            let store = if args.ephemeral {
+                SqliteStore::open(None)
+            } else {
+                std::fs::create_dir_all(&args.data)
+                    .map_err(|e| format!("cannot create {}: {e}", args.data.display()))?;
+                SqliteStore::open(Some(&args.data.join("stratus.db")))
+            }
+            .map_err(|e| e.to_string())?;
+            (Arc::new(store), Arc::new(RateLimiter::default()), false)
+        }
+    };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let driver = Arc::new(SimDriver::new(args.speed, Arc::clone(&clock)));
     let first_account = accounts.first().map(|a| a.name.clone()).unwrap_or_default();
@@ -84,20 +118,32 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     for p in &mut products {
         p.catalog.assign_first_owner(&first_account);
     }
-    let engine = Engine::new(
-        Arc::new(store),
+    let engine = Engine::with_admission(
+        store,
         driver,
         clock,
         Accounts::new(accounts),
         products,
+        limiter,
     );
     engine.faults().replace(file.faults);
-    let recovered = engine.recover().await.map_err(|e| e.to_string())?;
+    let recovered = if shared {
+        // Other nodes may be running the operations in flight: take over
+        // only those overdue by a lease, now and from then on.
+        let recovered = engine
+            .sweep_overdue(lease)
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(sweep(Arc::clone(&engine), lease));
+        recovered
+    } else {
+        engine.recover().await.map_err(|e| e.to_string())?
+    };
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!(%address, recovered, ephemeral = args.ephemeral, speed = args.speed, "stratus is serving");
+    tracing::info!(%address, recovered, ephemeral = args.ephemeral, shared, speed = args.speed, "stratus is serving");
     println!("stratus listening on http://{address}");
     println!(
         "development credentials (account `{first_account}`): tencent SecretId={} SecretKey={}",
@@ -121,6 +167,8 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     if args.max_connections == 0 {
         return Err("--max-connections must be at least 1".into());
     }
+    // Limits the edge adds later keep their defaults until a flag sets them.
+    #[allow(clippy::needless_update)]
     let edge = EdgeConfig {
         max_body_bytes: args.max_body_bytes,
         header_timeout: request_timeout,
@@ -133,6 +181,19 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         _ = shutdown_signal() => {
             tracing::info!("stopping");
             Ok(())
+        }
+    }
+}
+
+/// Takes over overdue operations every half lease, for as long as the node
+/// runs.
+async fn sweep(engine: Arc<Engine>, lease: Duration) {
+    let mut every = tokio::time::interval(lease / 2);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(e) = engine.sweep_overdue(lease).await {
+            tracing::warn!(error = %e, "sweeping overdue operations failed");
         }
     }
 }

@@ -347,12 +347,29 @@ impl Engine {
         Ok(())
     }
 
-    /// Sets every operation still in flight running again (after a restart);
-    /// those past their deadline complete at once. Returns how many.
+    /// Sets every operation still in flight running again (after a restart
+    /// of the only node); those past their deadline complete at once.
+    /// Returns how many.
     pub async fn recover(self: &Arc<Self>) -> Result<usize, EngineError> {
         let ops = self.store.operations_in_flight().await?;
         let n = ops.len();
         for op in ops {
+            self.spawn_operation(op);
+        }
+        Ok(n)
+    }
+
+    /// Takes over operations that their node should have completed more
+    /// than `lease` ago (it died, or lost the database): each is claimed
+    /// for `lease` and completed here. Completion is a compare-and-swap on
+    /// the operation's version, so it happens once even if its node comes
+    /// back. Every node of a cluster calls this periodically. Returns how
+    /// many it took.
+    pub async fn sweep_overdue(self: &Arc<Self>, lease: Duration) -> Result<usize, EngineError> {
+        let ops = self.store.claim_overdue(self.clock.now(), lease).await?;
+        let n = ops.len();
+        for op in ops {
+            tracing::info!(operation = %op.id, account = %op.account, "completing an overdue operation");
             self.spawn_operation(op);
         }
         Ok(n)

@@ -1,56 +1,11 @@
 //! The in-memory image of the database that reads are served from. The
 //! writer thread is its only mutator, and changes it only after they commit.
 
+use crate::record::RecordKey;
 use std::collections::{BTreeMap, HashMap};
 use stratus_engine::lifecycle::LifecycleState;
 use stratus_engine::model::{ClientToken, Instance, KeyPair, Network, Operation, OperationState};
 use stratus_engine::ports::Change;
-
-/// The identity of a versioned record.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) enum RecordKey {
-    Instance(String, String),
-    Operation(String),
-    KeyPair(String, String),
-    Network(String, String),
-    ClientToken(String, String, String),
-}
-
-impl RecordKey {
-    /// The key a change writes.
-    pub fn of(change: &Change) -> Option<RecordKey> {
-        Some(match change {
-            Change::Instance { record, .. } => {
-                RecordKey::Instance(record.account.clone(), record.id.clone())
-            }
-            Change::Operation { record, .. } => RecordKey::Operation(record.id.clone()),
-            Change::KeyPair { record, .. } => {
-                RecordKey::KeyPair(record.account.clone(), record.id.clone())
-            }
-            Change::DeleteKeyPair { account, id, .. } => {
-                RecordKey::KeyPair(account.clone(), id.clone())
-            }
-            Change::ClientToken(t) => {
-                RecordKey::ClientToken(t.account.clone(), t.product.clone(), t.token.clone())
-            }
-            Change::Network { record, .. } => {
-                RecordKey::Network(record.account.clone(), record.id.clone())
-            }
-            Change::Message(_) => return None,
-        })
-    }
-
-    /// The id to report in a conflict.
-    pub fn id(&self) -> &str {
-        match self {
-            RecordKey::Instance(_, id)
-            | RecordKey::KeyPair(_, id)
-            | RecordKey::Network(_, id)
-            | RecordKey::Operation(id) => id,
-            RecordKey::ClientToken(_, _, token) => token,
-        }
-    }
-}
 
 /// Live records. Terminated instances and finished operations stay only in
 /// the database.

@@ -76,13 +76,13 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let current: u32 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(unavailable)?;
-    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
         let tx = conn.transaction().map_err(unavailable)?;
-        tx.execute_batch(sql).map_err(unavailable)?;
-        tx.pragma_update(None, "user_version", version)
+        tx.execute_batch(m.sqlite()).map_err(unavailable)?;
+        tx.pragma_update(None, "user_version", m.version)
             .map_err(unavailable)?;
         tx.commit().map_err(unavailable)?;
-        tracing::info!(version, "applied schema migration");
+        tracing::info!(version = m.version, "applied schema migration");
     }
     Ok(())
 }
@@ -255,7 +255,7 @@ impl Store for SqliteStore {
     }
 
     async fn commit(&self, writes: WriteSet) -> Result<(), StoreError> {
-        let prepared = writer::prepare(writes)?;
+        let prepared = crate::record::prepare(writes)?;
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Job::Commit(prepared, tx))

@@ -2,13 +2,14 @@
 //! precondition, commits the writes that queued meanwhile in one transaction
 //! (group commit), and only then shows them to readers and answers.
 
-use super::mirror::{Mirror, RecordKey};
+use super::mirror::Mirror;
+use crate::record::{state_name, Prepared, RecordKey};
 use rusqlite::{params, Connection};
 use std::collections::HashMap;
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, RwLock};
 use stratus_engine::model::{Message, Operation};
-use stratus_engine::ports::{Change, Expect, StoreError, WriteSet};
+use stratus_engine::ports::{Change, Expect, StoreError};
 use tokio::sync::oneshot;
 
 /// Where a commit's outcome goes.
@@ -26,35 +27,6 @@ pub(crate) enum Job {
     ReadOperations(String, oneshot::Sender<Result<Vec<Operation>, StoreError>>),
     /// Reads an account's messages, which only the database keeps.
     ReadMessages(String, oneshot::Sender<Result<Vec<Message>, StoreError>>),
-}
-
-/// A write made ready by the caller's task (version stamped, record
-/// serialised), so the single writer thread only checks and executes.
-pub(crate) struct Prepared {
-    change: Change,
-    body: String,
-}
-
-/// Stamps and serialises a write set, off the writer thread.
-pub(crate) fn prepare(writes: WriteSet) -> Result<Vec<Prepared>, StoreError> {
-    writes
-        .changes
-        .into_iter()
-        .map(|mut change| {
-            stamp_version(&mut change);
-            let body = match &change {
-                Change::Instance { record, .. } => serde_json::to_string(record),
-                Change::Operation { record, .. } => serde_json::to_string(record),
-                Change::KeyPair { record, .. } => serde_json::to_string(record),
-                Change::Network { record, .. } => serde_json::to_string(record),
-                Change::Message(m) => serde_json::to_string(m),
-                Change::ClientToken(t) => serde_json::to_string(t),
-                Change::DeleteKeyPair { .. } => Ok(String::new()),
-            }
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            Ok(Prepared { change, body })
-        })
-        .collect()
 }
 
 /// Most jobs folded into one transaction.
@@ -207,22 +179,6 @@ fn check(
         }
     }
     Ok(())
-}
-
-fn state_name<T: std::fmt::Debug>(v: &T) -> String {
-    format!("{v:?}")
-}
-
-/// Gives a record the version its precondition implies, so the database
-/// and the mirror agree whatever the caller set.
-fn stamp_version(change: &mut Change) {
-    match change {
-        Change::Instance { record, expect } => record.version = expect.next_version(),
-        Change::Operation { record, expect } => record.version = expect.next_version(),
-        Change::KeyPair { record, expect } => record.version = expect.next_version(),
-        Change::Network { record, expect } => record.version = expect.next_version(),
-        Change::DeleteKeyPair { .. } | Change::Message(_) | Change::ClientToken(_) => {}
-    }
 }
 
 fn write(tx: &rusqlite::Transaction<'_>, prepared: &Prepared) -> rusqlite::Result<()> {

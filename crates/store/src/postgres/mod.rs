@@ -1,0 +1,290 @@
+//! The PostgreSQL store, shared by every node of a cluster. Nodes keep no
+//! copy of the records: every read goes to the database, so what one node
+//! committed the next read on any node sees. A commit is one transaction in
+//! which every precondition is a compare-and-swap on the row (`UPDATE …
+//! WHERE version = v`, `INSERT … ON CONFLICT DO NOTHING`), so two nodes
+//! racing for one record cannot both win.
+
+mod admission;
+mod commit;
+
+pub use admission::PostgresAdmission;
+
+use crate::migrations::{latest, MIGRATIONS};
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use std::str::FromStr;
+use std::time::Duration;
+use stratus_engine::clock::Timestamp;
+use stratus_engine::model::{ClientToken, Instance, KeyPair, Message, Network, Operation};
+use stratus_engine::ports::{InstanceFilter, InstanceQuery, Page, Store, StoreError, WriteSet};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::NoTls;
+
+/// Connections one node keeps open at most.
+const POOL_SIZE: usize = 16;
+
+/// Operations one sweep claims at most; the rest wait for the next sweep.
+const CLAIM_BATCH: i64 = 256;
+
+/// The key of the advisory lock that serialises migrations across nodes.
+const MIGRATION_LOCK: i64 = 0x5354_5241_5455_5301;
+
+/// The shared store.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore").finish_non_exhaustive()
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn decode<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, StoreError> {
+    serde_json::from_str(body).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user[:password]@host[:port]/database`,
+    /// no TLS) and applies pending migrations; several nodes may start at
+    /// once.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| StoreError::Unavailable(format!("invalid database URL: {e}")))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(Duration::from_secs(10)))
+            .create_timeout(Some(Duration::from_secs(10)))
+            .build()
+            .map_err(unavailable)?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// The rate-limit counter in this database, for every node to share.
+    pub fn admission(&self) -> PostgresAdmission {
+        PostgresAdmission::new(self.pool.clone())
+    }
+
+    async fn client(&self) -> Result<Object, StoreError> {
+        self.pool.get().await.map_err(unavailable)
+    }
+
+    /// Applies pending migrations in one transaction under an advisory lock,
+    /// so that nodes starting together apply each exactly once.
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(unavailable)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await
+            .map_err(unavailable)?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (
+                version INTEGER PRIMARY KEY,
+                applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            )",
+        )
+        .await
+        .map_err(unavailable)?;
+        let current: i32 = tx
+            .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[])
+            .await
+            .and_then(|r| r.try_get(0))
+            .map_err(unavailable)?;
+        let current = u32::try_from(current).unwrap_or(0);
+        if current > latest() {
+            return Err(StoreError::Unavailable(format!(
+                "the database schema is version {current}, newer than this build's {}",
+                latest()
+            )));
+        }
+        for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+            tx.batch_execute(m.postgres()).await.map_err(unavailable)?;
+            let version = i32::try_from(m.version).map_err(unavailable)?;
+            tx.execute(
+                "INSERT INTO schema_version (version) VALUES ($1)",
+                &[&version],
+            )
+            .await
+            .map_err(unavailable)?;
+            tracing::info!(version = m.version, "applied schema migration");
+        }
+        tx.commit().await.map_err(unavailable)
+    }
+
+    /// The decoded `body` of every row `sql` selects.
+    async fn bodies<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<T>, StoreError> {
+        let client = self.client().await?;
+        let stmt = client.prepare_cached(sql).await.map_err(unavailable)?;
+        let rows = client.query(&stmt, params).await.map_err(unavailable)?;
+        rows.iter()
+            .map(|r| decode(r.try_get::<_, &str>(0).map_err(unavailable)?))
+            .collect()
+    }
+
+    /// The decoded `body` of the row `sql` selects, if any.
+    async fn body<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<T>, StoreError> {
+        Ok(self.bodies(sql, params).await?.into_iter().next())
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn instance(&self, account: &str, id: &str) -> Result<Option<Instance>, StoreError> {
+        self.body(
+            "SELECT body FROM instances WHERE account = $1 AND id = $2",
+            &[&account, &id],
+        )
+        .await
+    }
+
+    async fn instances(&self, query: &InstanceQuery) -> Result<Page<Instance>, StoreError> {
+        // The columns narrow the rows; the query's own predicate and order
+        // (shared with SQLite) decide the page.
+        let ids = query.filters.iter().find_map(|f| match f {
+            InstanceFilter::Ids(ids) => Some(ids),
+            _ => None,
+        });
+        let all: Vec<Instance> = match ids {
+            Some(ids) => {
+                self.bodies(
+                    "SELECT body FROM instances WHERE account = $1 AND product = $2
+                     AND state <> 'Terminated' AND id = ANY($3)",
+                    &[&query.account, &query.product, ids],
+                )
+                .await?
+            }
+            None => {
+                self.bodies(
+                    "SELECT body FROM instances WHERE account = $1 AND product = $2
+                     AND state <> 'Terminated'",
+                    &[&query.account, &query.product],
+                )
+                .await?
+            }
+        };
+        let matching: Vec<&Instance> = all.iter().filter(|i| query.matches(i)).collect();
+        let page = query.page(matching);
+        Ok(Page {
+            total: page.total,
+            items: page.items.into_iter().cloned().collect(),
+        })
+    }
+
+    async fn key_pairs(&self, account: &str, product: &str) -> Result<Vec<KeyPair>, StoreError> {
+        let mut keys: Vec<KeyPair> = self
+            .bodies(
+                "SELECT body FROM key_pairs WHERE account = $1 AND product = $2",
+                &[&account, &product],
+            )
+            .await?;
+        keys.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(keys)
+    }
+
+    async fn operation(&self, id: &str) -> Result<Option<Operation>, StoreError> {
+        self.body("SELECT body FROM operations WHERE id = $1", &[&id])
+            .await
+    }
+
+    async fn operations_in_flight(&self) -> Result<Vec<Operation>, StoreError> {
+        self.bodies(
+            "SELECT body FROM operations WHERE state = 'Operating' ORDER BY seq",
+            &[],
+        )
+        .await
+    }
+
+    async fn operations(&self, account: &str) -> Result<Vec<Operation>, StoreError> {
+        self.bodies(
+            "SELECT body FROM operations WHERE account = $1 ORDER BY seq",
+            &[&account],
+        )
+        .await
+    }
+
+    async fn messages(&self, account: &str) -> Result<Vec<Message>, StoreError> {
+        self.bodies(
+            "SELECT body FROM messages WHERE account = $1 ORDER BY created_at, seq",
+            &[&account],
+        )
+        .await
+    }
+
+    async fn client_token(
+        &self,
+        account: &str,
+        product: &str,
+        token: &str,
+    ) -> Result<Option<ClientToken>, StoreError> {
+        self.body(
+            "SELECT body FROM client_tokens WHERE account = $1 AND product = $2 AND token = $3",
+            &[&account, &product, &token],
+        )
+        .await
+    }
+
+    async fn networks(&self, account: &str, product: &str) -> Result<Vec<Network>, StoreError> {
+        let mut networks: Vec<Network> = self
+            .bodies(
+                "SELECT body FROM networks WHERE account = $1 AND product = $2",
+                &[&account, &product],
+            )
+            .await?;
+        networks.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(networks)
+    }
+
+    async fn commit(&self, writes: WriteSet) -> Result<(), StoreError> {
+        let prepared = crate::record::prepare(writes)?;
+        let mut client = self.client().await?;
+        commit::run(&mut client, &prepared).await
+    }
+
+    async fn claim_overdue(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<Vec<Operation>, StoreError> {
+        // SKIP LOCKED: a row another node is claiming right now is left to
+        // it; a committed claim is excluded by its `lease_until`.
+        self.bodies(
+            "UPDATE operations SET lease_until = $2 WHERE id IN (
+                 SELECT id FROM operations
+                 WHERE state = 'Operating' AND deadline < $1 AND lease_until <= $3
+                 ORDER BY deadline LIMIT $4
+                 FOR UPDATE SKIP LOCKED)
+             RETURNING body",
+            &[
+                &now.before(lease).0,
+                &now.after(lease).0,
+                &now.0,
+                &CLAIM_BATCH,
+            ],
+        )
+        .await
+    }
+}

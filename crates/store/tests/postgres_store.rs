@@ -1,0 +1,187 @@
+//! The PostgreSQL store on a real server: what several nodes sharing one
+//! database rely on. Two stores on one database stand for two nodes.
+//!
+//! Runs when STRATUS_TEST_STORE names a PostgreSQL server
+//! (`scripts/postgres.sh run cargo nextest run -p stratus-store` starts a
+//! throwaway one); each test creates a database of its own. Without it the
+//! tests print why and pass.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use stratus_engine::clock::Timestamp;
+use stratus_engine::lifecycle::{LifecycleState, OperationKind};
+use stratus_engine::model::{Operation, OperationPlan, OperationState};
+use stratus_engine::ports::{Admission, Change, Expect, Store, StoreError, WriteSet};
+use stratus_store::PostgresStore;
+
+/// A fresh database on the test server, or None (with the reason printed).
+async fn database() -> Option<String> {
+    let Ok(base) = std::env::var("STRATUS_TEST_STORE") else {
+        eprintln!("skipped: STRATUS_TEST_STORE is not set (scripts/postgres.sh run … sets it)");
+        return None;
+    };
+    let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+        .await
+        .expect("the test server answers");
+    tokio::spawn(connection);
+    let name = format!("stratus_rs_{}", uuid::Uuid::new_v4().simple());
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("creates a database");
+    let (prefix, _) = base.rsplit_once('/').expect("the URL names a database");
+    Some(format!("{prefix}/{name}"))
+}
+
+fn operation(id: &str, deadline: i64) -> Operation {
+    Operation {
+        id: id.into(),
+        account: "a".into(),
+        instance_id: format!("i-{id}"),
+        kind: OperationKind::Reboot,
+        action: "RebootInstances".into(),
+        request_id: "r".into(),
+        state: OperationState::Operating,
+        source_state: LifecycleState::Running,
+        plan: OperationPlan::StateOnly,
+        started_at: Timestamp(0),
+        deadline: Timestamp(deadline),
+        finished_at: None,
+        error_message: None,
+        injected_failure: None,
+        version: 1,
+    }
+}
+
+fn write(op: &Operation, expect: Expect) -> WriteSet {
+    let mut w = WriteSet::new();
+    w.push(Change::Operation {
+        record: Box::new(op.clone()),
+        expect,
+    });
+    w
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_racing_on_one_version_exactly_one_wins() {
+    let Some(url) = database().await else { return };
+    // Both nodes start together: the migrations are applied once.
+    let (a, b) = tokio::join!(PostgresStore::connect(&url), PostgresStore::connect(&url));
+    let (a, b) = (Arc::new(a.expect("node a")), Arc::new(b.expect("node b")));
+    let op = operation("op-1", 0);
+    a.commit(write(&op, Expect::Absent)).await.expect("created");
+    assert!(matches!(
+        b.commit(write(&op, Expect::Absent)).await,
+        Err(StoreError::Conflict(id)) if id == "op-1"
+    ));
+    for round in 1..=20u64 {
+        let mut next = op.clone();
+        next.action = format!("round {round}");
+        let (ra, rb) = tokio::join!(
+            a.commit(write(&next, Expect::Version(round))),
+            b.commit(write(&next, Expect::Version(round)))
+        );
+        let wins = [&ra, &rb].iter().filter(|r| r.is_ok()).count();
+        assert_eq!(wins, 1, "round {round}: {ra:?} {rb:?}");
+        assert!([ra, rb]
+            .into_iter()
+            .any(|r| matches!(r, Err(StoreError::Conflict(_)))));
+        let stored = b.operation("op-1").await.expect("read").expect("exists");
+        assert_eq!(stored.version, round + 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_precondition_rolls_back_the_whole_set() {
+    let Some(url) = database().await else { return };
+    let store = PostgresStore::connect(&url).await.expect("connects");
+    let first = operation("first", 0);
+    let mut set = write(&first, Expect::Absent);
+    set.push(Change::Operation {
+        record: Box::new(operation("missing", 0)),
+        expect: Expect::Version(7),
+    });
+    assert!(matches!(store.commit(set).await, Err(StoreError::Conflict(id)) if id == "missing"));
+    assert!(store.operation("first").await.expect("read").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overdue_operation_is_claimed_by_one_node_until_its_lease_ends() {
+    let Some(url) = database().await else { return };
+    let a = PostgresStore::connect(&url).await.expect("node a");
+    let b = PostgresStore::connect(&url).await.expect("node b");
+    for (id, deadline) in [("due", 1_000), ("not-yet", 9_000)] {
+        a.commit(write(&operation(id, deadline), Expect::Absent))
+            .await
+            .expect("created");
+    }
+    let lease = Duration::from_secs(2);
+    // At 2.5 s only "due" is a lease past its deadline; both nodes sweep at once.
+    let now = Timestamp(3_500);
+    let (ca, cb) = tokio::join!(a.claim_overdue(now, lease), b.claim_overdue(now, lease));
+    let mut claimed: Vec<String> = ca
+        .expect("a")
+        .into_iter()
+        .chain(cb.expect("b"))
+        .map(|o| o.id)
+        .collect();
+    claimed.sort();
+    assert_eq!(claimed, ["due"]);
+    // The claim holds for a lease, then the operation is free again.
+    assert!(b
+        .claim_overdue(Timestamp(5_000), lease)
+        .await
+        .expect("b")
+        .is_empty());
+    let again = b.claim_overdue(Timestamp(5_500), lease).await.expect("b");
+    assert_eq!(again.len(), 1);
+    // A finished operation is never claimed.
+    let mut done = operation("due", 1_000);
+    done.state = OperationState::Success;
+    a.commit(write(&done, Expect::Version(1)))
+        .await
+        .expect("finished");
+    assert!(a
+        .claim_overdue(Timestamp(99_000), lease)
+        .await
+        .expect("a")
+        .iter()
+        .all(|o| o.id != "due"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limit_is_shared_by_every_node() {
+    let Some(url) = database().await else { return };
+    let a = PostgresStore::connect(&url)
+        .await
+        .expect("node a")
+        .admission();
+    let b = PostgresStore::connect(&url)
+        .await
+        .expect("node b")
+        .admission();
+    // Counted in the database's seconds: try until one whole burst fell
+    // into a single second.
+    for _ in 0..5 {
+        let mut admitted = BTreeMap::new();
+        for i in 0..30 {
+            let node = if i % 2 == 0 { &a } else { &b };
+            let ok = node
+                .count("acct", "p", "ResetInstance", 10)
+                .await
+                .expect("counts");
+            *admitted.entry(ok).or_insert(0) += 1;
+        }
+        if admitted.get(&true) == Some(&10) {
+            // Other accounts have their own window.
+            assert!(
+                Admission::admit(&b, "other", "p", "ResetInstance", 10, Timestamp(0))
+                    .expect("counts")
+            );
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    panic!("never saw exactly 10 admitted in one second");
+}
