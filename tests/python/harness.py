@@ -3,16 +3,25 @@
 Each `Server` is one `stratus serve` process on a free port, started with a
 high `--speed` so that transitions last tens to hundreds of milliseconds.
 Tests never sleep for outcomes: they poll with `wait_until`.
+
+The store: SQLite (`--ephemeral`, or `--data DIR`) unless
+STRATUS_TEST_STORE is a PostgreSQL URL (scripts/postgres.sh sets it), in
+which case every server gets a database of its own on that server (`--data
+DIR` maps to one database per DIR, so a restart finds its records).
 """
+import hashlib
 import json
 import os
 import pathlib
+import shutil
 import signal
 import socket
 import subprocess
 import tempfile
 import time
+import urllib.parse
 import urllib.request
+import uuid
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TENCENT_ID = "AKIDSTRATUSDEVELOPMENT00000000000000"
@@ -45,16 +54,53 @@ def wait_until(predicate, timeout=20.0, interval=0.02, what="condition"):
     raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
 
 
-class Server:
-    """One running `stratus serve`."""
+def postgres_bin():
+    """The directory of the PostgreSQL client binaries (createdb), or None."""
+    on_path = shutil.which("createdb")
+    candidates = [os.environ.get("STRATUS_PG_BIN", ""), os.path.dirname(on_path) if on_path else ""]
+    candidates += sorted(map(str, pathlib.Path("/usr/lib/postgresql").glob("*/bin")), reverse=True)
+    for d in candidates:
+        if d and (pathlib.Path(d) / "createdb").exists():
+            return d
+    return None
 
-    def __init__(self, speed=200, data=None, config=None, extra=()):
+
+def create_database(base_url, name=None):
+    """Creates a database (a fresh one unless `name` already exists) on the
+    PostgreSQL server of `base_url`; returns its URL."""
+    name = name or "stratus_" + uuid.uuid4().hex[:16]
+    url = urllib.parse.urlsplit(base_url)
+    bin_dir = postgres_bin()
+    if not bin_dir:
+        raise RuntimeError("STRATUS_TEST_STORE is set but no createdb was found (set STRATUS_PG_BIN)")
+    done = subprocess.run([str(pathlib.Path(bin_dir) / "createdb"), "-h", url.hostname or "127.0.0.1",
+                           "-p", str(url.port or 5432), "-U", url.username or "postgres", name],
+                          capture_output=True, text=True)
+    if done.returncode != 0 and "already exists" not in done.stderr:
+        raise RuntimeError(f"createdb {name} failed: {done.stderr}")
+    return urllib.parse.urlunsplit((url.scheme, url.netloc, "/" + name, "", ""))
+
+
+def store_args(data):
+    """The flags that choose this server's store."""
+    base = os.environ.get("STRATUS_TEST_STORE")
+    if base:
+        name = "stratus_data_" + hashlib.sha1(str(data).encode()).hexdigest()[:16] if data else None
+        return ["--store", create_database(base, name)]
+    return ["--data", str(data)] if data else ["--ephemeral"]
+
+
+class Server:
+    """One running `stratus serve`. `store` (a postgres:// URL) overrides
+    the store chosen by `data` and the environment."""
+
+    def __init__(self, speed=200, data=None, config=None, extra=(), store=None):
         self.port = free_port()
         self.endpoint = f"127.0.0.1:{self.port}"
         self.data = data
         self.log = tempfile.NamedTemporaryFile(prefix="stratus-", suffix=".log", delete=False)
         args = [binary(), "serve", "--listen", self.endpoint, "--speed", str(speed)]
-        args += ["--data", str(data)] if data else ["--ephemeral"]
+        args += ["--store", store] if store else store_args(data)
         if config:
             path = pathlib.Path(tempfile.mkdtemp(prefix="stratus-config-")) / "stratus.toml"
             path.write_text(config)
