@@ -187,6 +187,15 @@ pub struct InstanceQuery {
 }
 
 impl InstanceQuery {
+    /// The ids the listing is limited to, if it is (the common polling
+    /// case, which a store looks up directly).
+    pub fn ids(&self) -> Option<&[String]> {
+        self.filters.iter().find_map(|f| match f {
+            InstanceFilter::Ids(ids) => Some(ids.as_slice()),
+            _ => None,
+        })
+    }
+
     /// True if `i` belongs to this listing (terminated instances never do).
     pub fn matches(&self, i: &Instance) -> bool {
         i.state != LifecycleState::Terminated

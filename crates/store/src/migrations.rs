@@ -66,6 +66,14 @@ pub const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/postgres/0004_cluster.sql"),
         },
     },
+    Migration {
+        version: 5,
+        // SQLite pages from its in-memory mirror.
+        sql: Sql::Split {
+            sqlite: "",
+            postgres: include_str!("../migrations/postgres/0005_instance_pages.sql"),
+        },
+    },
 ];
 
 /// The schema version this build writes.

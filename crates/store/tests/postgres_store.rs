@@ -185,3 +185,32 @@ async fn a_rate_limit_is_shared_by_every_node() {
     }
     panic!("never saw exactly 10 admitted in one second");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_of_one_set_run_in_order_however_many() {
+    let Some(url) = database().await else { return };
+    let store = PostgresStore::connect(&url).await.expect("connects");
+    // Each record created and then moved on within the same set, 40 of
+    // them: the second write of a record sees the first.
+    let mut set = WriteSet::new();
+    for i in 0..40 {
+        let op = operation(&format!("op-{i}"), 0);
+        set.push(Change::Operation {
+            record: Box::new(op.clone()),
+            expect: Expect::Absent,
+        });
+        let mut done = op;
+        done.state = OperationState::Success;
+        set.push(Change::Operation {
+            record: Box::new(done),
+            expect: Expect::Version(1),
+        });
+    }
+    store.commit(set).await.expect("commits");
+    let ops = store.operations("a").await.expect("read");
+    assert_eq!(ops.len(), 40);
+    assert!(ops
+        .iter()
+        .all(|o| o.version == 2 && o.state == OperationState::Success));
+    assert!(store.operations_in_flight().await.expect("read").is_empty());
+}

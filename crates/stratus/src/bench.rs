@@ -1,7 +1,8 @@
 //! `stratus bench`: loads a running server with signed requests of one
 //! product (`--product lighthouse|cvm|zec|kec`, each signed the vendor's way:
 //! TC3, ZC2, SigV4) over keep-alive HTTP/1.1 connections (one per worker)
-//! and prints throughput and latency per phase.
+//! and prints throughput and latency per phase. `--target` may name several
+//! nodes of one cluster: connections are spread over them in turn.
 //!
 //! Phases:
 //! - `setup`: create instances (30 per create call) until `--instances`
@@ -57,7 +58,8 @@ pub struct BenchArgs {
     /// The product to drive.
     #[arg(long, value_enum, default_value_t = vendor::Product::Lighthouse)]
     pub product: vendor::Product,
-    /// Base URL of the server under test (plain HTTP).
+    /// Base URL of the server under test (plain HTTP); several,
+    /// comma-separated (nodes of one cluster), share the connections in turn.
     #[arg(long, default_value = "http://127.0.0.1:4590")]
     pub target: String,
     /// Concurrent connections (one worker each).
@@ -101,7 +103,7 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         "stratus bench: {:?} at {} ({}), {} connections, {:.1} s per phase",
         args.product,
         args.target,
-        target.authority,
+        target.authorities.join(", "),
         args.connections,
         duration.as_secs_f64()
     );

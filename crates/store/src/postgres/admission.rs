@@ -3,6 +3,7 @@
 //! The second is read from the database's clock, so nodes whose clocks
 //! differ slightly still count in the same window.
 
+use super::unavailable;
 use deadpool_postgres::Pool;
 use stratus_engine::clock::Timestamp;
 use stratus_engine::ports::{Admission, StoreError};
@@ -18,10 +19,6 @@ impl std::fmt::Debug for PostgresAdmission {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresAdmission").finish_non_exhaustive()
     }
-}
-
-fn unavailable(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(e.to_string())
 }
 
 impl PostgresAdmission {

@@ -8,8 +8,13 @@
 
 use crate::record::{state_name, Prepared, RecordKey};
 use deadpool_postgres::{Object, Transaction};
+use futures_util::future::{maybe_done, poll_fn};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 use stratus_engine::ports::{Change, Expect, StoreError};
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
 
 /// How a database error reads to the engine: lost races are conflicts
 /// (it refuses or retries), everything else is an outage.
@@ -26,209 +31,232 @@ fn classify(e: tokio_postgres::Error, key: &str) -> StoreError {
     }
 }
 
-/// Commits `writes` atomically, or changes nothing.
+/// A parameter of a statement.
+type Param = Box<dyn ToSql + Sync + Send>;
+
+/// One write as a statement: its SQL, its parameters, and how many rows it
+/// reports when its precondition holds.
+struct Statement {
+    sql: String,
+    params: Vec<Param>,
+    rows_when_applied: u64,
+}
+
+/// Commits `writes` atomically, or changes nothing. The statements are
+/// sent together, in order, pipelined on the connection: a commit costs
+/// three round trips whatever its size.
 pub(super) async fn run(client: &mut Object, writes: &[Prepared]) -> Result<(), StoreError> {
+    let statements: Vec<Statement> = writes.iter().map(statement).collect();
     let tx = client
         .transaction()
         .await
         .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-    for p in writes {
-        let key = RecordKey::of(&p.change);
-        let id = key.as_ref().map_or("", |k| k.id());
-        let applied = match write(&tx, p).await {
-            Ok(applied) => applied,
+    let mut prepared = Vec::with_capacity(statements.len());
+    for s in &statements {
+        match tx.prepare_cached(&s.sql).await {
+            Ok(p) => prepared.push(p),
             Err(e) => {
                 let _ = tx.rollback().await;
-                return Err(classify(e, id));
+                return Err(StoreError::Unavailable(e.to_string()));
             }
-        };
-        if !applied {
-            let _ = tx.rollback().await;
-            return Err(StoreError::Conflict(id.to_string()));
         }
+    }
+    let outcomes = in_order(&tx, &statements, &prepared).await;
+    for ((p, s), outcome) in writes.iter().zip(&statements).zip(outcomes) {
+        let key = RecordKey::of(&p.change);
+        let id = key.as_ref().map_or("", |k| k.id());
+        let failure = match outcome {
+            Ok(rows) if rows == s.rows_when_applied => continue,
+            Ok(_) => StoreError::Conflict(id.to_string()),
+            // After the first error the rest fail as "transaction aborted":
+            // the first is the one that says why.
+            Err(e) => classify(e, id),
+        };
+        let _ = tx.rollback().await;
+        return Err(failure);
     }
     tx.commit().await.map_err(|e| classify(e, ""))
 }
 
-/// Executes one write; false if its precondition did not hold.
-async fn write(tx: &Transaction<'_>, p: &Prepared) -> Result<bool, tokio_postgres::Error> {
-    let body = &p.body;
-    let rows = match &p.change {
+/// Executes every statement, sent in order: each request goes out on its
+/// future's first poll, and they are first polled in order, so a later
+/// write of the same record runs after the earlier one.
+async fn in_order(
+    tx: &Transaction<'_>,
+    statements: &[Statement],
+    prepared: &[tokio_postgres::Statement],
+) -> Vec<Result<u64, tokio_postgres::Error>> {
+    let mut pending: Vec<Pin<Box<_>>> = statements
+        .iter()
+        .zip(prepared)
+        .map(|(s, p)| {
+            let params: Vec<&(dyn ToSql + Sync)> = s
+                .params
+                .iter()
+                .map(|b| b.as_ref() as &(dyn ToSql + Sync))
+                .collect();
+            Box::pin(maybe_done(async move { tx.execute(p, &params).await }))
+        })
+        .collect();
+    poll_fn(|cx| {
+        let mut done = true;
+        for f in pending.iter_mut() {
+            done &= f.as_mut().poll(cx).is_ready();
+        }
+        if done {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    pending
+        .iter_mut()
+        // Every future is done here, so each has its output.
+        .map(|f| f.as_mut().take_output().unwrap_or(Ok(u64::MAX)))
+        .collect()
+}
+
+/// The statement of one write.
+fn statement(p: &Prepared) -> Statement {
+    let body = || Box::new(p.body.clone()) as Param;
+    let text = |s: &str| Box::new(s.to_string()) as Param;
+    let int = |v: i64| Box::new(v) as Param;
+    let version = |v: u64| int(v as i64);
+    let applied = |sql: &str, values: Vec<Param>| Statement {
+        sql: sql.to_string(),
+        params: values,
+        rows_when_applied: 1,
+    };
+    match &p.change {
         Change::Instance { record: r, expect } => {
-            let state = state_name(&r.state);
-            let version = r.version as i64;
+            let mut values = vec![
+                text(&r.account),
+                text(&r.id),
+                text(&r.product),
+                text(&state_name(&r.state)),
+                version(r.version),
+                body(),
+                int(r.created_at.0),
+                text(&r.region),
+            ];
             match *expect {
-                Expect::Absent => {
-                    let s = tx
-                        .prepare_cached(
-                            "INSERT INTO instances (account, id, product, state, version, body)
-                             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-                        )
-                        .await?;
-                    tx.execute(&s, &[&r.account, &r.id, &r.product, &state, &version, body])
-                        .await?
-                }
+                Expect::Absent => applied(
+                    "INSERT INTO instances (account, id, product, state, version, body, created_at, region)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                    values,
+                ),
                 Expect::Version(v) => {
-                    let s = tx
-                        .prepare_cached(
-                            "UPDATE instances SET product = $3, state = $4, version = $5, body = $6
-                             WHERE account = $1 AND id = $2 AND version = $7",
-                        )
-                        .await?;
-                    tx.execute(
-                        &s,
-                        &[
-                            &r.account,
-                            &r.id,
-                            &r.product,
-                            &state,
-                            &version,
-                            body,
-                            &(v as i64),
-                        ],
+                    values.push(version(v));
+                    applied(
+                        "UPDATE instances SET product = $3, state = $4, version = $5, body = $6,
+                             created_at = $7, region = $8
+                         WHERE account = $1 AND id = $2 AND version = $9",
+                        values,
                     )
-                    .await?
                 }
             }
         }
         Change::Operation { record: r, expect } => {
-            let state = state_name(&r.state);
-            let version = r.version as i64;
+            let mut values = vec![
+                text(&r.id),
+                text(&r.account),
+                text(&r.instance_id),
+                text(&state_name(&r.state)),
+                int(r.deadline.0),
+                version(r.version),
+                body(),
+            ];
             match *expect {
-                Expect::Absent => {
-                    let s = tx
-                        .prepare_cached(
-                            "INSERT INTO operations (id, account, instance_id, state, deadline, version, body)
-                             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-                        )
-                        .await?;
-                    tx.execute(
-                        &s,
-                        &[
-                            &r.id,
-                            &r.account,
-                            &r.instance_id,
-                            &state,
-                            &r.deadline.0,
-                            &version,
-                            body,
-                        ],
-                    )
-                    .await?
-                }
+                Expect::Absent => applied(
+                    "INSERT INTO operations (id, account, instance_id, state, deadline, version, body)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                    values,
+                ),
                 Expect::Version(v) => {
-                    let s = tx
-                        .prepare_cached(
-                            "UPDATE operations SET state = $2, deadline = $3, version = $4, body = $5
-                             WHERE id = $1 AND version = $6",
-                        )
-                        .await?;
-                    tx.execute(
-                        &s,
-                        &[&r.id, &state, &r.deadline.0, &version, body, &(v as i64)],
+                    values.push(version(v));
+                    applied(
+                        "UPDATE operations SET state = $4, deadline = $5, version = $6, body = $7
+                         WHERE id = $1 AND account = $2 AND instance_id = $3 AND version = $8",
+                        values,
                     )
-                    .await?
                 }
             }
         }
-        Change::KeyPair { record: r, expect } => {
-            upsert_document(
-                tx,
-                "key_pairs",
-                (&r.account, &r.id, &r.product),
-                r.version,
-                *expect,
-                body,
-            )
-            .await?
-        }
-        Change::Network { record: r, expect } => {
-            upsert_document(
-                tx,
-                "networks",
-                (&r.account, &r.id, &r.product),
-                r.version,
-                *expect,
-                body,
-            )
-            .await?
-        }
+        Change::KeyPair { record: r, expect } => document(
+            "key_pairs",
+            [&r.account, &r.id, &r.product],
+            r.version,
+            *expect,
+            &p.body,
+        ),
+        Change::Network { record: r, expect } => document(
+            "networks",
+            [&r.account, &r.id, &r.product],
+            r.version,
+            *expect,
+            &p.body,
+        ),
         Change::DeleteKeyPair {
             account,
             id,
             expect,
         } => match *expect {
             // Deleting what must not exist: the check is all there is.
-            Expect::Absent => {
-                let s = tx
-                    .prepare_cached("SELECT 1 FROM key_pairs WHERE account = $1 AND id = $2")
-                    .await?;
-                let found = tx.query(&s, &[account, id]).await?;
-                u64::from(found.is_empty())
-            }
-            Expect::Version(v) => {
-                let s = tx
-                    .prepare_cached(
-                        "DELETE FROM key_pairs WHERE account = $1 AND id = $2 AND version = $3",
-                    )
-                    .await?;
-                tx.execute(&s, &[account, id, &(v as i64)]).await?
-            }
+            Expect::Absent => Statement {
+                sql: "SELECT 1 FROM key_pairs WHERE account = $1 AND id = $2".into(),
+                params: vec![text(account), text(id)],
+                rows_when_applied: 0,
+            },
+            Expect::Version(v) => applied(
+                "DELETE FROM key_pairs WHERE account = $1 AND id = $2 AND version = $3",
+                vec![text(account), text(id), version(v)],
+            ),
         },
-        Change::Message(m) => {
-            let s = tx
-                .prepare_cached(
-                    "INSERT INTO messages (id, account, created_at, body) VALUES ($1, $2, $3, $4)",
-                )
-                .await?;
-            tx.execute(&s, &[&m.id, &m.account, &m.created_at.0, body])
-                .await?
-        }
-        Change::ClientToken(t) => {
-            let s = tx
-                .prepare_cached(
-                    "INSERT INTO client_tokens (account, product, token, body)
-                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                )
-                .await?;
-            tx.execute(&s, &[&t.account, &t.product, &t.token, body])
-                .await?
-        }
-    };
-    Ok(rows == 1)
+        Change::Message(m) => applied(
+            "INSERT INTO messages (id, account, created_at, body) VALUES ($1, $2, $3, $4)",
+            vec![text(&m.id), text(&m.account), int(m.created_at.0), body()],
+        ),
+        Change::ClientToken(t) => applied(
+            "INSERT INTO client_tokens (account, product, token, body)
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            vec![text(&t.account), text(&t.product), text(&t.token), body()],
+        ),
+    }
 }
 
 /// Inserts or compare-and-swaps a record of a table shaped
 /// `(account, id, product, version, body)`.
-async fn upsert_document(
-    tx: &Transaction<'_>,
+fn document(
     table: &str,
-    (account, id, product): (&String, &String, &String),
+    [account, id, product]: [&String; 3],
     version: u64,
     expect: Expect,
-    body: &String,
-) -> Result<u64, tokio_postgres::Error> {
-    let version = version as i64;
-    match expect {
-        Expect::Absent => {
-            let s = tx
-                .prepare_cached(&format!(
-                    "INSERT INTO {table} (account, id, product, version, body)
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"
-                ))
-                .await?;
-            tx.execute(&s, &[account, id, product, &version, body])
-                .await
-        }
+    body: &str,
+) -> Statement {
+    let mut params: Vec<Param> = vec![
+        Box::new(account.clone()),
+        Box::new(id.clone()),
+        Box::new(product.clone()),
+        Box::new(version as i64),
+        Box::new(body.to_string()),
+    ];
+    let sql = match expect {
+        Expect::Absent => format!(
+            "INSERT INTO {table} (account, id, product, version, body)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"
+        ),
         Expect::Version(v) => {
-            let s = tx
-                .prepare_cached(&format!(
-                    "UPDATE {table} SET product = $3, version = $4, body = $5
-                     WHERE account = $1 AND id = $2 AND version = $6"
-                ))
-                .await?;
-            tx.execute(&s, &[account, id, product, &version, body, &(v as i64)])
-                .await
+            params.push(Box::new(v as i64));
+            format!(
+                "UPDATE {table} SET product = $3, version = $4, body = $5
+                 WHERE account = $1 AND id = $2 AND version = $6"
+            )
         }
+    };
+    Statement {
+        sql,
+        params,
+        rows_when_applied: 1,
     }
 }

@@ -17,7 +17,7 @@ use std::str::FromStr;
 use std::time::Duration;
 use stratus_engine::clock::Timestamp;
 use stratus_engine::model::{ClientToken, Instance, KeyPair, Message, Network, Operation};
-use stratus_engine::ports::{InstanceFilter, InstanceQuery, Page, Store, StoreError, WriteSet};
+use stratus_engine::ports::{InstanceOrder, InstanceQuery, Page, Store, StoreError, WriteSet};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::NoTls;
 
@@ -42,7 +42,7 @@ impl std::fmt::Debug for PostgresStore {
     }
 }
 
-fn unavailable(e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn unavailable(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
@@ -141,6 +141,54 @@ impl PostgresStore {
             .collect()
     }
 
+    /// A plain listing, paged by the database in [`InstanceQuery::compare`]'s
+    /// order for `CreatedDesc` (ids compared bytewise, as Rust does).
+    async fn newest_first(&self, query: &InstanceQuery) -> Result<Page<Instance>, StoreError> {
+        let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+        let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+        let client = self.client().await?;
+        // Two statements, pipelined on one connection: a window count
+        // would drag every matching body along just to count it.
+        let page = client
+            .prepare_cached(
+                "SELECT body FROM instances
+                 WHERE account = $1 AND product = $2 AND state <> 'Terminated'
+                 AND ($3::text IS NULL OR region = $3)
+                 ORDER BY created_at DESC, id COLLATE \"C\" DESC LIMIT $4 OFFSET $5",
+            )
+            .await
+            .map_err(unavailable)?;
+        let count = client
+            .prepare_cached(
+                "SELECT count(*) FROM instances
+                 WHERE account = $1 AND product = $2 AND state <> 'Terminated'
+                 AND ($3::text IS NULL OR region = $3)",
+            )
+            .await
+            .map_err(unavailable)?;
+        let page_params: [&(dyn ToSql + Sync); 5] = [
+            &query.account,
+            &query.product,
+            &query.region,
+            &limit,
+            &offset,
+        ];
+        let (rows, total) = tokio::try_join!(
+            client.query(&page, &page_params),
+            client.query_one(&count, &page_params[..3]),
+        )
+        .map_err(unavailable)?;
+        let total: i64 = total.try_get(0).map_err(unavailable)?;
+        let items = rows
+            .iter()
+            .map(|r| decode(r.try_get::<_, &str>(0).map_err(unavailable)?))
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            total: usize::try_from(total).unwrap_or(0),
+            items,
+        })
+    }
+
     /// The decoded `body` of the row `sql` selects, if any.
     async fn body<T: serde::de::DeserializeOwned>(
         &self,
@@ -162,18 +210,17 @@ impl Store for PostgresStore {
     }
 
     async fn instances(&self, query: &InstanceQuery) -> Result<Page<Instance>, StoreError> {
-        // The columns narrow the rows; the query's own predicate and order
-        // (shared with SQLite) decide the page.
-        let ids = query.filters.iter().find_map(|f| match f {
-            InstanceFilter::Ids(ids) => Some(ids),
-            _ => None,
-        });
-        let all: Vec<Instance> = match ids {
+        if query.filters.is_empty() && query.order == InstanceOrder::CreatedDesc {
+            return self.newest_first(query).await;
+        }
+        // Otherwise the columns narrow the rows; the query's own predicate
+        // and order (shared with SQLite) decide the page.
+        let all: Vec<Instance> = match query.ids() {
             Some(ids) => {
                 self.bodies(
                     "SELECT body FROM instances WHERE account = $1 AND product = $2
                      AND state <> 'Terminated' AND id = ANY($3)",
-                    &[&query.account, &query.product, ids],
+                    &[&query.account, &query.product, &ids],
                 )
                 .await?
             }

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, RwLock};
 use stratus_engine::model::{ClientToken, Instance, KeyPair, Message, Network, Operation};
-use stratus_engine::ports::{InstanceFilter, InstanceQuery, Page, Store, StoreError, WriteSet};
+use stratus_engine::ports::{InstanceQuery, Page, Store, StoreError, WriteSet};
 use tokio::sync::oneshot;
 use writer::{read_lock, Job};
 
@@ -159,11 +159,7 @@ impl Store for SqliteStore {
             });
         };
         // Listing by ids (the common polling case) looks them up directly.
-        let ids = query.filters.iter().find_map(|f| match f {
-            InstanceFilter::Ids(ids) => Some(ids),
-            _ => None,
-        });
-        let matching: Vec<&Instance> = match ids {
+        let matching: Vec<&Instance> = match query.ids() {
             Some(ids) => ids
                 .iter()
                 .filter_map(|id| all.get(id))

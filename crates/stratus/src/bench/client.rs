@@ -1,33 +1,48 @@
 //! One signed HTTP/1.1 keep-alive connection to the server under test.
 //! Every worker owns exactly one [`Conn`]; every request is signed afresh.
+//! Several servers (nodes of one cluster) share the connections in turn.
 
 use super::vendor::{Product, Signer};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::net::TcpStream;
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Target {
     pub product: Product,
-    /// `host:port`, used both to connect and as the (signed) `Host` header.
-    pub authority: String,
+    /// `host:port` of each server, used both to connect and as the (signed)
+    /// `Host` header.
+    pub authorities: Vec<String>,
     pub signer: Signer,
+    /// How many connections were opened: the next goes to the next server.
+    opened: AtomicUsize,
 }
 
 impl Target {
-    /// A target from an `http://host[:port][/]` URL.
-    pub fn new(product: Product, url: &str, key_id: &str, secret: &str) -> Result<Self, String> {
+    /// A target from `http://host[:port][/]` URLs, comma-separated.
+    pub fn new(product: Product, urls: &str, key_id: &str, secret: &str) -> Result<Self, String> {
         Ok(Self {
             product,
-            authority: authority(url)?,
+            authorities: urls
+                .split(',')
+                .map(|u| authority(u.trim()))
+                .collect::<Result<_, _>>()?,
             signer: Signer {
                 key_id: key_id.to_string(),
                 secret: secret.to_string(),
             },
+            opened: AtomicUsize::new(0),
         })
+    }
+
+    /// The server the next connection goes to, round-robin.
+    fn next_authority(&self) -> String {
+        let i = self.opened.fetch_add(1, Ordering::Relaxed);
+        self.authorities[i % self.authorities.len()].clone()
     }
 }
 
@@ -103,24 +118,35 @@ impl Reply {
 /// One keep-alive connection.
 pub struct Conn {
     target: Arc<Target>,
+    /// The server this connection talks to.
+    authority: String,
     sender: SendRequest<Full<Bytes>>,
 }
 
 impl Conn {
-    /// Connects and performs the HTTP/1.1 handshake.
+    /// Connects to the next server and performs the HTTP/1.1 handshake.
     pub async fn open(target: Arc<Target>) -> Result<Self, String> {
-        let stream = TcpStream::connect(&target.authority)
+        let authority = target.next_authority();
+        Self::connect(target, authority).await
+    }
+
+    async fn connect(target: Arc<Target>, authority: String) -> Result<Self, String> {
+        let stream = TcpStream::connect(&authority)
             .await
-            .map_err(|e| format!("cannot connect to {}: {e}", target.authority))?;
+            .map_err(|e| format!("cannot connect to {authority}: {e}"))?;
         let _ = stream.set_nodelay(true);
         let (sender, connection) = http1::handshake(TokioIo::new(stream))
             .await
-            .map_err(|e| format!("HTTP handshake with {} failed: {e}", target.authority))?;
+            .map_err(|e| format!("HTTP handshake with {authority} failed: {e}"))?;
         tokio::spawn(async move {
             // Ends when the sender is dropped or the server closes.
             let _ = connection.await;
         });
-        Ok(Self { target, sender })
+        Ok(Self {
+            target,
+            authority,
+            sender,
+        })
     }
 
     /// The product this connection talks to.
@@ -130,7 +156,7 @@ impl Conn {
 
     /// Reconnects after a transport error.
     pub async fn reopen(&mut self) -> Result<(), String> {
-        *self = Self::open(Arc::clone(&self.target)).await?;
+        *self = Self::connect(Arc::clone(&self.target), self.authority.clone()).await?;
         Ok(())
     }
 
@@ -176,7 +202,7 @@ impl Conn {
 
     fn signed(&self, action: &str, body: Bytes) -> Result<hyper::Request<Full<Bytes>>, String> {
         let t = &self.target;
-        t.product.request(&t.authority, &t.signer, action, body)
+        t.product.request(&self.authority, &t.signer, action, body)
     }
 }
 
