@@ -258,3 +258,18 @@ def test_a_killed_node_operations_are_completed_by_the_other_once(cluster):
     for iid in doomed + ids:
         assert Lighthouse(b).instance(iid)["InstanceState"] in ("RUNNING", "STOPPED")
     print(f"\n{len(acknowledged)} writes acknowledged, {len(late)} taken over by the survivor, none twice")
+
+
+def test_pages_are_cut_the_same_on_every_node(cluster):
+    # The database orders plain listings: the recycle bin first, then newest
+    # first, ties by id (descending, bytewise), as one SQLite node does.
+    a, b = (Lighthouse(n) for n in cluster)
+    first = a.running(count=3)
+    second = a.running(count=3)
+    a.call("IsolateInstances", {"InstanceIds": [first[1]]})
+    assert a.settled(first[1])["InstanceState"] == "SHUTDOWN"
+    expected = [first[1]] + sorted(second, reverse=True) + sorted(set(first) - {first[1]}, reverse=True)
+    for node in (a, b):
+        pages = [node.describe(Offset=offset, Limit=2) for offset in (0, 2, 4, 6)]
+        assert {p["TotalCount"] for p in pages} == {6}
+        assert [i["InstanceId"] for p in pages for i in p["InstanceSet"]] == expected

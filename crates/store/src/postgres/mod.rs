@@ -142,20 +142,32 @@ impl PostgresStore {
     }
 
     /// A plain listing, paged by the database in [`InstanceQuery::compare`]'s
-    /// order for `CreatedDesc` (ids compared bytewise, as Rust does).
-    async fn newest_first(&self, query: &InstanceQuery) -> Result<Page<Instance>, StoreError> {
+    /// order for `CreatedDesc`, or `IsolatedFirstThenCreatedDesc` when
+    /// `isolated_first` (false sorts before true; ids compared bytewise,
+    /// as Rust does).
+    async fn newest_first(
+        &self,
+        query: &InstanceQuery,
+        isolated_first: bool,
+    ) -> Result<Page<Instance>, StoreError> {
         let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
         let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
         let client = self.client().await?;
         // Two statements, pipelined on one connection: a window count
         // would drag every matching body along just to count it.
         let page = client
-            .prepare_cached(
+            .prepare_cached(if isolated_first {
                 "SELECT body FROM instances
                  WHERE account = $1 AND product = $2 AND state <> 'Terminated'
                  AND ($3::text IS NULL OR region = $3)
-                 ORDER BY created_at DESC, id COLLATE \"C\" DESC LIMIT $4 OFFSET $5",
-            )
+                 ORDER BY state <> 'Isolated', created_at DESC, id COLLATE \"C\" DESC
+                 LIMIT $4 OFFSET $5"
+            } else {
+                "SELECT body FROM instances
+                 WHERE account = $1 AND product = $2 AND state <> 'Terminated'
+                 AND ($3::text IS NULL OR region = $3)
+                 ORDER BY created_at DESC, id COLLATE \"C\" DESC LIMIT $4 OFFSET $5"
+            })
             .await
             .map_err(unavailable)?;
         let count = client
@@ -210,8 +222,14 @@ impl Store for PostgresStore {
     }
 
     async fn instances(&self, query: &InstanceQuery) -> Result<Page<Instance>, StoreError> {
-        if query.filters.is_empty() && query.order == InstanceOrder::CreatedDesc {
-            return self.newest_first(query).await;
+        if query.filters.is_empty() {
+            match query.order {
+                InstanceOrder::CreatedDesc => return self.newest_first(query, false).await,
+                InstanceOrder::IsolatedFirstThenCreatedDesc => {
+                    return self.newest_first(query, true).await
+                }
+                InstanceOrder::ExpiresAsc | InstanceOrder::ExpiresDesc => {}
+            }
         }
         // Otherwise the columns narrow the rows; the query's own predicate
         // and order (shared with SQLite) decide the page.
