@@ -32,7 +32,7 @@ pub struct ServeArgs {
     /// A PostgreSQL database shared by every node
     /// (`postgres://user[:password]@host[:port]/database`, no TLS) instead
     /// of SQLite under `--data`.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", conflicts_with = "data")]
     pub store: Option<String>,
     /// With `--store`: seconds after an operation's deadline before another
     /// node takes it over (its own node has died), and how long a takeover

@@ -82,7 +82,19 @@ impl PostgresStore {
     }
 
     async fn client(&self) -> Result<Object, StoreError> {
-        self.pool.get().await.map_err(unavailable)
+        self.pool.get().await.map_err(|e| {
+            // The pool's own message hides the cause (refused, auth, …).
+            let mut message = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                let text = c.to_string();
+                if !message.contains(&text) {
+                    message = format!("{message}: {text}");
+                }
+                cause = c.source();
+            }
+            StoreError::Unavailable(message)
+        })
     }
 
     /// Applies pending migrations in one transaction under an advisory lock,
