@@ -42,7 +42,7 @@ impl std::fmt::Debug for PostgresStore {
     }
 }
 
-pub(crate) fn unavailable(e: impl std::fmt::Display) -> StoreError {
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
