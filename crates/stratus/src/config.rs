@@ -2,6 +2,7 @@
 //! development accounts used when it declares none.
 
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::path::Path;
 use stratus_engine::accounts::{Account, Credential};
 
@@ -155,7 +156,47 @@ pub fn accounts(file: &ConfigFile) -> Result<Vec<Account>, ConfigError> {
             balance: entry.balance,
         });
     }
+    check_credentials_have_one_owner(&out)?;
     Ok(out)
+}
+
+/// Refuses a key id (per scheme) or a bearer token that two accounts
+/// declare: requests made with it would land in one of them, so the other
+/// account's users would see and change resources that are not theirs.
+fn check_credentials_have_one_owner(accounts: &[Account]) -> Result<(), ConfigError> {
+    let mut keys: HashMap<(&str, &str), &str> = HashMap::new();
+    let mut tokens: HashMap<&str, &str> = HashMap::new();
+    for a in accounts {
+        for c in &a.credentials {
+            let owner = *keys
+                .entry((c.scheme.as_str(), c.key_id.as_str()))
+                .or_insert(a.name.as_str());
+            if owner != a.name {
+                let hint = if development_credentials()
+                    .iter()
+                    .any(|d| d.scheme == c.scheme && d.key_id == c.key_id)
+                {
+                    " (the first account holds the development credentials)"
+                } else {
+                    ""
+                };
+                return Err(ConfigError::Invalid(format!(
+                    "the {} key id `{}` is declared by both `{owner}` and `{}`{hint}: a credential belongs to one account",
+                    c.scheme, c.key_id, a.name
+                )));
+            }
+        }
+        for t in &a.bearer_tokens {
+            let owner = *tokens.entry(t.as_str()).or_insert(a.name.as_str());
+            if owner != a.name {
+                return Err(ConfigError::Invalid(format!(
+                    "a bearer token of `{}` is declared by `{owner}` too: a token belongs to one account",
+                    a.name
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -204,5 +245,52 @@ mod tests {
                 .expect("parses");
         assert!(accounts(&dup).is_err());
         assert!(toml::from_str::<ConfigFile>("[[accounts]]\nname = \"a\"\nsecret = 1\n").is_err());
+    }
+
+    fn refusal(text: &str) -> Option<String> {
+        let file: ConfigFile = toml::from_str(text).expect("parses");
+        accounts(&file).err().map(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_credential_declared_by_two_accounts_is_refused() {
+        let shared_key = r#"
+            [[accounts]]
+            name = "alice"
+            kingsoft = { access_key = "AKLTSHARED", secret_key = "a" }
+            [[accounts]]
+            name = "bob"
+            kingsoft = { access_key = "AKLTSHARED", secret_key = "b" }
+            "#;
+        let e = refusal(shared_key).expect("refused");
+        assert!(
+            e.contains("AKLTSHARED") && e.contains("`alice`") && e.contains("`bob`"),
+            "{e}"
+        );
+        let shared_token = r#"
+            [[accounts]]
+            name = "alice"
+            bearer_tokens = ["zl-token-0001"]
+            [[accounts]]
+            name = "bob"
+            bearer_tokens = ["zl-token-0001"]
+            "#;
+        let e = refusal(shared_token).expect("refused");
+        assert!(!e.contains("zl-token-0001"), "a token is a secret: {e}");
+        let development = format!(
+            "[[accounts]]\nname = \"alice\"\n[[accounts]]\nname = \"bob\"\n\
+             tencent = {{ secret_id = \"{}\", secret_key = \"x\" }}\n",
+            development::TENCENT_SECRET_ID
+        );
+        let e = refusal(&development).expect("refused");
+        assert!(e.contains("development credentials"), "{e}");
+        // The first account may name the development credentials itself.
+        let own = format!(
+            "[[accounts]]\nname = \"alice\"\n\
+             tencent = {{ secret_id = \"{}\", secret_key = \"{}\" }}\n",
+            development::TENCENT_SECRET_ID,
+            development::TENCENT_SECRET_KEY
+        );
+        assert_eq!(refusal(&own), None);
     }
 }
