@@ -1,12 +1,14 @@
-//! The edge: one listener for every vendor. It reads each request (with a
-//! body limit), gives it a request id, recognises the dialect it speaks and
-//! hands it over; what comes back is written out as is.
+//! The edge: one listener for every vendor. It reads each request (within
+//! the head and body limits), gives it a request id, recognises the dialect
+//! it speaks and hands it over; what comes back is written out as is. A
+//! request beyond a limit is answered here, in its dialect's envelope.
 
+use crate::limits::{self, LimitError};
 use crate::request::{RawRequest, Response};
 use crate::{admin, kingsoft, qcloud_v2, tencent, zenlayer};
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
+use bytes::{Bytes, BytesMut};
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Body as _, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -40,6 +42,11 @@ impl Default for EdgeConfig {
         }
     }
 }
+
+/// How much of a body over the limit is read on and dropped, so that a
+/// client still sending it receives the refusal rather than a reset
+/// connection. A body declaring more is refused at once.
+const DRAIN_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The dialects a request can speak.
 enum Dialect {
@@ -138,9 +145,12 @@ pub async fn serve(
                 let state = Arc::clone(&state);
                 async move { Ok::<_, Infallible>(handle(&state, req).await) }
             });
+            // Beyond this hyper answers 431 itself; below it the dialect
+            // answers (limits::MAX_HEADER_BYTES).
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)
+                .max_header_size(limits::HARD_MAX_HEADER_BYTES)
                 .serve_connection(TokioIo::new(stream), service);
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, "connection ended with an error");
@@ -156,10 +166,20 @@ async fn handle(state: &EdgeState, req: hyper::Request<Incoming>) -> hyper::Resp
     let method = parts.method.as_str().to_string();
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().unwrap_or("").to_string();
+    // The request line: method, target (absolute or origin form), version.
+    let target = parts
+        .uri
+        .authority()
+        .map_or(0, |a| a.as_str().len() + "http://".len())
+        + path.len()
+        + query.len()
+        + 1;
+    let mut head_bytes = method.len() + target + "  HTTP/1.1\r\n".len();
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
         .map(|(k, v)| {
+            head_bytes += k.as_str().len() + v.len() + ": \r\n".len();
             (
                 k.as_str().to_string(),
                 String::from_utf8_lossy(v.as_bytes()).into_owned(),
@@ -167,55 +187,26 @@ async fn handle(state: &EdgeState, req: hyper::Request<Incoming>) -> hyper::Resp
         })
         .collect();
     let dialect = recognise(&path, &headers, &query, b"");
-    let read = tokio::time::timeout(
-        state.config.body_timeout,
-        Limited::new(body, state.config.max_body_bytes).collect(),
-    )
-    .await;
-    let timed_out = read.is_err();
-    let read = read.unwrap_or_else(|_| Err("the request body was not received in time".into()));
-    let body = match read {
-        Ok(b) => b.to_bytes(),
-        Err(e) => {
-            let too_large = e
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some();
-            let raw = RawRequest {
-                method,
-                path,
-                query,
-                headers,
-                body: Bytes::new(),
-                request_id,
-            };
-            let response = match dialect {
-                Dialect::Tencent => state.tencent.body_error(&raw, too_large),
-                Dialect::QcloudV2 => {
-                    qcloud_v2::envelope::error(&qcloud_v2::envelope::LegacyError::new(
-                        qcloud_v2::envelope::Code::InvalidParameter,
-                        "The request body is too large or could not be read.",
-                    ))
-                }
-                Dialect::Kingsoft => state.kingsoft.body_error(&raw, too_large),
-                Dialect::Zenlayer => state.zenlayer.body_error(&raw, too_large),
-                _ if too_large => admin::error(413, "the request body is too large"),
-                _ if timed_out => admin::error(408, "the request body was not received in time"),
-                _ => admin::error(400, "the request body could not be read"),
-            };
-            return into_hyper(response);
-        }
-    };
-    let dialect = match dialect {
-        Dialect::Admin => Dialect::Admin,
-        _ => recognise(&path, &headers, &query, &body),
-    };
-    let raw = RawRequest {
+    let mut raw = RawRequest {
         method,
         path,
         query,
         headers,
-        body,
+        body: Bytes::new(),
         request_id,
+    };
+    let head = limits::check_head(parts.headers.len(), head_bytes);
+    let read = match head {
+        Ok(()) => read_body(body, state.config.max_body_bytes, state.config.body_timeout).await,
+        Err(e) => Err(Refusal::Limit(e)),
+    };
+    raw.body = match read {
+        Ok(b) => b,
+        Err(refusal) => return into_hyper(refuse(state, &dialect, &raw, &refusal)),
+    };
+    let dialect = match dialect {
+        Dialect::Admin => Dialect::Admin,
+        _ => recognise(&raw.path, &raw.headers, &raw.query, &raw.body),
     };
     let response = match dialect {
         Dialect::Admin => admin::handle(&state.engine, &raw).await,
@@ -229,6 +220,113 @@ async fn handle(state: &EdgeState, req: hyper::Request<Incoming>) -> hyper::Resp
         ),
     };
     into_hyper(response)
+}
+
+/// Why the edge answers a request itself.
+enum Refusal {
+    /// The request head is beyond a limit.
+    Limit(LimitError),
+    /// The body is longer than `max_body_bytes`.
+    BodyTooLarge,
+    /// The body broke off or was malformed.
+    BodyUnreadable,
+    /// The body did not arrive within `body_timeout`.
+    BodyTimedOut,
+}
+
+/// Reads a body of at most `max` bytes within `timeout`. A longer one is
+/// read on and dropped, up to [`DRAIN_BYTES`] more, then refused.
+async fn read_body(mut body: Incoming, max: usize, timeout: Duration) -> Result<Bytes, Refusal> {
+    let max = max as u64;
+    let drain_limit = max.saturating_add(DRAIN_BYTES);
+    // An absurd Content-Length is refused before anything is read.
+    if body.size_hint().lower() > drain_limit {
+        return Err(Refusal::BodyTooLarge);
+    }
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut received: u64 = 0;
+    loop {
+        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+            Ok(None) => break,
+            Ok(Some(Ok(frame))) => frame,
+            // Once over the limit, the answer is that, however it ends.
+            _ if received > max => return Err(Refusal::BodyTooLarge),
+            Ok(Some(Err(_))) => return Err(Refusal::BodyUnreadable),
+            Err(_) => return Err(Refusal::BodyTimedOut),
+        };
+        // Trailers carry nothing a dialect reads.
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        received = received.saturating_add(data.len() as u64);
+        if received > drain_limit {
+            return Err(Refusal::BodyTooLarge);
+        }
+        if received <= max {
+            chunks.push(data);
+        } else {
+            chunks.clear();
+        }
+    }
+    if received > max {
+        return Err(Refusal::BodyTooLarge);
+    }
+    Ok(match chunks.len() {
+        0 => Bytes::new(),
+        1 => chunks.swap_remove(0),
+        _ => {
+            let mut all = BytesMut::with_capacity(received as usize);
+            chunks.iter().for_each(|c| all.extend_from_slice(c));
+            all.freeze()
+        }
+    })
+}
+
+/// The answer to a refused request, in the envelope and codes of the
+/// dialect it was recognised as (from its path and headers; a form body's
+/// markers are not known yet).
+fn refuse(state: &EdgeState, dialect: &Dialect, raw: &RawRequest, refusal: &Refusal) -> Response {
+    let too_large = matches!(refusal, Refusal::BodyTooLarge);
+    match (dialect, refusal) {
+        (Dialect::Tencent, Refusal::Limit(e)) => tencent::envelope::error(
+            &raw.request_id,
+            &tencent::envelope::ApiError::from(tencent::params::ParamError::from(e.clone())),
+        ),
+        (Dialect::Tencent, _) => state.tencent.body_error(raw, too_large),
+        (Dialect::QcloudV2, Refusal::Limit(e)) => qcloud_v2::envelope::error(
+            &qcloud_v2::envelope::LegacyError::from(qcloud_v2::DecodeError::from(e.clone())),
+        ),
+        (Dialect::QcloudV2, _) => {
+            qcloud_v2::envelope::error(&qcloud_v2::envelope::LegacyError::new(
+                qcloud_v2::envelope::Code::InvalidParameter,
+                if too_large {
+                    "The request body exceeds the size limit."
+                } else {
+                    "The request body could not be read."
+                },
+            ))
+        }
+        (Dialect::Kingsoft, Refusal::Limit(e)) => {
+            kingsoft::envelope::error(&raw.request_id, &kingsoft::params::limit_error(e))
+        }
+        (Dialect::Kingsoft, _) => state.kingsoft.body_error(raw, too_large),
+        (Dialect::Zenlayer, Refusal::Limit(e)) => zenlayer::envelope::error(
+            &zenlayer::envelope::request_id(&raw.request_id),
+            &zenlayer::params::limit_error(e),
+        ),
+        (Dialect::Zenlayer, _) => state.zenlayer.body_error(raw, too_large),
+        (Dialect::Admin | Dialect::Unknown, Refusal::Limit(e)) => admin::error(431, &e.to_string()),
+        (Dialect::Admin | Dialect::Unknown, Refusal::BodyTooLarge) => {
+            admin::error(413, "the request body is too large")
+        }
+        (Dialect::Admin | Dialect::Unknown, Refusal::BodyUnreadable) => {
+            admin::error(400, "the request body could not be read")
+        }
+        (Dialect::Admin | Dialect::Unknown, Refusal::BodyTimedOut) => {
+            admin::error(408, "the request body was not received in time")
+        }
+    }
 }
 
 fn into_hyper(r: Response) -> hyper::Response<Full<Bytes>> {

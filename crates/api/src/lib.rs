@@ -4,6 +4,8 @@
 //!
 //! - [`edge`]: the listener, limits, request ids, and recognising which
 //!   vendor a request speaks;
+//! - [`limits`]: what any request may carry (headers, parameters, lengths,
+//!   nesting), applied by every dialect's decoder;
 //! - one module per dialect, each verifying signatures, decoding parameters,
 //!   applying vendor validation, calling the engine and encoding the vendor's
 //!   envelope and error codes: [`tencent`] (API 3.0: Lighthouse, CVM),
@@ -17,6 +19,7 @@
 pub mod admin;
 pub mod edge;
 pub mod kingsoft;
+pub mod limits;
 pub mod qcloud_v2;
 pub mod request;
 pub mod tencent;

@@ -203,7 +203,12 @@ pub async fn run(call: &Call<'_>) -> Result<Fields, ApiError> {
     }
     let names: Vec<String> = match p.get("InstanceNameSuffix") {
         Some(s) => {
-            let start: u64 = s.parse().map_err(|_| invalid("InstanceNameSuffix"))?;
+            // The last suffix must still be a u64.
+            let start: u64 = s
+                .parse()
+                .ok()
+                .filter(|start: &u64| start.checked_add(max as u64).is_some())
+                .ok_or_else(|| invalid("InstanceNameSuffix"))?;
             (0..max as u64)
                 .map(|i| format!("{base}-{}", start + i))
                 .collect()

@@ -81,13 +81,18 @@ pub fn recognises(headers: &[(String, String)], query: &str, body: &[u8]) -> boo
     {
         return true;
     }
+    // One pass, nothing kept: this runs before any limit is applied.
     let is_ours = |raw: &[u8]| {
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(raw).into_owned().collect();
-        let has = |k: &str| pairs.iter().any(|(n, _)| n == k);
-        let kingsoft_version = pairs
-            .iter()
-            .any(|(n, v)| n == "Version" && (v == api::KEC_VERSION || v == api::SKS_VERSION));
-        !has("SecretId") && (kingsoft_version || has("Accesskey") || has("AccessKey"))
+        let (mut ours, mut secret_id) = (false, false);
+        for (name, value) in form_urlencoded::parse(raw) {
+            match name.as_ref() {
+                "SecretId" => secret_id = true,
+                "Accesskey" | "AccessKey" => ours = true,
+                "Version" => ours |= value == api::KEC_VERSION || value == api::SKS_VERSION,
+                _ => {}
+            }
+        }
+        ours && !secret_id
     };
     is_ours(query.as_bytes()) || is_ours(body)
 }
@@ -188,13 +193,13 @@ impl KingsoftDialect {
         if req.method != "GET" && req.method != "POST" {
             return Err(Code::InvalidAction.message("Only GET and POST are supported."));
         }
-        let mut pairs = req.query_pairs();
-        let form = req
-            .header("content-type")
-            .is_none_or(|c| c.starts_with("application/x-www-form-urlencoded"));
-        if req.method == "POST" && form {
-            pairs.extend(form_urlencoded::parse(&req.body).into_owned());
-        }
+        let pairs = params::decode(
+            &req.method,
+            req.header("content-type"),
+            &req.query,
+            &req.body,
+        )
+        .map_err(|e| params::limit_error(&e))?;
         let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         let signed = self.authenticate(req, &pairs)?;
         let action = get("Action")

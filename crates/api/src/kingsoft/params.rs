@@ -2,8 +2,12 @@
 //! read back as scalars, `.N` lists (any index base, gaps allowed, ordered
 //! by number), `Filter.N.Name[.M]` / `Filter.N.Value.M` filters and `.N.`
 //! structures. The Python SDK's `SystemDisk_DiskSize` spelling is read as
-//! `SystemDisk.DiskSize`. Booleans are accepted in any case.
+//! `SystemDisk.DiskSize`. Booleans are accepted in any case. [`decode`]
+//! reads the pairs of a request within the generic [`limits`].
 
+use super::envelope::ApiError;
+use super::errors::Code;
+use crate::limits::{self, LimitError};
 use std::collections::BTreeMap;
 
 /// Parameters every request may carry beside the action's own (the legacy
@@ -42,6 +46,34 @@ impl ParamError {
             ParamError::Unknown(n) | ParamError::Malformed(n, _) => n,
         }
     }
+}
+
+/// The pairs of a request: the query, then the form body of a POST whose
+/// content type is a form or absent; the limits count both together.
+pub fn decode(
+    method: &str,
+    content_type: Option<&str>,
+    query: &str,
+    body: &[u8],
+) -> Result<Vec<(String, String)>, LimitError> {
+    let mut pairs = limits::form(query.as_bytes())?;
+    let form = content_type.is_none_or(|c| c.starts_with("application/x-www-form-urlencoded"));
+    if method == "POST" && form {
+        limits::read_form(body, &mut pairs)?;
+    }
+    Ok(pairs)
+}
+
+/// The Kingsoft answer to a request beyond a limit: `InvalidParameterValue`
+/// for one value out of range, `InvalidParameter` otherwise (as for a body
+/// over the size limit).
+pub fn limit_error(e: &LimitError) -> ApiError {
+    let code = if e.is_value() {
+        Code::InvalidParameterValue
+    } else {
+        Code::InvalidParameter
+    };
+    code.message(format!("{e}."))
 }
 
 /// One `Filter.N`.
@@ -232,6 +264,32 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Params::from_pairs(&pairs)
+    }
+
+    #[test]
+    fn decoding_within_the_limits() {
+        let half = "InstanceId.1=a&".repeat(limits::MAX_PARAMETERS / 2);
+        let got = decode("POST", None, &half, half.as_bytes());
+        assert_eq!(got.map(|p| p.len()), Ok(limits::MAX_PARAMETERS));
+        // Query and body count together.
+        let body = format!("{half}X=1");
+        assert_eq!(
+            decode(
+                "POST",
+                Some("application/x-www-form-urlencoded"),
+                &half,
+                body.as_bytes()
+            ),
+            Err(LimitError::TooManyParameters)
+        );
+        // A GET or a JSON POST reads the query only.
+        assert!(decode("GET", None, "Action=A", body.as_bytes()).is_ok());
+        assert!(decode("POST", Some("application/json"), "", body.as_bytes()).is_ok());
+        let e = limit_error(&LimitError::TooManyParameters);
+        assert_eq!((e.status, e.code.as_ref()), (400, "InvalidParameter"));
+        let e = decode("GET", None, "InstanceId.5000=a", b"").expect_err("index");
+        let e = limit_error(&e);
+        assert_eq!((e.status, e.code.as_ref()), (400, "InvalidParameterValue"));
     }
 
     #[test]

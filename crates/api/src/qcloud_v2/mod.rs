@@ -82,6 +82,7 @@ mod views;
 
 pub use dialect::QcloudV2Dialect;
 
+use crate::limits::{self, LimitError};
 use crate::request::RawRequest;
 use params::{normalize_name, ActionParams, CommonParams};
 use signature::{SignatureError, Verified, VerifyInput};
@@ -128,6 +129,8 @@ pub enum DecodeError {
     Multipart(String),
     #[error("the parameter `{0}` is given more than once")]
     DuplicateParameter(String),
+    #[error(transparent)]
+    Limit(#[from] LimitError),
 }
 
 /// A decoded legacy request.
@@ -155,7 +158,7 @@ impl LegacyRequest {
             other => return Err(DecodeError::UnsupportedMethod(other.to_string())),
         };
         let raw_pairs = match method {
-            Method::Get => req.query_pairs(),
+            Method::Get => limits::form(req.query.as_bytes())?,
             Method::Post => decode_body(req.header("content-type").unwrap_or(""), &req.body)?,
         };
         // PHP ignored parameters without a name; so do we.
@@ -199,7 +202,8 @@ impl LegacyRequest {
     }
 }
 
-/// A POST body by its content type. No content type is read as a form.
+/// A POST body by its content type, within the limits. No content type is
+/// read as a form.
 fn decode_body(content_type: &str, body: &[u8]) -> Result<Vec<(String, String)>, DecodeError> {
     let media = content_type
         .split(';')
@@ -208,10 +212,12 @@ fn decode_body(content_type: &str, body: &[u8]) -> Result<Vec<(String, String)>,
         .trim()
         .to_ascii_lowercase();
     match media.as_str() {
-        "" | "application/x-www-form-urlencoded" => {
-            Ok(form_urlencoded::parse(body).into_owned().collect())
+        "" | "application/x-www-form-urlencoded" => Ok(limits::form(body)?),
+        "multipart/form-data" => {
+            let fields = multipart::parse(body, &multipart::boundary(content_type)?)?;
+            limits::check_pairs(&fields)?;
+            Ok(fields)
         }
-        "multipart/form-data" => multipart::parse(body, &multipart::boundary(content_type)?),
         _ => Err(DecodeError::UnsupportedContentType(media)),
     }
 }
@@ -548,6 +554,33 @@ mod tests {
                 "{q}"
             );
         }
+    }
+
+    #[test]
+    fn limits_are_answered_with_4000() {
+        let many: String = (0..=limits::MAX_PARAMETERS)
+            .map(|i| format!("p{i}=1&"))
+            .collect();
+        let got = LegacyRequest::decode(&request("GET", CVM_HOST, &many, None, b""));
+        assert_eq!(got, Err(DecodeError::Limit(LimitError::TooManyParameters)));
+        let got = LegacyRequest::decode(&request("POST", CVM_HOST, "", None, many.as_bytes()));
+        assert_eq!(got, Err(DecodeError::Limit(LimitError::TooManyParameters)));
+        let name = "n".repeat(limits::MAX_NAME_BYTES + 1);
+        let body =
+            format!("--b\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\nv\r\n--b--");
+        let got = LegacyRequest::decode(&request(
+            "POST",
+            CVM_HOST,
+            "",
+            Some("multipart/form-data; boundary=b"),
+            body.as_bytes(),
+        ));
+        assert!(matches!(
+            got,
+            Err(DecodeError::Limit(LimitError::NameTooLong(_)))
+        ));
+        let e = envelope::LegacyError::from(DecodeError::Limit(LimitError::TooDeep));
+        assert_eq!(e.code, envelope::Code::InvalidParameter);
     }
 
     #[test]

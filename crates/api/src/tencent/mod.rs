@@ -102,13 +102,8 @@ impl TencentDialect {
         }
         let content_type = req.header("content-type").unwrap_or("");
         let is_json = req.method == "POST" && content_type.starts_with("application/json");
-        let flat: Vec<(String, String)> = if req.method == "GET" {
-            req.query_pairs()
-        } else if is_json {
-            Vec::new()
-        } else {
-            form_urlencoded::parse(&req.body).into_owned().collect()
-        };
+        let flat =
+            params::flat(&req.method, is_json, &req.query, &req.body).map_err(param_error)?;
         let (account, common) = match req.header("authorization") {
             Some(auth) => self.authenticate_tc3(req, auth)?,
             None => self.authenticate_v1(req, &flat)?,
@@ -167,17 +162,8 @@ impl TencentDialect {
             )
         })?;
         let params = if is_json {
-            let value: Value = if req.body.iter().all(u8::is_ascii_whitespace) {
-                Value::Object(Default::default())
-            } else {
-                serde_json::from_slice(&req.body).map_err(|e| {
-                    ApiError::new(
-                        "InvalidParameter",
-                        format!("The request body is not valid JSON: {e}"),
-                    )
-                })?
-            };
-            door.schema.validate(structure, &value).map(|_| value)
+            params::json(&req.body)
+                .and_then(|value| door.schema.validate(structure, &value).map(|_| value))
         } else {
             let api_params: Vec<(String, String)> = flat
                 .into_iter()
@@ -402,10 +388,5 @@ fn auth_error(e: SignatureError) -> ApiError {
 }
 
 fn param_error(e: ParamError) -> ApiError {
-    let code = match e {
-        ParamError::Unknown(_) => "UnknownParameter",
-        ParamError::Missing(_) => "MissingParameter",
-        ParamError::Invalid(..) => "InvalidParameter",
-    };
-    ApiError::new(code, e.to_string())
+    e.into()
 }

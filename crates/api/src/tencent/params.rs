@@ -2,7 +2,11 @@
 //! `catalog/tencent/*.schema.json` come from tccli's `api.json`; with them a
 //! flattened GET/form request (`Filters.0.Values.0=...`) is rebuilt into
 //! typed JSON, and unknown, missing and mistyped parameters are named.
+//! [`flat`] and [`json`] decode a request's parameters within the generic
+//! [`limits`](crate::limits).
 
+use super::envelope::ApiError;
+use crate::limits::{self, JsonError, LimitError};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -38,6 +42,63 @@ pub enum ParamError {
     Missing(String),
     #[error("the parameter `{0}` is invalid: {1}")]
     Invalid(String, String),
+    #[error("The request body is not valid JSON: {0}")]
+    Syntax(String),
+    #[error(transparent)]
+    Limit(#[from] LimitError),
+}
+
+impl ParamError {
+    /// The API 3.0 error code (spec §2.3, step 5).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ParamError::Unknown(_) => "UnknownParameter",
+            ParamError::Missing(_) => "MissingParameter",
+            ParamError::Invalid(..) | ParamError::Syntax(_) => "InvalidParameter",
+            ParamError::Limit(l) if l.is_request_size() => "RequestSizeLimitExceeded",
+            ParamError::Limit(l) if l.is_value() => "InvalidParameterValue",
+            ParamError::Limit(_) => "InvalidParameter",
+        }
+    }
+}
+
+impl From<JsonError> for ParamError {
+    fn from(e: JsonError) -> Self {
+        match e {
+            JsonError::Limit(l) => ParamError::Limit(l),
+            JsonError::Syntax(s) => ParamError::Syntax(s),
+        }
+    }
+}
+
+impl From<ParamError> for ApiError {
+    fn from(e: ParamError) -> Self {
+        ApiError::new(e.code(), e.to_string())
+    }
+}
+
+/// The flattened parameters of a request: the query of a GET, the form
+/// body of a POST that is not JSON, none for a JSON POST (see [`json`]).
+pub fn flat(
+    method: &str,
+    is_json: bool,
+    query: &str,
+    body: &[u8],
+) -> Result<Vec<(String, String)>, ParamError> {
+    let pairs = if method == "GET" {
+        limits::form(query.as_bytes())?
+    } else if is_json {
+        Vec::new()
+    } else {
+        limits::form(body)?
+    };
+    Ok(pairs)
+}
+
+/// A JSON request body (only whitespace is `{}`), checked against the
+/// limits before it is decoded.
+pub fn json(body: &[u8]) -> Result<Value, ParamError> {
+    limits::json(body).map_err(ParamError::from)
 }
 
 const SCALARS: [&str; 5] = ["string", "int", "uint", "bool", "float"];
@@ -361,6 +422,34 @@ mod tests {
             )
             .expect("ok");
         assert_eq!(v["DryRun"], json!(true));
+    }
+
+    #[test]
+    fn decoding_within_the_limits() {
+        let many = "Limit=1&".repeat(limits::MAX_PARAMETERS + 1);
+        let e = flat("GET", false, &many, b"").expect_err("too many");
+        assert_eq!(e, ParamError::Limit(LimitError::TooManyParameters));
+        assert_eq!(e.code(), "InvalidParameter");
+        // A POST form reads the body, not the query; a JSON POST neither.
+        assert!(flat("POST", false, &many, b"Limit=1").is_ok());
+        assert!(flat("POST", true, "", many.as_bytes()).is_ok_and(|p| p.is_empty()));
+        let long = format!("UserData={}", "A".repeat(limits::MAX_STRING_BYTES + 1));
+        let e = flat("POST", false, "", long.as_bytes()).expect_err("too long");
+        assert_eq!(e.code(), "InvalidParameterValue");
+        let deep = format!("{{\"Filters\":{}{}}}", "[".repeat(33), "]".repeat(33));
+        let e = json(deep.as_bytes()).expect_err("too deep");
+        assert_eq!(
+            (e.code(), e),
+            ("InvalidParameter", ParamError::Limit(LimitError::TooDeep))
+        );
+        let e = json(b"{\"Limit\":").expect_err("syntax");
+        assert_eq!(e.code(), "InvalidParameter");
+        assert!(e
+            .to_string()
+            .starts_with("The request body is not valid JSON"));
+        assert_eq!(json(b" "), Ok(json!({})));
+        let e = ApiError::from(ParamError::from(LimitError::HeadersTooLarge));
+        assert_eq!(e.code, "RequestSizeLimitExceeded");
     }
 
     #[test]

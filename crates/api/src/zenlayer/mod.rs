@@ -11,6 +11,7 @@ mod instances;
 mod keypairs;
 mod network;
 mod offerings;
+pub mod params;
 pub mod profile;
 pub mod signature;
 mod validate;
@@ -177,16 +178,7 @@ impl ZenlayerDialect {
                     "The API version `{version}` does not exist for this service."
                 ))
             })?;
-        let params: Value = if req.body.iter().all(u8::is_ascii_whitespace) {
-            Value::Object(Map::new())
-        } else {
-            serde_json::from_slice(&req.body).map_err(|e| {
-                Code::InvalidRequest.message(format!("The request body is not valid JSON: {e}"))
-            })?
-        };
-        if !params.is_object() {
-            return Err(Code::InvalidRequest.message("The request body must be a JSON object."));
-        }
+        let params = params::decode(&req.body)?;
         let call = Call {
             engine: &self.engine,
             facts: &self.facts,

@@ -168,11 +168,14 @@ fn disk_type(t: Option<String>) -> Result<String, ApiError> {
     Ok(t)
 }
 
+/// Longest instance name (spec §5.3, `InstanceName`).
+const MAX_NAME_CHARS: usize = 128;
+
 /// Instance names: `{R:x}` counts up from x (`{R:x,F:y}` pads to y digits);
 /// without a pattern every instance gets the name as given.
 fn instance_names(name: Option<&str>, count: usize) -> Result<Vec<String>, ApiError> {
     let name = name.unwrap_or("未命名");
-    if name.chars().count() > 128 {
+    if name.chars().count() > MAX_NAME_CHARS {
         return Err(ApiError::new(
             "InvalidParameterValue.LimitExceeded",
             "`InstanceName` is longer than 128 characters.",
@@ -195,6 +198,14 @@ fn instance_names(name: Option<&str>, count: usize) -> Result<Vec<String>, ApiEr
     let first: u64 = first
         .parse()
         .map_err(|_| ApiError::new("InvalidParameterValue", "`{R:x}` needs a number."))?;
+    // Names stay within 128 characters, and the counter within u64 (a
+    // hostile `{R:18446744073709551615}` or `F:999999999` once panicked).
+    if width.is_some_and(|w| w > MAX_NAME_CHARS) || first.checked_add(count as u64).is_none() {
+        return Err(ApiError::new(
+            "InvalidParameterValue.LimitExceeded",
+            "`{R:x,F:y}` would make names longer than 128 characters.",
+        ));
+    }
     Ok((0..count as u64)
         .map(|i| {
             let n = first + i;
@@ -893,5 +904,12 @@ mod tests {
         );
         assert!(instance_names(Some("bad{R:x}"), 1).is_err());
         assert!(instance_names(Some(&"n".repeat(129)), 1).is_err());
+        // Counters and padding at their edges are refused, not a panic.
+        assert!(instance_names(Some("a{R:18446744073709551615}"), 2).is_err());
+        assert!(instance_names(Some("a{R:1,F:999999999}"), 2).is_err());
+        assert_eq!(
+            instance_names(Some("a{R:18446744073709551614}"), 1).expect("ok"),
+            vec!["a18446744073709551614"]
+        );
     }
 }
