@@ -1,5 +1,6 @@
 //! The request as received, and the response a dialect produces. Dialects
 //! see raw bytes (signatures are verified over them), never hyper types.
+//! Also the one check of a signed request's timestamp against the clock.
 
 use bytes::Bytes;
 
@@ -52,5 +53,28 @@ impl Response {
             headers: Vec::new(),
             body: Bytes::from(serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec())),
         }
+    }
+}
+
+/// Whether a signed request's timestamp (Unix seconds, whatever the client
+/// sent) is more than `window_seconds` away from `now`. `abs_diff` cannot
+/// overflow, unlike `now - sent` with `sent` near `i64::MIN`.
+pub fn outside_window(now: i64, sent: i64, window_seconds: i64) -> bool {
+    now.abs_diff(sent) > window_seconds.unsigned_abs()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_holds_either_way_for_any_timestamp() {
+        let now = 1_795_427_003;
+        assert!(!outside_window(now, now - 300, 300));
+        assert!(!outside_window(now, now + 300, 300));
+        assert!(outside_window(now, now - 301, 300));
+        assert!(outside_window(now, now + 301, 300));
+        assert!(outside_window(now, i64::MIN, 300));
+        assert!(outside_window(now, i64::MAX, 300));
     }
 }

@@ -338,7 +338,7 @@ impl KingsoftDialect {
 
     fn check_time(&self, ts: i64) -> Result<(), ApiError> {
         let now = self.engine.clock().now().unix_seconds();
-        if (now - ts).abs() > SIGNATURE_WINDOW_SECONDS {
+        if crate::request::outside_window(now, ts, SIGNATURE_WINDOW_SECONDS) {
             return Err(auth_error(SignatureError::Expired));
         }
         Ok(())
@@ -360,6 +360,7 @@ fn auth_error(e: SignatureError) -> ApiError {
         SignatureError::Mismatch => Code::SignatureDoesNotMatch.err(),
         SignatureError::PayloadHashMismatch => Code::SignatureDoesNotMatch
             .message("The x-amz-content-sha256 header does not match the request body."),
+        SignatureError::HostNotSigned => Code::SignatureDoesNotMatch.message(e.to_string()),
     }
 }
 

@@ -282,7 +282,7 @@ impl TencentDialect {
             )
         })?;
         let now = self.engine.clock().now().unix_seconds();
-        if (now - ts).abs() > SIGNATURE_WINDOW_SECONDS {
+        if crate::request::outside_window(now, ts, SIGNATURE_WINDOW_SECONDS) {
             return Err(auth_error(SignatureError::Expired));
         }
         Ok(ts)

@@ -36,7 +36,8 @@ pub struct Tc3Authorization {
     pub signature: String,
 }
 
-/// Parses `TC3-HMAC-SHA256 Credential=ID/DATE/SERVICE/tc3_request, SignedHeaders=a;b, Signature=hex`.
+/// Parses `TC3-HMAC-SHA256 Credential=ID/DATE/SERVICE/tc3_request, SignedHeaders=a;b, Signature=hex`;
+/// `SignedHeaders` must list `content-type` and `host`.
 pub fn parse_tc3_authorization(value: &str) -> Result<Tc3Authorization, SignatureError> {
     let rest = value
         .strip_prefix("TC3-HMAC-SHA256 ")
@@ -81,12 +82,18 @@ pub fn parse_tc3_authorization(value: &str) -> Result<Tc3Authorization, Signatur
         && signed_headers
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b';' || b == b'-');
+    // Tencent makes `content-type` and `host` mandatory signed headers: a
+    // signature that leaves out the Host could be replayed at another host.
+    let mandatory_signed = ["content-type", "host"]
+        .iter()
+        .all(|m| signed_headers.split(';').any(|h| h == *m));
     let signature_ok = signature.len() == 64 && signature.bytes().all(|b| b.is_ascii_hexdigit());
     if secret_id.is_empty()
         || !date_ok
         || service.is_empty()
         || terminator != "tc3_request"
         || !headers_ok
+        || !mandatory_signed
         || !signature_ok
     {
         return Err(SignatureError::InvalidAuthorization);
@@ -523,8 +530,14 @@ mod tests {
             "TC3-HMAC-SHA256 Credential=AKID/20190225/cvm/tc3_request, SignedHeaders=content-type;host, Signature=683bd0b53659853c39699162253251192320a09b3937e27bf8e08a559b1465b8",
             "TC3-HMAC-SHA256 Credential=AKID/2019-02-25/cvm/tc3_request, SignedHeaders=content-type;host, Signature=xyz",
             "AWS4-HMAC-SHA256 Credential=x",
+            // `content-type` and `host` must both be signed.
+            "TC3-HMAC-SHA256 Credential=AKID/2019-02-25/cvm/tc3_request, SignedHeaders=content-type, Signature=683bd0b53659853c39699162253251192320a09b3937e27bf8e08a559b1465b8",
+            "TC3-HMAC-SHA256 Credential=AKID/2019-02-25/cvm/tc3_request, SignedHeaders=host;x-tc-action, Signature=683bd0b53659853c39699162253251192320a09b3937e27bf8e08a559b1465b8",
         ] {
             assert_eq!(parse_tc3_authorization(bad), Err(SignatureError::InvalidAuthorization), "{bad}");
         }
+        // Further signed headers beside the mandatory two are honoured.
+        let more = "TC3-HMAC-SHA256 Credential=AKID/2019-02-25/cvm/tc3_request, SignedHeaders=content-type;host;x-tc-action, Signature=683bd0b53659853c39699162253251192320a09b3937e27bf8e08a559b1465b8";
+        assert!(parse_tc3_authorization(more).is_ok());
     }
 }

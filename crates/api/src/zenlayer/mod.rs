@@ -230,7 +230,7 @@ impl ZenlayerDialect {
                     .parse()
                     .map_err(|_| auth_error(SignatureError::Timestamp))?;
                 let now = self.engine.clock().now().unix_seconds();
-                if (now - ts).abs() > SIGNATURE_WINDOW_SECONDS {
+                if crate::request::outside_window(now, ts, SIGNATURE_WINDOW_SECONDS) {
                     return Err(auth_error(SignatureError::Expired));
                 }
                 let principal = self
