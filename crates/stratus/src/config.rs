@@ -70,10 +70,14 @@ pub enum ConfigError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path} is not valid: {source}")]
+    /// The parser's own message quotes the offending line, which may hold a
+    /// secret: only its position and message are kept.
+    #[error("{path} is not valid at line {line}, column {column}: {message}")]
     Parse {
         path: String,
-        source: toml::de::Error,
+        line: usize,
+        column: usize,
+        message: String,
     },
     #[error("{0}")]
     Invalid(String),
@@ -85,9 +89,15 @@ pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
         path: path.display().to_string(),
         source,
     })?;
-    toml::from_str(&text).map_err(|source| ConfigError::Parse {
-        path: path.display().to_string(),
-        source,
+    toml::from_str(&text).map_err(|e| {
+        let offset = e.span().map_or(0, |s| s.start).min(text.len());
+        let before = text.get(..offset).unwrap_or_default();
+        ConfigError::Parse {
+            path: path.display().to_string(),
+            line: before.matches('\n').count() + 1,
+            column: before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1,
+            message: e.message().to_string(),
+        }
     })
 }
 
@@ -202,6 +212,22 @@ fn check_credentials_have_one_owner(accounts: &[Account]) -> Result<(), ConfigEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_parse_error_names_the_place_but_never_quotes_the_line() {
+        let dir = std::env::temp_dir().join(format!("stratus-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("broken.toml");
+        std::fs::write(
+            &path,
+            "[[accounts]]\nname = \"alice\"\ntencent = { secret_id = \"AKIDX\", secret_key = \"TopSecret123\" \n",
+        )
+        .expect("write");
+        let message = load(&path).expect_err("invalid").to_string();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(message.contains("line 3"), "{message}");
+        assert!(!message.contains("TopSecret123"), "{message}");
+    }
 
     #[test]
     fn no_accounts_means_the_default_development_account() {
