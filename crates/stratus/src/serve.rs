@@ -167,14 +167,11 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     if args.max_connections == 0 {
         return Err("--max-connections must be at least 1".into());
     }
-    // Limits the edge adds later keep their defaults until a flag sets them.
-    #[allow(clippy::needless_update)]
     let edge = EdgeConfig {
         max_body_bytes: args.max_body_bytes,
         header_timeout: request_timeout,
         body_timeout: request_timeout,
         max_connections: args.max_connections,
-        ..EdgeConfig::default()
     };
     tokio::select! {
         served = stratus_api::serve(listener, engine, edge) => served.map_err(|e| e.to_string()),
