@@ -341,10 +341,16 @@ async fn describe_instances(call: &LegacyCall<'_>) -> Result<Response, LegacyErr
             name,
         )
     };
-    let matching: Vec<Value> = all
+    let matching: Vec<_> = all
         .iter()
         .filter(|i| status.is_none_or(|s| views::status(i) == s))
         .filter(|i| zone_id.is_none_or(|z| zone_of(&i.zone).0 as i64 == z))
+        .collect();
+    // Only the requested page is rendered.
+    let page = matching
+        .iter()
+        .skip(offset as usize)
+        .take(limit as usize)
         .map(|i| {
             let (zid, zname) = zone_of(&i.zone);
             views::instance(i, region_code(&i.region), zid, &zname)
@@ -352,16 +358,7 @@ async fn describe_instances(call: &LegacyCall<'_>) -> Result<Response, LegacyErr
         .collect();
     let mut fields = Map::new();
     fields.insert("totalCount".into(), json!(matching.len()));
-    fields.insert(
-        "instanceSet".into(),
-        Value::Array(
-            matching
-                .into_iter()
-                .skip(offset as usize)
-                .take(limit as usize)
-                .collect(),
-        ),
-    );
+    fields.insert("instanceSet".into(), Value::Array(page));
     Ok(envelope::success(fields))
 }
 
