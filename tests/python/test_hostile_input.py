@@ -536,6 +536,17 @@ def test_limits_are_answered_in_each_vendors_code(server):
     # Legacy: 4000.
     legacy_headers = [("Host", server.endpoint), ("Content-Type", "application/x-www-form-urlencoded")]
     assert code_of(exchange(server, http("POST", "/v2/index.php", legacy_headers, many))) == (200, 4000)
+    # A NUL character in any value (no vendor takes one; PostgreSQL cannot store one).
+    nul = json.dumps({"InstanceIds": ["\u0000"]}).encode()
+    assert code_of(exchange(server, http("POST", "/", tc3(server, "DescribeInstances", nul), nul))) == \
+        (200, "InvalidParameterValue")
+    nul = json.dumps({"instanceIds": ["\u0000"]}).encode()
+    answer = exchange(server, http("POST", "/api/v2/zec", zc2(server, "ReleaseInstances", nul), nul))
+    assert code_of(answer) == (400, "INVALID_PARAMETER")
+    assert code_of(exchange(server, http("POST", "/?Version=2016-03-04", kec, b"InstanceId.1=a%00"))) == \
+        (400, "InvalidParameterValue")
+    assert code_of(exchange(server, http("POST", "/v2/index.php", legacy_headers, b"instanceIds.0=%00"))) == \
+        (200, 4000)
 
 
 def test_size_limits_are_answered_not_reset(server):

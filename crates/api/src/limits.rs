@@ -64,6 +64,10 @@ pub enum LimitError {
     TooManyItems(String),
     #[error("the parameters are nested deeper than {MAX_DEPTH} levels")]
     TooDeep,
+    /// No vendor accepts a NUL character in a parameter, and PostgreSQL
+    /// cannot store one in text: refused at the door, not by the store.
+    #[error("{0} contains a NUL character")]
+    NulCharacter(String),
 }
 
 impl LimitError {
@@ -77,7 +81,10 @@ impl LimitError {
     /// opposed to the request's shape; vendors that tell the two apart
     /// answer these with their invalid-value code.
     pub fn is_value(&self) -> bool {
-        matches!(self, Self::ValueTooLong(..) | Self::TooManyItems(_))
+        matches!(
+            self,
+            Self::ValueTooLong(..) | Self::TooManyItems(_) | Self::NulCharacter(_)
+        )
     }
 }
 
@@ -111,6 +118,10 @@ pub fn check_pair(name: &str, value: &str) -> Result<(), LimitError> {
     if value.len() > MAX_STRING_BYTES {
         let what = format!("the value of `{}`", quote(name));
         return Err(LimitError::ValueTooLong(what, MAX_STRING_BYTES));
+    }
+    if name.contains('\0') || value.contains('\0') {
+        let what = format!("the parameter `{}`", quote(&name.replace('\0', "\\0")));
+        return Err(LimitError::NulCharacter(what));
     }
     let mut depth = 0;
     for (i, segment) in name.split('.').enumerate() {
@@ -229,6 +240,9 @@ pub fn check_json(body: &[u8]) -> Result<(), LimitError> {
                 let mut j = start;
                 while let Some(&c) = body.get(j) {
                     match c {
+                        b'\\' if body.get(j + 1..j + 6) == Some(b"u0000") => {
+                            return Err(LimitError::NulCharacter("a string in the body".into()));
+                        }
                         b'\\' => j += 2,
                         b'"' => break,
                         _ => j += 1,
@@ -453,6 +467,26 @@ mod tests {
             check_json(body.as_bytes()),
             Err(LimitError::TooManyParameters)
         );
+    }
+
+    #[test]
+    fn nul_characters_are_refused_in_forms_and_json() {
+        assert!(matches!(
+            check_pair("InstanceId.1", "a\0b"),
+            Err(LimitError::NulCharacter(_))
+        ));
+        assert!(matches!(
+            check_pair("Name\0", "x"),
+            Err(LimitError::NulCharacter(_))
+        ));
+        assert!(matches!(
+            check_json(br#"{"instanceIds": ["\u0000"]}"#),
+            Err(LimitError::NulCharacter(_))
+        ));
+        assert!(check_pair("InstanceName", "a b").is_ok());
+        // An escaped backslash followed by `u0000` is text, not a NUL.
+        assert!(check_json(br#"{"name": "\\u0000"}"#).is_ok());
+        assert!(LimitError::NulCharacter("x".into()).is_value());
     }
 
     #[test]
