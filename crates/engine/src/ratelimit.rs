@@ -20,16 +20,17 @@ pub struct RateLimiter {
     windows: Mutex<HashMap<WindowKey, Window>>,
 }
 
-impl RateLimiter {
-    /// Counts one request; false if it exceeds `limit` in the current second.
-    pub fn admit(
+impl Admission for RateLimiter {
+    /// Counts one request; `Ok(false)` if it exceeds `limit` in the current
+    /// second. Memory cannot fail, so this never errs.
+    fn admit(
         &self,
         account: &str,
         product: &str,
         action: &str,
         limit: u32,
         now: Timestamp,
-    ) -> bool {
+    ) -> Result<bool, StoreError> {
         let second = now.unix_seconds();
         let mut windows = match self.windows.lock() {
             Ok(w) => w,
@@ -41,25 +42,10 @@ impl RateLimiter {
             *entry = (second, 0);
         }
         if entry.1 >= limit {
-            return false;
+            return Ok(false);
         }
         entry.1 += 1;
-        true
-    }
-}
-
-impl Admission for RateLimiter {
-    fn admit(
-        &self,
-        account: &str,
-        product: &str,
-        action: &str,
-        limit: u32,
-        now: Timestamp,
-    ) -> Result<bool, StoreError> {
-        Ok(RateLimiter::admit(
-            self, account, product, action, limit, now,
-        ))
+        Ok(true)
     }
 }
 
@@ -72,12 +58,18 @@ mod tests {
         let r = RateLimiter::default();
         let t = Timestamp(5_000);
         for _ in 0..10 {
-            assert!(r.admit("a", "p", "ResetInstance", 10, t));
+            assert_eq!(Ok(true), r.admit("a", "p", "ResetInstance", 10, t));
         }
-        assert!(!r.admit("a", "p", "ResetInstance", 10, Timestamp(5_999)));
+        assert_eq!(
+            Ok(false),
+            r.admit("a", "p", "ResetInstance", 10, Timestamp(5_999))
+        );
         // Other accounts and actions have their own windows.
-        assert!(r.admit("b", "p", "ResetInstance", 10, t));
-        assert!(r.admit("a", "p", "RebootInstances", 10, t));
-        assert!(r.admit("a", "p", "ResetInstance", 10, Timestamp(6_000)));
+        assert_eq!(Ok(true), r.admit("b", "p", "ResetInstance", 10, t));
+        assert_eq!(Ok(true), r.admit("a", "p", "RebootInstances", 10, t));
+        assert_eq!(
+            Ok(true),
+            r.admit("a", "p", "ResetInstance", 10, Timestamp(6_000))
+        );
     }
 }
