@@ -17,6 +17,7 @@ the same `--data` directory must then show
 Rounds: STRATUS_CRASH_ROUNDS (default 4). The figures are printed (`-s`).
 A later vendor front joins by adding a `Front` to FRONTS.
 """
+import json
 import os
 import random
 import signal
@@ -52,16 +53,11 @@ class Front:
 def tencent(service, version, actions):
     def send(endpoint, kind, iid):
         action, params = actions[kind](iid)
-        r = tc3_request(endpoint, service, version, action, params_json(params))
+        r = tc3_request(endpoint, service, version, action, json.dumps(params))
         if "Error" in r:
             raise Refused(r["Error"]["Code"])
         return r["RequestId"], r.get("InstanceIdSet") or [iid]
     return send
-
-
-def params_json(params):
-    import json
-    return json.dumps(params)
 
 
 def zec(endpoint, kind, iid):
