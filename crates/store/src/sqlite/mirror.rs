@@ -11,7 +11,7 @@ use stratus_engine::ports::Change;
 /// the database.
 #[derive(Debug, Default)]
 pub(crate) struct Mirror {
-    pub instances: HashMap<String, BTreeMap<String, Instance>>,
+    pub instances: HashMap<String, BTreeMap<String, Box<Instance>>>,
     pub operations: HashMap<String, Operation>,
     pub key_pairs: HashMap<String, BTreeMap<String, KeyPair>>,
     pub networks: HashMap<String, BTreeMap<String, Network>>,
@@ -41,7 +41,7 @@ impl Mirror {
                 if record.state == LifecycleState::Terminated {
                     accounts.remove(&record.id);
                 } else {
-                    accounts.insert(record.id.clone(), *record);
+                    accounts.insert(record.id.clone(), record);
                 }
             }
             Change::Operation { record, .. } => {

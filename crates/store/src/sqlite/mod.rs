@@ -112,7 +112,7 @@ fn load(conn: &Connection) -> Result<Mirror, StoreError> {
         m.instances
             .entry(i.account.clone())
             .or_default()
-            .insert(i.id.clone(), i);
+            .insert(i.id.clone(), Box::new(i));
     }
     for o in rows::<Operation>(
         conn,
@@ -147,7 +147,7 @@ impl Store for SqliteStore {
             .instances
             .get(account)
             .and_then(|m| m.get(id))
-            .cloned())
+            .map(|i| Instance::clone(i)))
     }
 
     async fn instances(&self, query: &InstanceQuery) -> Result<Page<Instance>, StoreError> {
@@ -162,10 +162,10 @@ impl Store for SqliteStore {
         let matching: Vec<&Instance> = match query.ids() {
             Some(ids) => ids
                 .iter()
-                .filter_map(|id| all.get(id))
+                .filter_map(|id| all.get(id).map(|i| &**i))
                 .filter(|i| query.matches(i))
                 .collect(),
-            None => all.values().filter(|i| query.matches(i)).collect(),
+            None => all.values().map(|i| &**i).filter(|i| query.matches(i)).collect(),
         };
         let page = query.page(matching);
         Ok(Page {
