@@ -19,6 +19,7 @@ pub mod faults;
 pub mod lifecycle;
 pub mod login;
 pub mod model;
+pub mod name;
 pub mod ports;
 pub mod profile;
 pub mod ratelimit;

@@ -5,6 +5,7 @@
 use crate::catalog::OsFamily;
 use crate::clock::Timestamp;
 use crate::lifecycle::{LifecycleState, OperationKind};
+use crate::name::Name;
 use serde::{Deserialize, Serialize};
 
 /// An account name, as declared in the configuration.
@@ -15,7 +16,7 @@ pub type AccountName = String;
 pub struct Disk {
     pub id: String,
     /// Vendor disk type (e.g. a cloud SSD), as the product names it.
-    pub disk_type: String,
+    pub disk_type: Name,
     pub size_gb: u32,
     /// Bumped every time the disk contents are replaced (a reinstall
     /// formats the system disk): proof that the old contents are gone.
@@ -63,7 +64,7 @@ pub struct Tag {
 pub struct LatestOperation {
     pub operation_id: String,
     /// The vendor action name that started it (e.g. the API name).
-    pub action: String,
+    pub action: Name,
     pub state: OperationState,
     pub request_id: String,
     pub started_at: Timestamp,
@@ -74,23 +75,23 @@ pub struct LatestOperation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Instance {
     pub id: String,
-    pub account: AccountName,
+    pub account: Name,
     /// The product key (its profile) this instance belongs to.
-    pub product: String,
+    pub product: Name,
     pub uuid: String,
-    pub region: String,
-    pub zone: String,
+    pub region: Name,
+    pub zone: Name,
     pub name: String,
     pub host_name: String,
     pub state: LifecycleState,
     /// Bundle or instance type.
-    pub plan_id: String,
+    pub plan_id: Name,
     pub cpu: u32,
     pub memory_gb: u32,
-    pub image_id: String,
-    pub os_name: String,
+    pub image_id: Name,
+    pub os_name: Name,
     pub os_family: OsFamily,
-    pub platform: String,
+    pub platform: Name,
     pub system_disk: Disk,
     pub data_disks: Vec<Disk>,
     pub login: LoginState,
@@ -100,7 +101,7 @@ pub struct Instance {
     pub subnet_id: String,
     pub bandwidth_mbps: u32,
     pub charge_type: ChargeType,
-    pub renew_flag: Option<String>,
+    pub renew_flag: Option<Name>,
     pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
     pub isolated_at: Option<Timestamp>,
@@ -156,10 +157,10 @@ pub enum OperationPlan {
 /// Everything a reinstall changes, decided when it is accepted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReinstallPlan {
-    pub image_id: String,
-    pub os_name: String,
+    pub image_id: Name,
+    pub os_name: Name,
     pub os_family: OsFamily,
-    pub platform: String,
+    pub platform: Name,
     pub login: LoginState,
     pub system_disk_size_gb: u32,
     /// A new system disk id when the OS family changes (the old disk and its
@@ -169,7 +170,7 @@ pub struct ReinstallPlan {
     pub user_data: Option<String>,
     /// A new type for the system disk (`None`: the type is kept).
     #[serde(default)]
-    pub system_disk_type: Option<String>,
+    pub system_disk_type: Option<Name>,
 }
 
 /// One asynchronous change to one instance. Durable from the moment its

@@ -20,7 +20,7 @@ impl RecordKey {
     pub fn of(change: &Change) -> Option<RecordKey> {
         Some(match change {
             Change::Instance { record, .. } => {
-                RecordKey::Instance(record.account.clone(), record.id.clone())
+                RecordKey::Instance(record.account.to_string(), record.id.clone())
             }
             Change::Operation { record, .. } => RecordKey::Operation(record.id.clone()),
             Change::KeyPair { record, .. } => {

@@ -7,6 +7,7 @@ use crate::catalog::OsFamily;
 use crate::error::EngineError;
 use crate::lifecycle::{transition, LifecycleState, OperationKind};
 use crate::model::{ChargeType, ClientToken, Disk, Instance, OperationPlan, Tag};
+use crate::name::Name;
 use crate::ports::{Change, WriteSet};
 use rand::Rng;
 use std::sync::Arc;
@@ -164,27 +165,28 @@ impl Engine {
             };
             let instance = Instance {
                 id: id.clone(),
-                account: caller.account.clone(),
-                product: caller.product.clone(),
+                account: Name::new(&caller.account),
+                product: Name::new(&caller.product),
                 uuid: uuid::Uuid::new_v4().to_string(),
-                region: region.id.clone(),
-                zone: zones[n as usize % zones.len()].clone(),
+                region: Name::new(&region.id),
+                zone: Name::new(&zones[n as usize % zones.len()]),
                 host_name: spec.host_name.clone().unwrap_or_else(|| id.clone()),
                 name,
                 state: source,
-                plan_id: plan.id.clone(),
+                plan_id: Name::new(&plan.id),
                 cpu: plan.cpu,
                 memory_gb: plan.memory_gb,
-                image_id: image.id.clone(),
-                os_name: image.os_name.clone(),
+                image_id: Name::new(&image.id),
+                os_name: Name::new(&image.os_name),
                 os_family: image.os_family,
-                platform: image.platform.clone(),
+                platform: Name::new(&image.platform),
                 system_disk: Disk {
                     id: profile.ids.disk.generate(),
-                    disk_type: spec
-                        .system_disk_type
-                        .clone()
-                        .unwrap_or_else(|| plan.system_disk_type.clone()),
+                    disk_type: Name::new(
+                        spec.system_disk_type
+                            .as_deref()
+                            .unwrap_or(&plan.system_disk_type),
+                    ),
                     size_gb: disk_gb,
                     generation: 1,
                 },
@@ -193,7 +195,7 @@ impl Engine {
                     .iter()
                     .map(|(disk_type, size_gb)| Disk {
                         id: profile.ids.disk.generate(),
-                        disk_type: disk_type.clone(),
+                        disk_type: Name::new(disk_type),
                         size_gb: *size_gb,
                         generation: 1,
                     })
@@ -209,7 +211,7 @@ impl Engine {
                 subnet_id: spec.subnet_id.clone().unwrap_or_default(),
                 bandwidth_mbps: bandwidth,
                 charge_type: spec.charge_type,
-                renew_flag: spec.renew_flag.clone(),
+                renew_flag: spec.renew_flag.as_deref().map(Name::new),
                 created_at: now,
                 expires_at,
                 isolated_at: None,

@@ -10,6 +10,7 @@ use crate::lifecycle::{
 };
 use crate::login::hash_password;
 use crate::model::{Instance, LatestOperation, Operation, OperationPlan, OperationState};
+use crate::name::Name;
 use crate::ports::{Change, Expect, WriteSet};
 use crate::profile::ProductProfile;
 use std::sync::Arc;
@@ -229,7 +230,7 @@ impl Engine {
             next.state = transition.during(op.source_state);
             next.latest_operation = Some(LatestOperation {
                 operation_id: op.id.clone(),
-                action: op.action.clone(),
+                action: Name::new(&op.action),
                 state: OperationState::Operating,
                 request_id: op.request_id.clone(),
                 started_at: now,

@@ -7,6 +7,7 @@ use crate::catalog::{Image, OsFamily};
 use crate::error::EngineError;
 use crate::lifecycle::OperationKind;
 use crate::model::{Instance, OperationPlan, ReinstallPlan};
+use crate::name::Name;
 use crate::ports::{Change, WriteSet};
 use crate::profile::ProductProfile;
 use std::sync::Arc;
@@ -100,7 +101,7 @@ impl Engine {
         let image_id = spec
             .image_id
             .clone()
-            .unwrap_or_else(|| instance.image_id.clone());
+            .unwrap_or_else(|| instance.image_id.to_string());
         let image = catalog
             .image(&image_id, &caller.account)
             .ok_or_else(|| EngineError::ImageNotFound(image_id.clone()))?;
@@ -127,17 +128,17 @@ impl Engine {
             writes.push(Change::Message(m));
         }
         let plan = ReinstallPlan {
-            image_id: image.id.clone(),
-            os_name: image.os_name.clone(),
+            image_id: Name::new(&image.id),
+            os_name: Name::new(&image.os_name),
             os_family: image.os_family,
-            platform: image.platform.clone(),
+            platform: Name::new(&image.platform),
             login: login.login,
             system_disk_size_gb: disk_gb,
             new_system_disk_id: (image.os_family != instance.os_family)
                 .then(|| profile.ids.disk.generate()),
             host_name: spec.host_name,
             user_data: spec.user_data,
-            system_disk_type,
+            system_disk_type: system_disk_type.as_deref().map(Name::new),
         };
         let ops = self
             .accept_operations(

@@ -5,13 +5,14 @@ use crate::record::RecordKey;
 use std::collections::{BTreeMap, HashMap};
 use stratus_engine::lifecycle::LifecycleState;
 use stratus_engine::model::{ClientToken, Instance, KeyPair, Network, Operation, OperationState};
+use stratus_engine::name::Name;
 use stratus_engine::ports::Change;
 
 /// Live records. Terminated instances and finished operations stay only in
 /// the database.
 #[derive(Debug, Default)]
 pub(crate) struct Mirror {
-    pub instances: HashMap<String, BTreeMap<String, Box<Instance>>>,
+    pub instances: HashMap<Name, BTreeMap<String, Box<Instance>>>,
     pub operations: HashMap<String, Operation>,
     pub key_pairs: HashMap<String, BTreeMap<String, KeyPair>>,
     pub networks: HashMap<String, BTreeMap<String, Network>>,
@@ -22,7 +23,9 @@ impl Mirror {
     /// The current version of a record (`None`: absent).
     pub fn version(&self, key: &RecordKey) -> Option<u64> {
         match key {
-            RecordKey::Instance(a, id) => self.instances.get(a)?.get(id).map(|i| i.version),
+            RecordKey::Instance(a, id) => {
+                self.instances.get(a.as_str())?.get(id).map(|i| i.version)
+            }
             RecordKey::Operation(id) => self.operations.get(id).map(|o| o.version),
             RecordKey::KeyPair(a, id) => self.key_pairs.get(a)?.get(id).map(|k| k.version),
             RecordKey::Network(a, id) => self.networks.get(a)?.get(id).map(|n| n.version),

@@ -152,7 +152,7 @@ impl Store for SqliteStore {
 
     async fn instances(&self, query: &InstanceQuery) -> Result<Page<Instance>, StoreError> {
         let mirror = self.mirror();
-        let Some(all) = mirror.instances.get(&query.account) else {
+        let Some(all) = mirror.instances.get(query.account.as_str()) else {
             return Ok(Page {
                 total: 0,
                 items: Vec::new(),
@@ -165,7 +165,11 @@ impl Store for SqliteStore {
                 .filter_map(|id| all.get(id).map(|i| &**i))
                 .filter(|i| query.matches(i))
                 .collect(),
-            None => all.values().map(|i| &**i).filter(|i| query.matches(i)).collect(),
+            None => all
+                .values()
+                .map(|i| &**i)
+                .filter(|i| query.matches(i))
+                .collect(),
         };
         let page = query.page(matching);
         Ok(Page {

@@ -189,7 +189,7 @@ fn write(tx: &rusqlite::Transaction<'_>, prepared: &Prepared) -> rusqlite::Resul
                 "INSERT INTO instances (account, id, product, state, version, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (account, id) DO UPDATE SET state = excluded.state, version = excluded.version, body = excluded.body",
             )?
-            .execute(params![r.account, r.id, r.product, state_name(&r.state), r.version as i64, body])?;
+            .execute(params![r.account.as_str(), r.id, r.product.as_str(), state_name(&r.state), r.version as i64, body])?;
         }
         Change::Operation { record: r, .. } => {
             tx.prepare_cached(

@@ -424,7 +424,10 @@ pub async fn reset(call: &Call<'_>) -> Result<Fields, ApiError> {
         let product = engine
             .product(&call.caller.product)
             .map_err(engine_error(call))?;
-        let blueprint = r.blueprint_id.clone().unwrap_or(instance.image_id);
+        let blueprint = r
+            .blueprint_id
+            .clone()
+            .unwrap_or_else(|| instance.image_id.to_string());
         let docker = product
             .catalog
             .image(&blueprint, &call.caller.account)

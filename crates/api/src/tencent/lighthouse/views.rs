@@ -76,7 +76,7 @@ pub fn instance(i: &Instance) -> Value {
             "InternetMaxBandwidthOut": i.bandwidth_mbps,
             "PublicIpAssigned": !i.public_ips.is_empty(),
         },
-        "RenewFlag": i.renew_flag.clone().unwrap_or_else(|| "NOTIFY_AND_MANUAL_RENEW".to_string()),
+        "RenewFlag": i.renew_flag.as_deref().unwrap_or("NOTIFY_AND_MANUAL_RENEW"),
         "LoginSettings": { "KeyIds": i.login.key_ids },
         "InstanceState": state_name(i.state),
         "Uuid": i.uuid,

@@ -1,0 +1,226 @@
+//! Interned names: the short strings every instance repeats from a small
+//! closed set (its account, product, region, zone, plan, image, OS name,
+//! platform, disk type, latest action). Each distinct value is stored once
+//! and shared, so ten thousand instances of one region hold one copy of
+//! it, and cloning an instance copies a pointer instead of allocating.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Borrow;
+use std::collections::HashSet;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Most distinct names kept for sharing. The sets these come from are a
+/// few hundred values; past this, a name is still correct, only unshared,
+/// so no input can make the table grow without bound.
+const MAX_SHARED: usize = 4096;
+
+/// A shared, immutable string. Compares, hashes and serialises as the
+/// string it holds.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Name(Arc<str>);
+
+/// The shared copies, up to a bound.
+#[derive(Debug, Default)]
+struct Table {
+    names: HashSet<Arc<str>>,
+}
+
+impl Table {
+    /// The shared copy of `value`; a fresh one once `limit` names are kept.
+    fn intern(&mut self, value: &str, limit: usize) -> Arc<str> {
+        if let Some(shared) = self.names.get(value) {
+            return Arc::clone(shared);
+        }
+        let name: Arc<str> = Arc::from(value);
+        if self.names.len() < limit {
+            self.names.insert(Arc::clone(&name));
+        }
+        name
+    }
+}
+
+static TABLE: OnceLock<Mutex<Table>> = OnceLock::new();
+
+impl Name {
+    /// The shared copy of `value`, made on first use.
+    pub fn new(value: &str) -> Self {
+        let mut table = match TABLE.get_or_init(Mutex::default).lock() {
+            Ok(t) => t,
+            // The table holds only complete entries: a panic elsewhere
+            // while it was locked cannot have left it inconsistent.
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        Self(table.intern(value, MAX_SHARED))
+    }
+
+    /// The string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for Name {
+    fn default() -> Self {
+        Self::new("")
+    }
+}
+
+impl Deref for Name {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Name {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Name {
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+
+impl From<&String> for Name {
+    fn from(value: &String) -> Self {
+        Self::new(value)
+    }
+}
+
+impl From<String> for Name {
+    fn from(value: String) -> Self {
+        Self::new(&value)
+    }
+}
+
+impl From<Name> for String {
+    fn from(value: Name) -> Self {
+        value.0.as_ref().to_owned()
+    }
+}
+
+impl PartialEq<str> for Name {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Name {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Name {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<Name> for String {
+    fn eq(&self, other: &Name) -> bool {
+        **self == *other.0
+    }
+}
+
+impl PartialEq<Name> for str {
+    fn eq(&self, other: &Name) -> bool {
+        *self == *other.0
+    }
+}
+
+impl PartialEq<Name> for &str {
+    fn eq(&self, other: &Name) -> bool {
+        **self == *other.0
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl Serialize for Name {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Name {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Name;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Name, E> {
+                Ok(Name::new(v))
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_names_share_one_copy() {
+        let a = Name::new("ap-guangzhou-3");
+        let b = Name::from(String::from("ap-guangzhou-3"));
+        assert_eq!(a, b);
+        assert!(Arc::ptr_eq(&a.0, &b.0));
+        assert_ne!(a, Name::new("ap-guangzhou-4"));
+    }
+
+    #[test]
+    fn compares_and_serialises_as_its_string() {
+        let n = Name::new("CLOUD_SSD");
+        assert_eq!(n, "CLOUD_SSD");
+        assert_eq!("CLOUD_SSD", n);
+        assert_eq!(n, String::from("CLOUD_SSD"));
+        assert_eq!(
+            serde_json::to_string(&n).ok().as_deref(),
+            Some("\"CLOUD_SSD\"")
+        );
+        let back: Name = serde_json::from_str("\"CLOUD_SSD\"").unwrap_or_default();
+        assert!(Arc::ptr_eq(&back.0, &n.0));
+        assert_eq!(format!("{n} {n:?}"), "CLOUD_SSD \"CLOUD_SSD\"");
+    }
+
+    #[test]
+    fn the_table_stops_growing_but_names_stay_correct() {
+        let mut table = Table::default();
+        let many: Vec<Arc<str>> = (0..20)
+            .map(|i| table.intern(&format!("unbounded-{i}"), 16))
+            .collect();
+        assert_eq!(table.names.len(), 16);
+        assert_eq!(&*many[18], "unbounded-18");
+        let again = table.intern("unbounded-18", 16);
+        assert!(
+            !Arc::ptr_eq(&again, &many[18]),
+            "past the bound, names are not shared"
+        );
+        assert!(Arc::ptr_eq(&table.intern("unbounded-3", 16), &many[3]));
+    }
+}
