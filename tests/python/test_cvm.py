@@ -118,6 +118,11 @@ def test_filters_and_paging(cvm):
     assert by_name["TotalCount"] == 3 and len(by_name["InstanceSet"]) == 2
     page2 = call(cvm, "DescribeInstances", {"Filters": [{"Name": "instance-name", "Values": ["pagetest"]}], "Offset": 2, "Limit": 2})
     assert len(page2["InstanceSet"]) == 1
+    uuid = by_name["InstanceSet"][0]["Uuid"]
+    by_uuid = call(cvm, "DescribeInstances", {"Filters": [{"Name": "uuid", "Values": [uuid]}]})
+    assert [i["InstanceId"] for i in by_uuid["InstanceSet"]] == [by_name["InstanceSet"][0]["InstanceId"]]
+    # The UUID is matched as written, like every other filter value.
+    assert call(cvm, "DescribeInstances", {"Filters": [{"Name": "uuid", "Values": [uuid.upper()]}]})["TotalCount"] == 0
     assert call(cvm, "DescribeInstances", {"Filters": [{"Name": "zone", "Values": ["ap-guangzhou-6"]}, {"Name": "instance-name", "Values": ["pagetest"]}]})["TotalCount"] == 0
     assert error_code(cvm, "DescribeInstances", {"InstanceIds": ids[:1], "Filters": [{"Name": "zone", "Values": [ZONE]}]}) == "InvalidParameterCombination"
     assert error_code(cvm, "DescribeInstances", {"Filters": [{"Name": "colour", "Values": ["red"]}]}) == "InvalidFilter"

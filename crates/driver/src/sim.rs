@@ -99,7 +99,7 @@ mod tests {
             id: "i".into(),
             account: "a".into(),
             product: "p".into(),
-            uuid: "u".into(),
+            uuid: Default::default(),
             region: "r".into(),
             zone: "z".into(),
             name: "n".into(),

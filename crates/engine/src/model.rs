@@ -78,7 +78,7 @@ pub struct Instance {
     pub account: Name,
     /// The product key (its profile) this instance belongs to.
     pub product: Name,
-    pub uuid: String,
+    pub uuid: uuid::Uuid,
     pub region: Name,
     pub zone: Name,
     pub name: String,

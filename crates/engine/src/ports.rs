@@ -146,7 +146,10 @@ impl InstanceFilter {
                 .any(|t| &t.key == key && any(values, &t.value)),
             Self::Plans(v) => any(v, &i.plan_id),
             Self::Images(v) => any(v, &i.image_id),
-            Self::Uuids(v) => any(v, &i.uuid),
+            Self::Uuids(v) => {
+                let mut text = uuid::Uuid::encode_buffer();
+                any(v, i.uuid.hyphenated().encode_lower(&mut text))
+            }
             Self::ChargeTypes(v) => v.contains(&i.charge_type),
             Self::VpcIds(v) => any(v, &i.vpc_id),
             Self::SubnetIds(v) => any(v, &i.subnet_id),

@@ -167,7 +167,7 @@ impl Engine {
                 id: id.clone(),
                 account: Name::new(&caller.account),
                 product: Name::new(&caller.product),
-                uuid: uuid::Uuid::new_v4().to_string(),
+                uuid: uuid::Uuid::new_v4(),
                 region: Name::new(&region.id),
                 zone: Name::new(&zones[n as usize % zones.len()]),
                 host_name: spec.host_name.clone().unwrap_or_else(|| id.clone()),

@@ -255,8 +255,7 @@ impl Engine {
     }
 
     fn spawn_operation(self: &Arc<Self>, op: Operation) {
-        let engine = Arc::clone(self);
-        tokio::spawn(async move { engine.run_operation(op).await });
+        tokio::spawn(Arc::clone(self).run_operation(op));
     }
 
     /// Runs an operation through the driver and completes it.
@@ -267,7 +266,9 @@ impl Engine {
         }
         let mut backoff = Duration::from_millis(5);
         loop {
-            match self.complete(&op.id, &outcome).await {
+            // Boxed: a task waits on its driver for the whole operation,
+            // and should not reserve the completion's larger state meanwhile.
+            match Box::pin(self.complete(&op.id, &outcome)).await {
                 Ok(()) => return,
                 Err(EngineError::ConcurrentModification(_)) => continue,
                 Err(e) => {

@@ -2,7 +2,8 @@
 //! writer thread is its only mutator, and changes it only after they commit.
 
 use crate::record::RecordKey;
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Borrow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use stratus_engine::lifecycle::LifecycleState;
 use stratus_engine::model::{ClientToken, Instance, KeyPair, Network, Operation, OperationState};
 use stratus_engine::name::Name;
@@ -12,20 +13,53 @@ use stratus_engine::ports::Change;
 /// the database.
 #[derive(Debug, Default)]
 pub(crate) struct Mirror {
-    pub instances: HashMap<Name, BTreeMap<String, Box<Instance>>>,
+    pub instances: HashMap<Name, BTreeSet<ById>>,
     pub operations: HashMap<String, Operation>,
     pub key_pairs: HashMap<String, BTreeMap<String, KeyPair>>,
     pub networks: HashMap<String, BTreeMap<String, Network>>,
     pub tokens: HashMap<(String, String, String), ClientToken>,
 }
 
+/// A live instance, ordered and found by its own id, so the set needs no
+/// second copy of the id as a key; boxed, so the set's nodes stay small.
+#[derive(Debug)]
+pub(crate) struct ById(pub Box<Instance>);
+
+impl PartialEq for ById {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id == other.0.id
+    }
+}
+
+impl Eq for ById {}
+
+impl PartialOrd for ById {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ById {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.id.cmp(&other.0.id)
+    }
+}
+
+impl Borrow<str> for ById {
+    fn borrow(&self) -> &str {
+        &self.0.id
+    }
+}
+
 impl Mirror {
     /// The current version of a record (`None`: absent).
     pub fn version(&self, key: &RecordKey) -> Option<u64> {
         match key {
-            RecordKey::Instance(a, id) => {
-                self.instances.get(a.as_str())?.get(id).map(|i| i.version)
-            }
+            RecordKey::Instance(a, id) => self
+                .instances
+                .get(a.as_str())?
+                .get(id.as_str())
+                .map(|i| i.0.version),
             RecordKey::Operation(id) => self.operations.get(id).map(|o| o.version),
             RecordKey::KeyPair(a, id) => self.key_pairs.get(a)?.get(id).map(|k| k.version),
             RecordKey::Network(a, id) => self.networks.get(a)?.get(id).map(|n| n.version),
@@ -42,9 +76,9 @@ impl Mirror {
             Change::Instance { record, .. } => {
                 let accounts = self.instances.entry(record.account.clone()).or_default();
                 if record.state == LifecycleState::Terminated {
-                    accounts.remove(&record.id);
+                    accounts.remove(record.id.as_str());
                 } else {
-                    accounts.insert(record.id.clone(), record);
+                    accounts.replace(ById(record));
                 }
             }
             Change::Operation { record, .. } => {

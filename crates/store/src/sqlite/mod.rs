@@ -8,7 +8,7 @@ mod writer;
 
 use crate::migrations::MIGRATIONS;
 use async_trait::async_trait;
-use mirror::Mirror;
+use mirror::{ById, Mirror};
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::mpsc::{self, Sender};
@@ -112,7 +112,7 @@ fn load(conn: &Connection) -> Result<Mirror, StoreError> {
         m.instances
             .entry(i.account.clone())
             .or_default()
-            .insert(i.id.clone(), Box::new(i));
+            .insert(ById(Box::new(i)));
     }
     for o in rows::<Operation>(
         conn,
@@ -147,7 +147,7 @@ impl Store for SqliteStore {
             .instances
             .get(account)
             .and_then(|m| m.get(id))
-            .map(|i| Instance::clone(i)))
+            .map(|i| Instance::clone(&i.0)))
     }
 
     async fn instances(&self, query: &InstanceQuery) -> Result<Page<Instance>, StoreError> {
@@ -162,12 +162,12 @@ impl Store for SqliteStore {
         let matching: Vec<&Instance> = match query.ids() {
             Some(ids) => ids
                 .iter()
-                .filter_map(|id| all.get(id).map(|i| &**i))
+                .filter_map(|id| all.get(id.as_str()).map(|i| &*i.0))
                 .filter(|i| query.matches(i))
                 .collect(),
             None => all
-                .values()
-                .map(|i| &**i)
+                .iter()
+                .map(|i| &*i.0)
                 .filter(|i| query.matches(i))
                 .collect(),
         };
