@@ -9,7 +9,7 @@ use std::borrow::Borrow;
 use std::collections::HashSet;
 use std::fmt;
 use std::ops::Deref;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// Most distinct names kept for sharing. The sets these come from are a
 /// few hundred values; past this, a name is still correct, only unshared,
@@ -41,15 +41,25 @@ impl Table {
     }
 }
 
-static TABLE: OnceLock<Mutex<Table>> = OnceLock::new();
+static TABLE: OnceLock<RwLock<Table>> = OnceLock::new();
 
 impl Name {
-    /// The shared copy of `value`, made on first use.
+    /// The shared copy of `value`, made on first use. Lookups of known
+    /// names (nearly all: every instance a store reads back) share a read
+    /// lock; only a new name takes the write lock.
     pub fn new(value: &str) -> Self {
-        let mut table = match TABLE.get_or_init(Mutex::default).lock() {
+        // The table holds only complete entries: a panic elsewhere while
+        // it was locked cannot have left it inconsistent.
+        let table = TABLE.get_or_init(RwLock::default);
+        let known = match table.read() {
+            Ok(t) => t.names.get(value).cloned(),
+            Err(poisoned) => poisoned.into_inner().names.get(value).cloned(),
+        };
+        if let Some(shared) = known {
+            return Self(shared);
+        }
+        let mut table = match table.write() {
             Ok(t) => t,
-            // The table holds only complete entries: a panic elsewhere
-            // while it was locked cannot have left it inconsistent.
             Err(poisoned) => poisoned.into_inner(),
         };
         Self(table.intern(value, MAX_SHARED))
