@@ -132,17 +132,21 @@ impl Engine {
     }
 
     /// Counts the request against the product's limit for its action.
-    pub fn admit(&self, caller: &Caller) -> Result<(), EngineError> {
+    pub async fn admit(&self, caller: &Caller) -> Result<(), EngineError> {
         let product = self.product(&caller.product)?;
         if let Some(limit) = product.profile.rate_limits.get(&caller.action) {
             let now = self.clock.now();
-            if !self.limiter.admit(
-                &caller.account,
-                &caller.product,
-                &caller.action,
-                *limit,
-                now,
-            )? {
+            let admitted = self
+                .limiter
+                .admit(
+                    &caller.account,
+                    &caller.product,
+                    &caller.action,
+                    *limit,
+                    now,
+                )
+                .await?;
+            if !admitted {
                 return Err(EngineError::RateLimited);
             }
         }

@@ -308,10 +308,11 @@ pub trait Store: Send + Sync + 'static {
 /// Counts requests against per-second limits, keyed by (account, product,
 /// action). In memory for one node ([`crate::ratelimit::RateLimiter`]); in
 /// the shared database when several nodes must agree.
+#[async_trait]
 pub trait Admission: Send + Sync + 'static {
     /// Counts one request; `Ok(false)` if it exceeds `limit` in the
     /// current second.
-    fn admit(
+    async fn admit(
         &self,
         account: &str,
         product: &str,

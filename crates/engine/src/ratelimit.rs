@@ -20,10 +20,11 @@ pub struct RateLimiter {
     windows: Mutex<HashMap<WindowKey, Window>>,
 }
 
+#[async_trait::async_trait]
 impl Admission for RateLimiter {
     /// Counts one request; `Ok(false)` if it exceeds `limit` in the current
     /// second. Memory cannot fail, so this never errs.
-    fn admit(
+    async fn admit(
         &self,
         account: &str,
         product: &str,
@@ -53,23 +54,25 @@ impl Admission for RateLimiter {
 mod tests {
     use super::*;
 
-    #[test]
-    fn admits_the_limit_per_second_and_resets_next_second() {
+    #[tokio::test]
+    async fn admits_the_limit_per_second_and_resets_next_second() {
         let r = RateLimiter::default();
         let t = Timestamp(5_000);
         for _ in 0..10 {
-            assert_eq!(Ok(true), r.admit("a", "p", "ResetInstance", 10, t));
+            assert_eq!(Ok(true), r.admit("a", "p", "ResetInstance", 10, t).await);
         }
         assert_eq!(
             Ok(false),
             r.admit("a", "p", "ResetInstance", 10, Timestamp(5_999))
+                .await
         );
         // Other accounts and actions have their own windows.
-        assert_eq!(Ok(true), r.admit("b", "p", "ResetInstance", 10, t));
-        assert_eq!(Ok(true), r.admit("a", "p", "RebootInstances", 10, t));
+        assert_eq!(Ok(true), r.admit("b", "p", "ResetInstance", 10, t).await);
+        assert_eq!(Ok(true), r.admit("a", "p", "RebootInstances", 10, t).await);
         assert_eq!(
             Ok(true),
             r.admit("a", "p", "ResetInstance", 10, Timestamp(6_000))
+                .await
         );
     }
 }

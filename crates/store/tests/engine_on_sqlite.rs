@@ -11,12 +11,13 @@ use stratus_engine::accounts::{Account, Accounts};
 use stratus_engine::catalog::{
     Catalog, Image, ImageKind, ImageState, OsFamily, Plan, Region, Zone,
 };
+use stratus_engine::clock::Timestamp;
 use stratus_engine::clock::{Clock, SystemClock};
 use stratus_engine::engine::{BatchAction, CreateSpec, LoginRequest, ReinstallSpec};
 use stratus_engine::lifecycle::{LifecycleState as S, OperationKind as K};
 use stratus_engine::login::verify_password;
 use stratus_engine::model::{ChargeType, Instance, OperationState};
-use stratus_engine::ports::{InstanceQuery, Store};
+use stratus_engine::ports::{Admission, InstanceQuery, Store, StoreError};
 use stratus_engine::profile::{IdFormats, IdStyle, PasswordPolicy, PasswordRule, ProductProfile};
 use stratus_engine::{Caller, Engine, EngineError, Product};
 use stratus_store::SqliteStore;
@@ -610,4 +611,70 @@ async fn networks_are_per_account_and_survive_a_reopen() {
         .expect("list")
         .is_empty());
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A shared counter that cannot be reached.
+struct Unreachable;
+
+#[async_trait::async_trait]
+impl Admission for Unreachable {
+    async fn admit(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+        _: u32,
+        _: Timestamp,
+    ) -> Result<bool, StoreError> {
+        Err(StoreError::Unavailable("connection refused".into()))
+    }
+}
+
+/// Always the same instant, so a burst falls in one rate-limit second.
+struct Stopped;
+
+impl Clock for Stopped {
+    fn now(&self) -> Timestamp {
+        Timestamp(1_800_000_000_500)
+    }
+}
+
+#[tokio::test]
+async fn a_limited_action_is_counted_and_a_counter_failure_is_not_a_rate_limit() {
+    let mut limited = product();
+    limited.profile.rate_limits.insert("Reset".into(), 2);
+    let store = Arc::new(SqliteStore::open(None).expect("store"));
+    let clock: Arc<dyn Clock> = Arc::new(Stopped);
+    let driver = Arc::new(SimDriver::new(1000.0, Arc::clone(&clock)));
+    let counted = Engine::new(
+        store.clone(),
+        driver.clone(),
+        Arc::clone(&clock),
+        Accounts::new(vec![]),
+        vec![limited.clone()],
+    );
+    assert!(counted.admit(&caller("a", "Reset")).await.is_ok());
+    assert!(counted.admit(&caller("a", "Reset")).await.is_ok());
+    assert!(matches!(
+        counted.admit(&caller("a", "Reset")).await,
+        Err(EngineError::RateLimited)
+    ));
+    // Other accounts, and actions without a limit, are not held back.
+    assert!(counted.admit(&caller("b", "Reset")).await.is_ok());
+    assert!(counted.admit(&caller("a", "Describe")).await.is_ok());
+
+    let unreachable = Engine::with_admission(
+        store,
+        driver,
+        clock,
+        Accounts::new(vec![]),
+        vec![limited],
+        Arc::new(Unreachable),
+    );
+    let failed = unreachable.admit(&caller("a", "Reset")).await;
+    assert!(
+        matches!(failed, Err(EngineError::Internal(_))),
+        "a counter that cannot count is an internal failure, not a rate limit: {failed:?}"
+    );
+    assert!(unreachable.admit(&caller("a", "Describe")).await.is_ok());
 }

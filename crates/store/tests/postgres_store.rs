@@ -177,6 +177,7 @@ async fn a_rate_limit_is_shared_by_every_node() {
             // Other accounts have their own window.
             assert!(
                 Admission::admit(&b, "other", "p", "ResetInstance", 10, Timestamp(0))
+                    .await
                     .expect("counts")
             );
             return;

@@ -242,6 +242,7 @@ impl KingsoftDialect {
         };
         self.engine
             .admit(&caller)
+            .await
             .map_err(|e| errors::to_api(&e, &action))?;
         let call = Call {
             engine: &self.engine,

@@ -10,7 +10,7 @@ use crate::request::{RawRequest, Response};
 use crate::tencent::{self, TencentDialect};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use stratus_engine::{Caller, Engine};
+use stratus_engine::{Caller, Engine, EngineError};
 
 /// Largest distance between `Timestamp` and now (the newer documents' 5 minutes).
 const WINDOW_SECONDS: i64 = 300;
@@ -107,11 +107,12 @@ impl QcloudV2Dialect {
             request_id: uuid::Uuid::new_v4().to_string(),
             action,
         };
-        self.engine.admit(&caller).map_err(|_| {
-            LegacyError::new(
+        self.engine.admit(&caller).await.map_err(|e| match e {
+            EngineError::RateLimited => LegacyError::new(
                 Code::QuotaExceeded,
                 "The request frequency limit was exceeded.",
-            )
+            ),
+            other => LegacyError::internal(&other),
         })?;
         let call = LegacyCall {
             engine: &self.engine,

@@ -17,7 +17,7 @@ use params::{ApiSchema, ParamError};
 use serde_json::Value;
 use signature::{SignatureError, Tc3Input, V1Method};
 use std::sync::Arc;
-use stratus_engine::{Caller, Engine};
+use stratus_engine::{Caller, Engine, EngineError};
 
 /// The credential scheme name Tencent accounts are declared under.
 pub const SCHEME: &str = "tencent";
@@ -155,11 +155,12 @@ impl TencentDialect {
             request_id: req.request_id.clone(),
             action: common.action.clone(),
         };
-        self.engine.admit(&caller).map_err(|_| {
-            ApiError::new(
+        self.engine.admit(&caller).await.map_err(|e| match e {
+            EngineError::RateLimited => ApiError::new(
                 "RequestLimitExceeded",
                 "The number of requests exceeds the frequency limit.",
-            )
+            ),
+            other => ApiError::internal(&other),
         })?;
         let params = if is_json {
             params::json(&req.body)

@@ -27,7 +27,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use signature::{Authorization, SignatureError, SignedParts};
 use std::sync::Arc;
-use stratus_engine::{Caller, Engine};
+use stratus_engine::{Caller, Engine, EngineError};
 
 /// The credential scheme name Zenlayer accounts are declared under.
 pub const SCHEME: &str = "zenlayer";
@@ -193,9 +193,10 @@ impl ZenlayerDialect {
             version: api_version,
             params,
         };
-        self.engine.admit(&call.caller).map_err(|_| {
-            Code::RequestLimitExceeded
-                .message("The number of requests exceeds the frequency limit.")
+        self.engine.admit(&call.caller).await.map_err(|e| match e {
+            EngineError::RateLimited => Code::RequestLimitExceeded
+                .message("The number of requests exceeds the frequency limit."),
+            other => errors::internal(&other),
         })?;
         match service {
             Service::Zec => dispatch_zec(&call).await,

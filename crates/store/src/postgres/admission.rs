@@ -7,7 +7,6 @@ use super::unavailable;
 use deadpool_postgres::Pool;
 use stratus_engine::clock::Timestamp;
 use stratus_engine::ports::{Admission, StoreError};
-use tokio::runtime::{Handle, RuntimeFlavor};
 
 /// Counts admitted requests in the `rate_windows` table.
 #[derive(Clone)]
@@ -61,11 +60,9 @@ impl PostgresAdmission {
     }
 }
 
+#[async_trait::async_trait]
 impl Admission for PostgresAdmission {
-    /// The engine asks synchronously (the dialects call it before any other
-    /// work), so the query runs on this worker thread while the runtime
-    /// moves its other tasks elsewhere. Only actions with a limit pay this.
-    fn admit(
+    async fn admit(
         &self,
         account: &str,
         product: &str,
@@ -73,12 +70,6 @@ impl Admission for PostgresAdmission {
         limit: u32,
         _now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let handle = Handle::try_current().map_err(unavailable)?;
-        if handle.runtime_flavor() != RuntimeFlavor::MultiThread {
-            return Err(StoreError::Unavailable(
-                "the shared rate limiter needs the multi-threaded runtime".into(),
-            ));
-        }
-        tokio::task::block_in_place(|| handle.block_on(self.count(account, product, action, limit)))
+        self.count(account, product, action, limit).await
     }
 }
