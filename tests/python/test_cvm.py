@@ -209,6 +209,12 @@ def test_terminate_prepaid_goes_to_the_recycle_bin_then_is_destroyed(cvm):
     prepaid = running(cvm, charge="PREPAID")
     postpaid = running(cvm)
     assert instance(cvm, prepaid[0])["ExpiredTime"] is not None
+    assert instance(cvm, prepaid[0])["RenewFlag"] == "NOTIFY_AND_MANUAL_RENEW"
+    assert error_code(cvm, "RunInstances", {"Placement": {"Zone": ZONE}, "ImageId": LINUX, "InstanceType": "S5.MEDIUM4",
+                                            "InstanceChargeType": "PREPAID",
+                                            "InstanceChargePrepaid": {"Period": 1, "RenewFlag": "RENEW_FOREVER"}}) == "InvalidParameterValue"
+    auto = run(cvm, charge="PREPAID", InstanceChargePrepaid={"Period": 1, "RenewFlag": "NOTIFY_AND_AUTO_RENEW"})
+    assert instance(cvm, auto[0])["RenewFlag"] == "NOTIFY_AND_AUTO_RENEW"
     assert error_code(cvm, "TerminateInstances", {"InstanceIds": prepaid + postpaid}) == "UnsupportedOperation.InstanceMixedPricingModel"
     call(cvm, "TerminateInstances", {"InstanceIds": prepaid})
     assert settled(cvm, prepaid[0])["InstanceState"] == "SHUTDOWN"

@@ -436,6 +436,9 @@ def test_run_instances_rules(server, post):
     assert error(post, "RunInstances", {**base, "InstanceType": "N2.2B"}) == "ProductSellOutInvalid"
     assert error(post, "RunInstances", {**base, "HostName": "-bad-"}) == "HostNameInvalidParameterValue"
     assert error(post, "RunInstances", {**base, "SystemDisk": {"DiskType": "Local_SSD"}}) == "InvalidParameterValue"
+    assert error(post, "RunInstances", {**base, "DataDisk": [{"Type": "FLOPPY", "Size": 20}]}) == "InvalidParameterValue"
+    with_data = run(post, DataDisk=[{"Type": "EHDD", "Size": 20, "DeleteWithInstance": True}])[0]
+    assert [(d["DiskType"], d["DiskSize"]) for d in instance(post, with_data)["DataDisks"]] == [("EHDD", 20)]
     assert error(post, "RunInstances", {**base, "ChargeType": "Monthly"}) == "InvalidParameterValue"
     assert error(post, "RunInstances", {k: v for k, v in base.items() if k != "SubnetId"}) == "MissingParameter"
     assert error(post, "RunInstances", {**base, "Bogus": 1}) == "InvalidParameter"

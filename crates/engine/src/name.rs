@@ -11,10 +11,12 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::{Arc, OnceLock, RwLock};
 
-/// Most distinct names kept for sharing. The sets these come from are a
-/// few hundred values; past this, a name is still correct, only unshared,
-/// so no input can make the table grow without bound.
+/// Most distinct names kept for sharing, and the longest one shared. The
+/// sets these come from are a few hundred short values; a name past either
+/// bound is still correct, only unshared, so the table never holds more
+/// than 256 KiB whatever the input.
 const MAX_SHARED: usize = 4096;
+const MAX_SHARED_LEN: usize = 64;
 
 /// A shared, immutable string. Compares, hashes and serialises as the
 /// string it holds.
@@ -46,17 +48,26 @@ static TABLE: OnceLock<RwLock<Table>> = OnceLock::new();
 impl Name {
     /// The shared copy of `value`, made on first use. Lookups of known
     /// names (nearly all: every instance a store reads back) share a read
-    /// lock; only a new name takes the write lock.
+    /// lock; only a new name takes the write lock, while there is room.
     pub fn new(value: &str) -> Self {
+        if value.len() > MAX_SHARED_LEN {
+            return Self(Arc::from(value));
+        }
         // The table holds only complete entries: a panic elsewhere while
         // it was locked cannot have left it inconsistent.
         let table = TABLE.get_or_init(RwLock::default);
-        let known = match table.read() {
-            Ok(t) => t.names.get(value).cloned(),
-            Err(poisoned) => poisoned.into_inner().names.get(value).cloned(),
+        let (known, full) = {
+            let t = match table.read() {
+                Ok(t) => t,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            (t.names.get(value).cloned(), t.names.len() >= MAX_SHARED)
         };
         if let Some(shared) = known {
             return Self(shared);
+        }
+        if full {
+            return Self(Arc::from(value));
         }
         let mut table = match table.write() {
             Ok(t) => t,
@@ -102,21 +113,9 @@ impl From<&str> for Name {
     }
 }
 
-impl From<&String> for Name {
-    fn from(value: &String) -> Self {
-        Self::new(value)
-    }
-}
-
 impl From<String> for Name {
     fn from(value: String) -> Self {
         Self::new(&value)
-    }
-}
-
-impl From<Name> for String {
-    fn from(value: Name) -> Self {
-        value.0.as_ref().to_owned()
     }
 }
 
@@ -216,6 +215,16 @@ mod tests {
         let back: Name = serde_json::from_str("\"CLOUD_SSD\"").unwrap_or_default();
         assert!(Arc::ptr_eq(&back.0, &n.0));
         assert_eq!(format!("{n} {n:?}"), "CLOUD_SSD \"CLOUD_SSD\"");
+    }
+
+    #[test]
+    fn long_values_are_correct_but_not_kept() {
+        let long = "x".repeat(MAX_SHARED_LEN + 1);
+        let a = Name::new(&long);
+        let b = Name::new(&long);
+        assert_eq!(a, b);
+        assert_eq!(a.as_str(), long);
+        assert!(!Arc::ptr_eq(&a.0, &b.0));
     }
 
     #[test]

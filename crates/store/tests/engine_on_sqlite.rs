@@ -11,8 +11,7 @@ use stratus_engine::accounts::{Account, Accounts};
 use stratus_engine::catalog::{
     Catalog, Image, ImageKind, ImageState, OsFamily, Plan, Region, Zone,
 };
-use stratus_engine::clock::Timestamp;
-use stratus_engine::clock::{Clock, SystemClock};
+use stratus_engine::clock::{Clock, SystemClock, Timestamp};
 use stratus_engine::engine::{BatchAction, CreateSpec, LoginRequest, ReinstallSpec};
 use stratus_engine::lifecycle::{LifecycleState as S, OperationKind as K};
 use stratus_engine::login::verify_password;

@@ -222,11 +222,11 @@ pub async fn run(call: &Call<'_>) -> Result<Fields, ApiError> {
             .and_then(|s| s.parse().ok())
             .filter(|s| (10..=16000).contains(s))
             .ok_or_else(|| invalid("DataDisk.N.Size"))?;
-        let t = d
-            .get("Type")
-            .cloned()
-            .unwrap_or_else(|| "SSD3.0".to_string());
-        data_disks.push((t, size));
+        let t = d.get("Type").map_or("SSD3.0", String::as_str);
+        if !call.facts.data_disk_types.iter().any(|known| known == t) {
+            return Err(invalid("DataDisk.N.Type"));
+        }
+        data_disks.push((t.to_string(), size));
     }
     let mut attributes = BTreeMap::new();
     attributes.insert(

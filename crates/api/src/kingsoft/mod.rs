@@ -156,6 +156,7 @@ impl KingsoftDialect {
             tracing::error!(error = %e, "the KEC catalog facts do not parse");
             KecFacts {
                 families: Default::default(),
+                data_disk_types: Vec::new(),
                 system_disk_gb: profile::DiskBounds { min: 20, max: 500 },
                 sold_out_system_disks: Default::default(),
                 subnets: Vec::new(),

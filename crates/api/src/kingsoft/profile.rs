@@ -132,6 +132,8 @@ pub struct DiskBounds {
 #[derive(Debug, Clone, Deserialize)]
 pub struct KecFacts {
     pub families: BTreeMap<String, Family>,
+    /// Types a data disk may have (`DataDisk.N.Type`).
+    pub data_disk_types: Vec<String>,
     pub system_disk_gb: DiskBounds,
     /// Zone → system disk types sold out there.
     #[serde(default)]

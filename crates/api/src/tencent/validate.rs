@@ -29,6 +29,24 @@ pub struct Codes {
 /// Longest id accepted before the format is even looked at.
 const MAX_ID_LEN: usize = 64;
 
+/// `RenewFlag` values of a prepaid instance, the same in every Tencent product.
+const RENEW_FLAGS: [&str; 3] = [
+    "NOTIFY_AND_AUTO_RENEW",
+    "NOTIFY_AND_MANUAL_RENEW",
+    "DISABLE_NOTIFY_AND_MANUAL_RENEW",
+];
+
+/// Refuses a `RenewFlag` the products do not know.
+pub fn renew_flag(flag: Option<&str>) -> Result<(), ApiError> {
+    match flag {
+        Some(flag) if !RENEW_FLAGS.contains(&flag) => Err(ApiError::new(
+            "InvalidParameterValue",
+            format!("`RenewFlag` `{flag}` is not supported."),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn prefixed(prefix: &str) -> IdStyle {
     IdStyle::Prefixed {
         prefix: prefix.to_string(),

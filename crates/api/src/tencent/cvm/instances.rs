@@ -242,6 +242,11 @@ pub async fn run(call: &Call<'_>) -> Result<Fields, ApiError> {
             format!("The instance type `{plan_id}` does not exist."),
         ));
     }
+    crate::tencent::validate::renew_flag(
+        r.instance_charge_prepaid
+            .as_ref()
+            .and_then(|p| p.renew_flag.as_deref()),
+    )?;
     let (charge_type, period) = match r
         .instance_charge_type
         .as_deref()

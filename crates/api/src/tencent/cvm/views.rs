@@ -98,7 +98,7 @@ pub fn instance(i: &Instance) -> Value {
             "PrivateIpAddresses": i.private_ips, "Ipv6AddressCount": 0,
         },
         "ImageId": i.image_id,
-        "RenewFlag": if i.charge_type == ChargeType::Prepaid { json!(i.renew_flag.clone().unwrap_or_else(|| "NOTIFY_AND_MANUAL_RENEW".into())) } else { Value::Null },
+        "RenewFlag": if i.charge_type == ChargeType::Prepaid { json!(i.renew_flag.as_deref().unwrap_or("NOTIFY_AND_MANUAL_RENEW")) } else { Value::Null },
         "CreatedTime": i.created_at.iso8601(),
         "ExpiredTime": i.expires_at.map(|t| t.iso8601()),
         "OsName": i.os_name,

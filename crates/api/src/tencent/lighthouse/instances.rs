@@ -95,11 +95,6 @@ struct CreateRequest {
 }
 
 const PERIODS: [i64; 16] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 24, 36, 48, 60];
-const RENEW_FLAGS: [&str; 3] = [
-    "NOTIFY_AND_AUTO_RENEW",
-    "NOTIFY_AND_MANUAL_RENEW",
-    "DISABLE_NOTIFY_AND_MANUAL_RENEW",
-];
 
 /// CreateInstances.
 pub async fn create(call: &Call<'_>) -> Result<Fields, ApiError> {
@@ -111,14 +106,7 @@ pub async fn create(call: &Call<'_>) -> Result<Fields, ApiError> {
             "`InstanceChargePrepaid.Period` must be 1-12, 24, 36, 48 or 60 (months).",
         ));
     }
-    if let Some(flag) = &r.instance_charge_prepaid.renew_flag {
-        if !RENEW_FLAGS.contains(&flag.as_str()) {
-            return Err(ApiError::new(
-                "InvalidParameterValue",
-                format!("`RenewFlag` `{flag}` is not supported."),
-            ));
-        }
-    }
+    crate::tencent::validate::renew_flag(r.instance_charge_prepaid.renew_flag.as_deref())?;
     let count = r.instance_count.unwrap_or(1);
     if !(1..=30).contains(&count) {
         return Err(ApiError::new(
