@@ -148,18 +148,20 @@ class Server:
                 self.proc.wait()
 
 
-def tc3_request(endpoint, service, version, action, body, secret_id=TENCENT_ID, secret_key=TENCENT_KEY,
-                timestamp=None, region="ap-guangzhou", tamper=None):
-    """Sends a hand-signed TC3-HMAC-SHA256 request (spec §2.1); returns the
-    decoded `Response`. `tamper(headers, body)` may change the request after
-    signing."""
+def tc3_headers(endpoint, service, version, action, payload, secret_id=TENCENT_ID, secret_key=TENCENT_KEY,
+                timestamp=None, region="ap-guangzhou"):
+    """TC3-HMAC-SHA256 headers over content-type;host (spec §2.1), Host
+    included, for `payload` (bytes). A timestamp no calendar holds is signed
+    with the date 1970-01-01."""
     import datetime
     import hashlib
     import hmac
 
     ts = int(time.time()) if timestamp is None else timestamp
-    date = datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%d")
-    payload = body.encode() if isinstance(body, str) else body
+    try:
+        date = datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%d")
+    except (OverflowError, OSError, ValueError):
+        date = "1970-01-01"
     canonical = "\n".join(["POST", "/", "", f"content-type:application/json\nhost:{endpoint}\n", "content-type;host",
                            hashlib.sha256(payload).hexdigest()])
     scope = f"{date}/{service}/tc3_request"
@@ -170,15 +172,24 @@ def tc3_request(endpoint, service, version, action, body, secret_id=TENCENT_ID, 
 
     signing = h(h(h(("TC3" + secret_key).encode(), date), service), "tc3_request")
     signature = hmac.new(signing, to_sign.encode(), hashlib.sha256).hexdigest()
-    headers = {
-        "Content-Type": "application/json",
+    return {
         "Host": endpoint,
+        "Content-Type": "application/json",
         "X-TC-Action": action,
         "X-TC-Version": version,
         "X-TC-Timestamp": str(ts),
         "X-TC-Region": region,
         "Authorization": f"TC3-HMAC-SHA256 Credential={secret_id}/{scope}, SignedHeaders=content-type;host, Signature={signature}",
     }
+
+
+def tc3_request(endpoint, service, version, action, body, secret_id=TENCENT_ID, secret_key=TENCENT_KEY,
+                timestamp=None, region="ap-guangzhou", tamper=None):
+    """Sends a hand-signed TC3-HMAC-SHA256 request (spec §2.1); returns the
+    decoded `Response`. `tamper(headers, body)` may change the request after
+    signing."""
+    payload = body.encode() if isinstance(body, str) else body
+    headers = tc3_headers(endpoint, service, version, action, payload, secret_id, secret_key, timestamp, region)
     if tamper:
         headers, payload = tamper(headers, payload)
     req = urllib.request.Request(f"http://{endpoint}/", data=payload, headers=headers, method="POST")
@@ -193,26 +204,32 @@ KINGSOFT_ID = "AKLTSTRATUSDEVELOPMENT0000000"
 KINGSOFT_KEY = "stratus-development-secret-key-kingsoft"
 
 
-def zc2_request(endpoint, action, body, access_key=ZENLAYER_ID, secret=ZENLAYER_KEY, version="2025-09-01",
-                service="zec"):
-    """Sends a hand-signed ZC2-HMAC-SHA256 request (zenlayer spec §2);
-    returns (HTTP status, decoded body)."""
+def zc2_headers(endpoint, action, payload, access_key=ZENLAYER_ID, secret=ZENLAYER_KEY, version="2025-09-01",
+                service="zec", timestamp=None):
+    """ZC2-HMAC-SHA256 headers over content-type;host (zenlayer spec §2),
+    Host included, for `payload` (bytes)."""
     import hashlib
     import hmac
 
-    import requests
-
-    payload = json.dumps(body).encode()
-    ts = str(int(time.time()))
+    ts = str(int(time.time()) if timestamp is None else timestamp)
     canonical = (f"POST\n/\n\ncontent-type:application/json\nhost:{endpoint}\n\ncontent-type;host\n"
                  f"{hashlib.sha256(payload).hexdigest()}")
     to_sign = f"ZC2-HMAC-SHA256\n{ts}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
     signature = hmac.new(secret.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
-    headers = {"x-zc-action": action, "x-zc-version": version, "x-zc-service": service,
-               "Content-Type": "application/json", "x-zc-signature-method": "ZC2-HMAC-SHA256",
-               "x-zc-timestamp": ts,
-               "Authorization": f"ZC2-HMAC-SHA256 Credential={access_key}, SignedHeaders=content-type;host, "
-                                f"Signature={signature}"}
+    return {"Host": endpoint, "Content-Type": "application/json", "x-zc-action": action, "x-zc-version": version,
+            "x-zc-service": service, "x-zc-timestamp": ts, "x-zc-signature-method": "ZC2-HMAC-SHA256",
+            "Authorization": f"ZC2-HMAC-SHA256 Credential={access_key}, SignedHeaders=content-type;host, "
+                             f"Signature={signature}"}
+
+
+def zc2_request(endpoint, action, body, access_key=ZENLAYER_ID, secret=ZENLAYER_KEY, version="2025-09-01",
+                service="zec"):
+    """Sends a hand-signed ZC2-HMAC-SHA256 request (zenlayer spec §2);
+    returns (HTTP status, decoded body)."""
+    import requests
+
+    payload = json.dumps(body).encode()
+    headers = zc2_headers(endpoint, action, payload, access_key, secret, version, service)
     r = requests.post(f"http://{endpoint}/api/v2/{service}", data=payload, headers=headers, timeout=10)
     return r.status_code, r.json()
 

@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 
-from harness import Server, tc3_request, wait_until
+from harness import Server, tc3_request
 
 TIMEOUT = 1.0  # --request-timeout for these servers, in seconds
 
@@ -107,7 +107,7 @@ def test_a_rate_limit_holds_under_64_concurrent_clients():
     server = Server(speed=1000)
     try:
         limit, clients, per_client = 10, 64, 12
-        passed, limited, other = [], [], []
+        passed, limited = [], []
         lock = threading.Lock()
         body = json.dumps({"InstanceId": "lhins-00000000"})
 

@@ -5,7 +5,6 @@ GET and POST), DescribeInstances/DescribeImages, Start/Stop/RestartInstances
 with per-instance results, and the seed's module error codes."""
 import http.client
 import json
-import time
 
 import pytest
 from QcloudApi.modules.cvm import Cvm

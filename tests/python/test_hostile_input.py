@@ -9,7 +9,6 @@ signed request correctly afterwards. `pytest -s` prints how many requests
 were sent.
 """
 import base64
-import datetime
 import hashlib
 import hmac
 import json
@@ -22,8 +21,7 @@ import pytest
 import requests
 from requests_aws4auth import AWS4Auth
 
-from harness import (KINGSOFT_ID, KINGSOFT_KEY, ROOT, TENCENT_ID, TENCENT_KEY, ZENLAYER_ID, ZENLAYER_KEY,
-                     Server)
+from harness import KINGSOFT_ID, KINGSOFT_KEY, ROOT, TENCENT_ID, TENCENT_KEY, Server, tc3_headers, zc2_headers
 
 # From crates/api/src/limits.rs.
 MAX_HEADER_COUNT = 64
@@ -109,38 +107,12 @@ def http(method, path, headers, body=b"", close=True):
 
 def tc3(server, action, body, version="2020-03-24", service="lighthouse", ts=None):
     """TC3-HMAC-SHA256 headers over content-type;host (spec §2.1)."""
-    ts = int(time.time()) if ts is None else ts
-    try:
-        date = datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%d")
-    except (OverflowError, OSError, ValueError):
-        date = "1970-01-01"  # a timestamp no calendar holds
-    canonical = "\n".join(["POST", "/", "", f"content-type:application/json\nhost:{server.endpoint}\n",
-                           "content-type;host", hashlib.sha256(body).hexdigest()])
-    scope = f"{date}/{service}/tc3_request"
-    to_sign = f"TC3-HMAC-SHA256\n{ts}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
-
-    def h(key, msg):
-        return hmac.new(key, msg.encode(), hashlib.sha256).digest()
-    key = h(h(h(("TC3" + TENCENT_KEY).encode(), date), service), "tc3_request")
-    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    return [("Host", server.endpoint), ("Content-Type", "application/json"), ("X-TC-Action", action),
-            ("X-TC-Version", version), ("X-TC-Timestamp", str(ts)), ("X-TC-Region", "ap-guangzhou"),
-            ("Authorization", f"TC3-HMAC-SHA256 Credential={TENCENT_ID}/{scope}, "
-                              f"SignedHeaders=content-type;host, Signature={signature}")]
+    return list(tc3_headers(server.endpoint, service, version, action, body, timestamp=ts).items())
 
 
 def zc2(server, action, body, ts=None):
     """ZC2-HMAC-SHA256 headers (zenlayer spec §2)."""
-    ts = str(int(time.time()) if ts is None else ts)
-    canonical = (f"POST\n/\n\ncontent-type:application/json\nhost:{server.endpoint}\n\ncontent-type;host\n"
-                 f"{hashlib.sha256(body).hexdigest()}")
-    to_sign = f"ZC2-HMAC-SHA256\n{ts}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
-    signature = hmac.new(ZENLAYER_KEY.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
-    return [("Host", server.endpoint), ("Content-Type", "application/json"), ("x-zc-action", action),
-            ("x-zc-version", "2025-09-01"), ("x-zc-service", "zec"), ("x-zc-timestamp", ts),
-            ("x-zc-signature-method", "ZC2-HMAC-SHA256"),
-            ("Authorization", f"ZC2-HMAC-SHA256 Credential={ZENLAYER_ID}, SignedHeaders=content-type;host, "
-                              f"Signature={signature}")]
+    return list(zc2_headers(server.endpoint, action, body, timestamp=ts).items())
 
 
 def sigv4(server, body):

@@ -48,7 +48,7 @@ import requests
 from requests_aws4auth import AWS4Auth
 
 from conftest import fresh_public_key, tc3_raw
-from harness import ROOT, Server, wait_until
+from harness import ROOT, Server, wait_until, zc2_headers
 
 # -- accounts -------------------------------------------------------------------
 
@@ -151,16 +151,7 @@ def legacy_code(body):
 def zenlayer_sender(service, version):
     def send(server, key, action, params):
         payload = json.dumps(params).encode()
-        ts = str(int(time.time()))
-        canonical = (f"POST\n/\n\ncontent-type:application/json\nhost:{server.endpoint}\n\ncontent-type;host\n"
-                     f"{hashlib.sha256(payload).hexdigest()}")
-        to_sign = f"ZC2-HMAC-SHA256\n{ts}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
-        signature = hmac.new(key[1].encode(), to_sign.encode(), hashlib.sha256).hexdigest()
-        headers = {"x-zc-action": action, "x-zc-version": version, "x-zc-service": service,
-                   "host": server.endpoint, "Content-Type": "application/json",
-                   "x-zc-signature-method": "ZC2-HMAC-SHA256", "x-zc-timestamp": ts,
-                   "Authorization": f"ZC2-HMAC-SHA256 Credential={key[0]}, SignedHeaders=content-type;host, "
-                                    f"Signature={signature}"}
+        headers = zc2_headers(server.endpoint, action, payload, key[0], key[1], version, service)
         return requests.post(f"http://{server.endpoint}/api/v2/{service}", data=payload, headers=headers, timeout=10)
     return send
 

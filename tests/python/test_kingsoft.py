@@ -8,7 +8,6 @@ import datetime
 import hashlib
 import hmac
 import json
-import pathlib
 import urllib.parse
 import uuid
 

@@ -6,8 +6,6 @@ then RUNNING; RebootInstances (seed 002) in a batch with REBOOT visible and
 the failed ids listed; release to the recycle bin and purge; every seed
 error code from a realistic request; ZC2 signatures (raw, tampered,
 replayed), bearer tokens; and another account's instances invisible."""
-import hashlib
-import hmac
 import json
 import pathlib
 import subprocess
@@ -23,7 +21,7 @@ from zenlayercloud.common.excpetion.zenlayer_cloud_sdk_exception import Zenlayer
 from zenlayercloud.zec.v20240401 import models as models24, zec_client as zec24
 from zenlayercloud.zec.v20250901 import models as models25, zec_client as zec25
 
-from harness import ROOT, Server, wait_until
+from harness import ROOT, Server, wait_until, zc2_headers
 
 AK = "STRATUSDEVELOPMENTZENLAYER"
 SK = "stratus-development-secret-key-zenlayer"
@@ -158,15 +156,7 @@ def signed_post(server, action, body, ak=AK, sk=SK, version="2025-09-01", servic
                 tamper=None):
     """A hand-signed ZC2-HMAC-SHA256 request (spec §2); returns the response."""
     payload = body.encode()
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    canonical = (f"POST\n/\n\ncontent-type:application/json\nhost:{server.endpoint}\n\ncontent-type;host\n"
-                 f"{hashlib.sha256(payload).hexdigest()}")
-    to_sign = f"ZC2-HMAC-SHA256\n{ts}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
-    signature = hmac.new(sk.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
-    headers = {"x-zc-action": action, "x-zc-version": version, "x-zc-service": service,
-               "host": server.endpoint, "Content-Type": "application/json",
-               "x-zc-signature-method": "ZC2-HMAC-SHA256", "x-zc-timestamp": ts,
-               "Authorization": f"ZC2-HMAC-SHA256 Credential={ak}, SignedHeaders=content-type;host, Signature={signature}"}
+    headers = zc2_headers(server.endpoint, action, payload, ak, sk, version, service, timestamp)
     if tamper:
         payload = tamper(payload)
     return requests.post(f"http://{server.endpoint}/api/v2/{service}", data=payload, headers=headers, timeout=10)

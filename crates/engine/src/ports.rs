@@ -232,9 +232,12 @@ impl InstanceQuery {
         }
     }
 
-    /// The requested page of `matching` (every instance that matches), in
-    /// order: only the first `offset + limit` are sorted.
-    pub fn page<'a>(&self, mut matching: Vec<&'a Instance>) -> Page<&'a Instance> {
+    /// The requested page of `candidates`: those that match, in order.
+    /// Only the first `offset + limit` matches are sorted, and only the page
+    /// is copied. Every store answers a listing through this.
+    pub fn select<'a>(&self, candidates: impl IntoIterator<Item = &'a Instance>) -> Page<Instance> {
+        let mut matching: Vec<&Instance> =
+            candidates.into_iter().filter(|i| self.matches(i)).collect();
         let total = matching.len();
         let end = self.offset.saturating_add(self.limit).min(total);
         if end < total && end > 0 {
@@ -246,6 +249,7 @@ impl InstanceQuery {
             .into_iter()
             .skip(self.offset)
             .take(self.limit)
+            .cloned()
             .collect();
         Page { total, items }
     }

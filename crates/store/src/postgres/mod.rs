@@ -263,12 +263,7 @@ impl Store for PostgresStore {
                 .await?
             }
         };
-        let matching: Vec<&Instance> = all.iter().filter(|i| query.matches(i)).collect();
-        let page = query.page(matching);
-        Ok(Page {
-            total: page.total,
-            items: page.items.into_iter().cloned().collect(),
-        })
+        Ok(query.select(&all))
     }
 
     async fn key_pairs(&self, account: &str, product: &str) -> Result<Vec<KeyPair>, StoreError> {

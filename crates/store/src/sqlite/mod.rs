@@ -159,22 +159,12 @@ impl Store for SqliteStore {
             });
         };
         // Listing by ids (the common polling case) looks them up directly.
-        let matching: Vec<&Instance> = match query.ids() {
-            Some(ids) => ids
-                .iter()
-                .filter_map(|id| all.get(id.as_str()).map(|i| &*i.0))
-                .filter(|i| query.matches(i))
-                .collect(),
-            None => all
-                .iter()
-                .map(|i| &*i.0)
-                .filter(|i| query.matches(i))
-                .collect(),
-        };
-        let page = query.page(matching);
-        Ok(Page {
-            total: page.total,
-            items: page.items.into_iter().cloned().collect(),
+        Ok(match query.ids() {
+            Some(ids) => query.select(
+                ids.iter()
+                    .filter_map(|id| all.get(id.as_str()).map(|i| &*i.0)),
+            ),
+            None => query.select(all.iter().map(|i| &*i.0)),
         })
     }
 
