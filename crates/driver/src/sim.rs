@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use stratus_engine::clock::Clock;
 use stratus_engine::lifecycle::OperationKind;
-use stratus_engine::model::{Instance, Operation};
-use stratus_engine::ports::{Driver, DriverError};
+use stratus_engine::model::{Instance, Machine};
+use stratus_engine::ports::{Driver, DriverError, DriverTask};
 
 /// Default duration range of each operation kind, in seconds.
 pub fn default_range(kind: OperationKind) -> (f64, f64) {
@@ -60,12 +60,12 @@ impl Driver for SimDriver {
         Duration::from_secs_f64(seconds)
     }
 
-    async fn execute(&self, op: &Operation) -> Result<(), DriverError> {
+    async fn execute(&self, task: DriverTask<'_>) -> Result<Option<Machine>, DriverError> {
         // The deadline was recorded when the operation was accepted, so a
         // restarted server finishes on time, or at once if it has passed.
-        let wait = op.deadline.remaining_from(self.clock.now());
+        let wait = task.operation.deadline.remaining_from(self.clock.now());
         tokio::time::sleep(wait).await;
-        Ok(())
+        Ok(None)
     }
 }
 
@@ -136,6 +136,7 @@ mod tests {
             snapshots: vec![],
             attributes: Default::default(),
             latest_operation: None,
+            machine: None,
             version: 1,
         }
     }

@@ -9,6 +9,7 @@ mod login_plan;
 mod networks;
 mod operations;
 mod reinstall;
+mod work;
 
 pub use attributes::InstanceChanges;
 pub use create::CreateSpec;
@@ -22,12 +23,15 @@ use crate::catalog::Catalog;
 use crate::clock::Clock;
 use crate::error::EngineError;
 use crate::faults::Faults;
+use crate::lifecycle::LifecycleState;
 use crate::model::{Instance, Message, Operation};
 use crate::ports::{Admission, Driver, InstanceOrder, InstanceQuery, Page, Store};
 use crate::profile::ProductProfile;
 use crate::ratelimit::RateLimiter;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A product the engine serves: its profile and its catalog.
 #[derive(Debug, Clone)]
@@ -57,6 +61,10 @@ pub struct Engine {
     products: HashMap<String, Arc<Product>>,
     limiter: Arc<dyn Admission>,
     faults: Faults,
+    work: Arc<work::WorkInFlight>,
+    /// How long a claim on an operation holds, in milliseconds (renewed at
+    /// half of it while a driver does real work).
+    claim_lease_ms: AtomicU64,
 }
 
 impl std::fmt::Debug for Engine {
@@ -108,7 +116,77 @@ impl Engine {
                 .collect(),
             limiter,
             faults: Faults::default(),
+            work: Arc::default(),
+            claim_lease_ms: AtomicU64::new(2_000),
         })
+    }
+
+    /// Sets how long a claim on an operation holds (the cluster's lease).
+    pub fn set_claim_lease(&self, lease: Duration) {
+        let ms = u64::try_from(lease.as_millis()).unwrap_or(u64::MAX).max(1);
+        self.claim_lease_ms.store(ms, Ordering::Relaxed);
+    }
+
+    fn claim_lease(&self) -> Duration {
+        Duration::from_millis(self.claim_lease_ms.load(Ordering::Relaxed))
+    }
+
+    /// Whether the driver does real work (real machines to reconcile).
+    pub fn drives_real_machines(&self) -> bool {
+        self.driver.does_real_work()
+    }
+
+    /// Waits for the operations this node is carrying out to finish, up to
+    /// `limit`; returns how many still run (they stay recorded in flight and
+    /// resume at the next start). Called on shutdown.
+    pub async fn drain(&self, limit: Duration) -> usize {
+        self.work.wait_idle(limit).await
+    }
+
+    /// Records machines that stopped on their own as stopped, with the
+    /// driver's reason. An instance with an operation in flight is left to
+    /// its operation; a report about a process the instance no longer runs
+    /// on is ignored. Returns how many instances changed.
+    pub async fn reconcile(&self) -> Result<usize, EngineError> {
+        let mut changed = 0;
+        for exit in self.driver.exits().await {
+            let Some(instance) = self
+                .store
+                .instance(&exit.account, &exit.instance_id)
+                .await?
+            else {
+                continue;
+            };
+            let runs_on_that_process = instance
+                .machine
+                .as_ref()
+                .is_some_and(|m| m.pid == Some(exit.pid));
+            if instance.state != LifecycleState::Running
+                || instance.has_operation_in_flight()
+                || !runs_on_that_process
+            {
+                continue;
+            }
+            tracing::info!(instance = %instance.id, account = %instance.account, reason = %exit.reason, "a machine stopped on its own");
+            let mut next = instance.clone();
+            next.state = LifecycleState::Stopped;
+            let machine = next.machine.get_or_insert_with(Default::default);
+            machine.pid = None;
+            machine.stopped_reason = Some(exit.reason);
+            next.version = instance.version + 1;
+            let mut writes = crate::ports::WriteSet::new();
+            writes.push(crate::ports::Change::Instance {
+                record: Box::new(next),
+                expect: crate::ports::Expect::Version(instance.version),
+            });
+            match self.store.commit(writes).await {
+                Ok(()) => changed += 1,
+                // Someone else changed it first; the next round sees it anew.
+                Err(crate::ports::StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(changed)
     }
 
     /// The fault rules in force.
@@ -167,7 +245,7 @@ impl Engine {
         match self.store.instance(&caller.account, id).await? {
             Some(i)
                 if i.product == caller.product
-                    && i.state != crate::lifecycle::LifecycleState::Terminated
+                    && i.state != LifecycleState::Terminated
                     && (caller.region.is_empty() || caller.region == i.region) =>
             {
                 Ok(i)

@@ -118,8 +118,49 @@ pub struct Instance {
     #[serde(default)]
     pub attributes: std::collections::BTreeMap<String, String>,
     pub latest_operation: Option<LatestOperation>,
+    /// What a driver doing real work observed of the machine (`None` under
+    /// the simulated driver, which has no machine to observe).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<Box<Machine>>,
     /// Store version for compare-and-swap; bumped on every write.
     pub version: u64,
+}
+
+/// A network endpoint on a host (e.g. where a machine's SSH port is reached).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+}
+
+/// The facts a driver observed of the real machine behind an instance; the
+/// engine records them and never decides anything from them but the power
+/// state it reconciles.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Machine {
+    /// The node (host) the machine lives on; only that node operates it.
+    #[serde(default)]
+    pub node: Option<String>,
+    /// Where the guest's SSH port is forwarded.
+    #[serde(default)]
+    pub ssh: Option<Endpoint>,
+    /// The host process running the machine, while it runs.
+    #[serde(default)]
+    pub pid: Option<u32>,
+    /// The file the machine's serial console is written to.
+    #[serde(default)]
+    pub console_log: Option<String>,
+    /// The system disk file and its virtual size in bytes.
+    #[serde(default)]
+    pub disk_path: Option<String>,
+    #[serde(default)]
+    pub disk_bytes: u64,
+    /// How many times the driver booted the machine.
+    #[serde(default)]
+    pub boots: u32,
+    /// Why the machine stopped on its own, when it did.
+    #[serde(default)]
+    pub stopped_reason: Option<String>,
 }
 
 impl Instance {
@@ -196,6 +237,10 @@ pub struct Operation {
     /// A failure decided by a fault rule when the operation was accepted.
     #[serde(default)]
     pub injected_failure: Option<String>,
+    /// Power off or reset without asking the guest (the vendors' force or
+    /// hard flags on stop and reboot).
+    #[serde(default)]
+    pub hard: bool,
     pub version: u64,
 }
 

@@ -4,7 +4,9 @@
 
 use crate::clock::Timestamp;
 use crate::lifecycle::{LifecycleState, OperationKind};
-use crate::model::{ChargeType, ClientToken, Instance, KeyPair, Message, Network, Operation};
+use crate::model::{
+    ChargeType, ClientToken, Instance, KeyPair, Machine, Message, Network, Operation,
+};
 use async_trait::async_trait;
 use std::time::Duration;
 
@@ -331,12 +333,105 @@ pub trait Admission: Send + Sync + 'static {
 #[error("{0}")]
 pub struct DriverError(pub String);
 
-/// Carries operations out. The engine asks; the driver never writes the store.
+/// Why a driver cannot take on an operation at all; refused when the
+/// request is accepted, before anything is recorded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DriverRefusal {
+    /// The image has no disk behind it on this driver.
+    #[error("the image {0} has no disk file on this host")]
+    ImageUnavailable(String),
+    /// The hosts have no room for another machine.
+    #[error("no host has capacity: {0}")]
+    NoCapacity(String),
+}
+
+/// A disk as the machine should have it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskSpec {
+    pub id: String,
+    pub disk_type: String,
+    pub size_gb: u32,
+}
+
+/// The machine an instance should be once its operation has succeeded:
+/// everything a driver needs to build, rebuild or boot it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MachineSpec {
+    pub account: String,
+    pub instance_id: String,
+    pub uuid: uuid::Uuid,
+    pub image_id: String,
+    pub os_family: crate::catalog::OsFamily,
+    pub cpu: u32,
+    pub memory_gb: u32,
+    pub system_disk: DiskSpec,
+    pub data_disks: Vec<DiskSpec>,
+    pub host_name: String,
+    /// SHA-512 crypt hash of the login password (`None`: no password login).
+    pub password_hash: Option<String>,
+    /// OpenSSH public keys allowed to log in.
+    pub public_keys: Vec<String>,
+    /// The tenant's user data, as the API received it.
+    pub user_data: Option<String>,
+    /// Keep the image's own login settings (custom images): no credentials
+    /// are handed to the guest.
+    pub keep_image_login: bool,
+    pub private_ips: Vec<String>,
+    pub public_ips: Vec<String>,
+    /// Whether the machine runs once the operation succeeded.
+    pub powered_on: bool,
+}
+
+/// One operation for a driver to carry out, with the machine it should
+/// leave behind and what was last observed of it.
+#[derive(Debug, Clone, Copy)]
+pub struct DriverTask<'a> {
+    pub operation: &'a Operation,
+    pub spec: &'a MachineSpec,
+    pub observed: Option<&'a Machine>,
+}
+
+/// A machine whose process ended without the engine asking (it crashed,
+/// was killed, or the guest powered itself off).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exit {
+    pub account: String,
+    pub instance_id: String,
+    /// The process that ended: an exit is about this process only, so a
+    /// report that arrives after the machine was booted again is ignored.
+    pub pid: u32,
+    pub reason: String,
+}
+
+/// Carries operations out on machines. The engine asks; the driver never
+/// writes the store. Work is idempotent by operation id: the engine calls
+/// `execute` again for every operation still in flight after a restart, and
+/// the driver finishes it without doing any step twice.
 #[async_trait]
 pub trait Driver: Send + Sync + 'static {
-    /// How long `kind` will take on `instance`; recorded as the deadline.
+    /// How long `kind` should take on `instance`; recorded as the deadline.
     fn duration(&self, kind: OperationKind, instance: &Instance) -> Duration;
-    /// Performs the operation and returns when it is done. Called again for
-    /// operations still in flight when a server restarts.
-    async fn execute(&self, op: &Operation) -> Result<(), DriverError>;
+    /// True if the driver does real work: its durations are estimates, so
+    /// the engine renews an operation's claim while it runs, and its
+    /// machines can change on their own, so the engine reconciles them.
+    fn does_real_work(&self) -> bool {
+        false
+    }
+    /// Refuses an operation this driver cannot carry out (the machine
+    /// `desired` needs an image or capacity it does not have). A refusal of
+    /// a create releases what was reserved for it; so does [`Driver::release`].
+    fn admit(&self, _kind: OperationKind, _desired: &Instance) -> Result<(), DriverRefusal> {
+        Ok(())
+    }
+    /// Gives back what [`Driver::admit`] reserved for an instance whose
+    /// operation was not recorded after all.
+    fn release(&self, _instance_id: &str) {}
+    /// Performs the operation and returns when it is done, with what it
+    /// observed of the machine (`None`: nothing real to observe).
+    async fn execute(&self, task: DriverTask<'_>) -> Result<Option<Machine>, DriverError>;
+    /// The machines of this node whose process ended on its own. Reported
+    /// again on every call until the machine is booted or removed.
+    async fn exits(&self) -> Vec<Exit> {
+        Vec::new()
+    }
 }

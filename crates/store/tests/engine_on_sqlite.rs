@@ -318,7 +318,7 @@ async fn one_operation_at_a_time_even_when_requests_race() {
     let c1 = caller("a", "RebootInstances");
     let c2 = caller("a", "ResetInstance");
     let (reboot, reset) = tokio::join!(
-        engine.batch(&c1, BatchAction::Reboot, &ids),
+        engine.batch(&c1, BatchAction::Reboot { hard: false }, &ids),
         engine.reinstall(&c2, &id, ReinstallSpec::default()),
     );
     assert_eq!(
@@ -336,7 +336,11 @@ async fn one_operation_at_a_time_even_when_requests_race() {
     );
     // And while it runs, anything else is refused.
     let again = engine
-        .batch(&caller("a", "StopInstances"), BatchAction::Stop, &ids)
+        .batch(
+            &caller("a", "StopInstances"),
+            BatchAction::Stop { hard: false },
+            &ids,
+        )
         .await;
     assert!(
         matches!(again, Err(EngineError::OperationInProgress { .. })),
@@ -364,7 +368,11 @@ async fn states_gate_actions_and_other_accounts_see_nothing() {
         "{start:?}"
     );
     let theirs = engine
-        .batch(&caller("b", "RebootInstances"), BatchAction::Reboot, &ids)
+        .batch(
+            &caller("b", "RebootInstances"),
+            BatchAction::Reboot { hard: false },
+            &ids,
+        )
         .await;
     assert_eq!(theirs, Err(EngineError::InstanceNotFound(id.clone())));
     let listing = InstanceQuery {
@@ -387,7 +395,7 @@ async fn states_gate_actions_and_other_accounts_see_nothing() {
     let dup = engine
         .batch(
             &caller("a", "RebootInstances"),
-            BatchAction::Reboot,
+            BatchAction::Reboot { hard: false },
             &[id.clone(), id.clone()],
         )
         .await;
@@ -469,7 +477,11 @@ fn operations_in_flight_complete_after_a_crash_and_restart() {
             );
             let c = caller("a", "RebootInstances");
             engine
-                .batch(&c, BatchAction::Reboot, std::slice::from_ref(&id))
+                .batch(
+                    &c,
+                    BatchAction::Reboot { hard: false },
+                    std::slice::from_ref(&id),
+                )
                 .await
                 .expect("accepted");
             let i = engine

@@ -50,6 +50,7 @@ fn operation(id: &str, deadline: i64) -> Operation {
         finished_at: None,
         error_message: None,
         injected_failure: None,
+        hard: false,
         version: 1,
     }
 }

@@ -59,6 +59,10 @@ pub struct ServeArgs {
     /// Most connections served at once; further ones wait to be accepted.
     #[arg(long, default_value_t = 4096)]
     pub max_connections: usize,
+    /// On SIGTERM, seconds to wait for operations in flight to finish; those
+    /// still running stay recorded and resume at the next start.
+    #[arg(long, default_value_t = 30.0)]
+    pub drain_timeout: f64,
 }
 
 /// Runs the server until it is stopped.
@@ -127,6 +131,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         limiter,
     );
     engine.faults().replace(file.faults);
+    engine.set_claim_lease(lease);
     let recovered = if shared {
         // Other nodes may be running the operations in flight: take over
         // only those overdue by a lease, now and from then on.
@@ -173,11 +178,29 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         body_timeout: request_timeout,
         max_connections: args.max_connections,
     };
+    let drain_timeout = Duration::try_from_secs_f64(args.drain_timeout)
+        .map_err(|_| "--drain-timeout must be a number of seconds")?;
+    if engine.drives_real_machines() {
+        tokio::spawn(reconcile(Arc::clone(&engine)));
+    }
     tokio::select! {
-        served = stratus_api::serve(listener, engine, edge) => served.map_err(|e| e.to_string()),
+        served = stratus_api::serve(listener, Arc::clone(&engine), edge) => served.map_err(|e| e.to_string()),
         _ = shutdown_signal() => {
-            tracing::info!("stopping");
+            let running = engine.drain(drain_timeout).await;
+            tracing::info!(left_in_flight = running, "stopping");
             Ok(())
+        }
+    }
+}
+
+/// Observes machines that stopped on their own, once a second.
+async fn reconcile(engine: Arc<Engine>) {
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(e) = engine.reconcile().await {
+            tracing::warn!(error = %e, "reconciling machines failed");
         }
     }
 }

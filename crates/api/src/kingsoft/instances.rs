@@ -413,8 +413,8 @@ pub async fn power(call: &Call<'_>) -> Result<Fields, ApiError> {
     .map_err(param_error)?;
     let ids = p.list("InstanceId");
     validate::instance_ids(&ids)?;
-    p.bool("ForceStop").map_err(param_error)?;
-    p.bool("ForceReboot").map_err(param_error)?;
+    let force_stop = p.bool("ForceStop").map_err(param_error)?.unwrap_or(false);
+    let force_reboot = p.bool("ForceReboot").map_err(param_error)?.unwrap_or(false);
     let action = match call.caller.action.as_str() {
         "StartInstances" => BatchAction::Start,
         "StopInstances" => {
@@ -422,9 +422,9 @@ pub async fn power(call: &Call<'_>) -> Result<Fields, ApiError> {
                 None | Some("KeepCharging") | Some("StopCharging") => {}
                 Some(_) => return Err(invalid("StoppedMode")),
             }
-            BatchAction::Stop
+            BatchAction::Stop { hard: force_stop }
         }
-        _ => BatchAction::Reboot,
+        _ => BatchAction::Reboot { hard: force_reboot },
     };
     for id in &ids {
         call.engine

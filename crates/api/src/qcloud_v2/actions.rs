@@ -415,9 +415,11 @@ fn describe_images(call: &LegacyCall<'_>) -> Result<Response, LegacyError> {
 async fn power(call: &LegacyCall<'_>) -> Result<Response, LegacyError> {
     let p = &call.request.params;
     p.check_known(&["forceStop"], &["instanceIds"])?;
-    if !matches!(p.int_or("forceStop", 0)?, 0 | 1) {
-        return Err(invalid("`forceStop` must be 0 or 1."));
-    }
+    let force = match p.int_or("forceStop", 0)? {
+        0 => false,
+        1 => true,
+        _ => return Err(invalid("`forceStop` must be 0 or 1.")),
+    };
     let ids = p.array("instanceIds")?;
     if ids.is_empty() {
         return Err(invalid("The parameter `instanceIds` is required."));
@@ -427,8 +429,8 @@ async fn power(call: &LegacyCall<'_>) -> Result<Response, LegacyError> {
     }
     let action = match call.caller.action.as_str() {
         "StartInstances" => BatchAction::Start,
-        "StopInstances" => BatchAction::Stop,
-        _ => BatchAction::Reboot,
+        "StopInstances" => BatchAction::Stop { hard: force },
+        _ => BatchAction::Reboot { hard: force },
     };
     let mut entries = Vec::with_capacity(ids.len());
     for id in ids {

@@ -601,17 +601,20 @@ struct PowerRequest {
 /// operation at a time per instance), so nothing new is started for it.
 pub async fn power(call: &Call<'_>) -> Result<Fields, ApiError> {
     let r: PowerRequest = call.parse()?;
-    // A forced and a graceful shutdown look the same from outside.
-    let _ = r.force_shutdown;
     let ids = r.instance_ids.unwrap_or_default();
     let instances = require_all(call, &ids).await?;
     let (action, force) = match call.caller.action.as_str() {
         "StartInstances" => (BatchAction::Start, false),
-        "StopInstances" => (BatchAction::Stop, false),
-        _ => (
-            BatchAction::Reboot,
-            call.is_2025() && r.force_reboot.unwrap_or(false),
+        "StopInstances" => (
+            BatchAction::Stop {
+                hard: r.force_shutdown.unwrap_or(false),
+            },
+            false,
         ),
+        _ => {
+            let force = call.is_2025() && r.force_reboot.unwrap_or(false);
+            (BatchAction::Reboot { hard: force }, force)
+        }
     };
     one_by_one(call, instances, |i| {
         let joins = force

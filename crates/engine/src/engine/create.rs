@@ -221,6 +221,7 @@ impl Engine {
                 snapshots: Vec::new(),
                 attributes: spec.attributes.clone(),
                 latest_operation: None,
+                machine: None,
                 version: 0,
             };
             if let Some(message) = login.message(caller, &id, user, now) {
@@ -239,7 +240,7 @@ impl Engine {
             }));
         }
         match self
-            .accept_operations(caller, OperationKind::Create, items, writes)
+            .accept_operations(caller, OperationKind::Create, false, items, writes)
             .await
         {
             Ok(_) => Ok(ids),

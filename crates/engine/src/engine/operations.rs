@@ -9,9 +9,11 @@ use crate::lifecycle::{
     reinstall_landing_at, transition, LifecycleState, OperationKind, Transition,
 };
 use crate::login::hash_password;
-use crate::model::{Instance, LatestOperation, Operation, OperationPlan, OperationState};
+use crate::model::{Instance, LatestOperation, Machine, Operation, OperationPlan, OperationState};
 use crate::name::Name;
-use crate::ports::{Change, Expect, WriteSet};
+use crate::ports::{
+    Change, DiskSpec, DriverError, DriverRefusal, DriverTask, Expect, MachineSpec, WriteSet,
+};
 use crate::profile::ProductProfile;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,8 +22,14 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BatchAction {
     Start,
-    Stop,
-    Reboot,
+    /// `hard`: power off without asking the guest (a vendor's force flag).
+    Stop {
+        hard: bool,
+    },
+    /// `hard`: reset without asking the guest (a vendor's force flag).
+    Reboot {
+        hard: bool,
+    },
     /// Move to the recycle bin.
     Isolate,
     /// Destroy.
@@ -45,14 +53,22 @@ impl BatchAction {
     pub fn kind(&self) -> OperationKind {
         match self {
             Self::Start => OperationKind::Start,
-            Self::Stop => OperationKind::Stop,
-            Self::Reboot => OperationKind::Reboot,
+            Self::Stop { .. } => OperationKind::Stop,
+            Self::Reboot { .. } => OperationKind::Reboot,
             Self::Isolate => OperationKind::Isolate,
             Self::Terminate => OperationKind::Terminate,
             Self::ResetPassword { .. } => OperationKind::ResetPassword,
             Self::AssociateKeys { .. } => OperationKind::AssociateKeys,
             Self::DisassociateKeys { .. } => OperationKind::DisassociateKeys,
         }
+    }
+
+    /// Whether the guest is bypassed (powered off or reset at once).
+    pub fn is_hard(&self) -> bool {
+        matches!(
+            self,
+            Self::Stop { hard: true } | Self::Reboot { hard: true }
+        )
     }
 }
 
@@ -185,22 +201,25 @@ impl Engine {
             items.push((instance, plan, transition));
         }
         let ops = self
-            .accept_operations(caller, kind, items, WriteSet::new())
+            .accept_operations(caller, kind, action.is_hard(), items, WriteSet::new())
             .await?;
         Ok(ops.into_iter().map(|o| o.id).collect())
     }
 
     /// Records operations for instances whose checks passed, with `extra`
-    /// writes, in one atomic commit; then sets them running.
+    /// writes, in one atomic commit; then sets them running. The driver
+    /// admits each desired machine first (image and capacity), so nothing
+    /// it cannot carry out is ever recorded.
     pub(crate) async fn accept_operations(
         self: &Arc<Self>,
         caller: &Caller,
         kind: OperationKind,
+        hard: bool,
         items: Vec<(Instance, OperationPlan, Transition)>,
         mut writes: WriteSet,
     ) -> Result<Vec<Operation>, EngineError> {
         let now = self.clock.now();
-        let mut ops = Vec::with_capacity(items.len());
+        let mut accepted = Vec::with_capacity(items.len());
         for (instance, plan, transition) in items {
             let op = Operation {
                 // Time-ordered, so the store's index on ids grows at one
@@ -218,9 +237,21 @@ impl Engine {
                 deadline: now.after(self.driver.duration(kind, &instance)),
                 finished_at: None,
                 error_message: None,
-                injected_failure: self.faults.decide(&caller.product, &caller.action),
+                injected_failure: None,
+                hard,
                 version: 1,
             };
+            let mut desired = instance.clone();
+            apply_plan(&mut desired, &op);
+            if let Err(refusal) = self.driver.admit(kind, &desired) {
+                self.release_all(&accepted);
+                return Err(match refusal {
+                    DriverRefusal::ImageUnavailable(image) => EngineError::ImageUnavailable(image),
+                    DriverRefusal::NoCapacity(_) => {
+                        EngineError::ZoneSoldOut(instance.zone.to_string())
+                    }
+                });
+            }
             let expect = if kind == OperationKind::Create {
                 Expect::Absent
             } else {
@@ -241,33 +272,51 @@ impl Engine {
                 record: Box::new(next),
                 expect,
             });
+            accepted.push((op, desired));
+        }
+        // Fault rules are decided last, once the request can no longer be
+        // refused, so a refused request never uses up a rule.
+        for (op, _) in &mut accepted {
+            op.injected_failure = self.faults.decide(&caller.product, &caller.action);
             writes.push(Change::Operation {
                 record: Box::new(op.clone()),
                 expect: Expect::Absent,
             });
-            ops.push(op);
         }
-        self.store.commit(writes).await?;
-        for op in &ops {
-            self.spawn_operation(op.clone());
+        if let Err(e) = self.store.commit(writes).await {
+            self.release_all(&accepted);
+            return Err(e.into());
+        }
+        let mut ops = Vec::with_capacity(accepted.len());
+        for (op, desired) in accepted {
+            ops.push(op.clone());
+            self.spawn_operation(op, Some(desired));
         }
         Ok(ops)
     }
 
-    fn spawn_operation(self: &Arc<Self>, op: Operation) {
-        tokio::spawn(Arc::clone(self).run_operation(op));
+    fn release_all(&self, accepted: &[(Operation, Instance)]) {
+        for (op, _) in accepted {
+            self.driver.release(&op.instance_id);
+        }
+    }
+
+    fn spawn_operation(self: &Arc<Self>, op: Operation, desired: Option<Instance>) {
+        let guard = self.work.enter();
+        let engine = Arc::clone(self);
+        tokio::spawn(async move {
+            engine.run_operation(op, desired).await;
+            drop(guard);
+        });
     }
 
     /// Runs an operation through the driver and completes it.
-    async fn run_operation(self: Arc<Self>, op: Operation) {
-        let mut outcome = self.driver.execute(&op).await;
-        if let Some(message) = &op.injected_failure {
-            outcome = Err(crate::ports::DriverError(message.clone()));
-        }
+    async fn run_operation(self: Arc<Self>, op: Operation, desired: Option<Instance>) {
+        // Boxed: a task waits on its driver for the whole operation, and
+        // should not reserve the driver's or the completion's state meanwhile.
+        let outcome = Box::pin(self.carry_out(&op, desired)).await;
         let mut backoff = Duration::from_millis(5);
         loop {
-            // Boxed: a task waits on its driver for the whole operation,
-            // and should not reserve the completion's larger state meanwhile.
             match Box::pin(self.complete(&op.id, &outcome)).await {
                 Ok(()) => return,
                 Err(EngineError::ConcurrentModification(_)) => continue,
@@ -280,11 +329,140 @@ impl Engine {
         }
     }
 
+    /// The driver's part of an operation. A fault rule wraps the driver: the
+    /// operation fails after its expected time and the machine is left as
+    /// it was, never undone after the driver acted. A driver doing real work
+    /// keeps its claim on the operation renewed for as long as it runs.
+    async fn carry_out(
+        &self,
+        op: &Operation,
+        desired: Option<Instance>,
+    ) -> Result<Option<Machine>, DriverError> {
+        if let Some(message) = &op.injected_failure {
+            tokio::time::sleep(op.deadline.remaining_from(self.clock.now())).await;
+            return Err(DriverError(message.clone()));
+        }
+        let (spec, observed) = self
+            .machine_spec(op, desired)
+            .await
+            .map_err(|e| DriverError(format!("the machine could not be prepared: {e}")))?;
+        let task = DriverTask {
+            operation: op,
+            spec: &spec,
+            observed: observed.as_deref(),
+        };
+        if !self.driver.does_real_work() {
+            return self.driver.execute(task).await;
+        }
+        let work = self.driver.execute(task);
+        tokio::pin!(work);
+        let lease = self.claim_lease();
+        let mut renew = tokio::time::interval(lease / 2);
+        renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                outcome = &mut work => return outcome,
+                _ = renew.tick() => self.renew_claim(&op.id, lease).await,
+            }
+        }
+    }
+
+    /// Moves an operation's deadline ahead while its driver still works,
+    /// so no other node sweeping the database takes it over.
+    async fn renew_claim(&self, op_id: &str, lease: Duration) {
+        let now = self.clock.now();
+        let renewed = async {
+            let Some(op) = self.store.operation(op_id).await? else {
+                return Ok(());
+            };
+            if op.state != OperationState::Operating || op.deadline > now.after(lease) {
+                return Ok(());
+            }
+            let mut next = op.clone();
+            next.deadline = now.after(lease * 2);
+            next.version = op.version + 1;
+            let mut writes = WriteSet::new();
+            writes.push(Change::Operation {
+                record: Box::new(next),
+                expect: Expect::Version(op.version),
+            });
+            self.store.commit(writes).await
+        };
+        if let Err(e) = renewed.await {
+            tracing::warn!(operation = %op_id, error = %e, "renewing an operation's claim failed");
+        }
+    }
+
+    /// The machine `op` should leave behind, with what was last observed of
+    /// it. `desired` is the instance with the operation's plan applied, when
+    /// the caller has it; otherwise (after a restart) it is read again.
+    async fn machine_spec(
+        &self,
+        op: &Operation,
+        desired: Option<Instance>,
+    ) -> Result<(MachineSpec, Option<Box<Machine>>), EngineError> {
+        let desired = match desired {
+            Some(i) => i,
+            None => {
+                let mut i = self
+                    .store
+                    .instance(&op.account, &op.instance_id)
+                    .await?
+                    .ok_or_else(|| EngineError::InstanceNotFound(op.instance_id.clone()))?;
+                apply_plan(&mut i, op);
+                i
+            }
+        };
+        let product = self.product(&desired.product)?;
+        let powered_on = transition_for(&product.profile, op.kind, op.source_state)
+            .is_some_and(|t| t.landing(op.source_state, true) == LifecycleState::Running);
+        let public_keys = if desired.login.key_ids.is_empty() {
+            Vec::new()
+        } else {
+            let pairs = self
+                .store
+                .key_pairs(&desired.account, &desired.product)
+                .await?;
+            desired
+                .login
+                .key_ids
+                .iter()
+                .filter_map(|id| pairs.iter().find(|k| &k.id == id))
+                .map(|k| k.public_key.clone())
+                .collect()
+        };
+        let disk = |d: &crate::model::Disk| DiskSpec {
+            id: d.id.clone(),
+            disk_type: d.disk_type.to_string(),
+            size_gb: d.size_gb,
+        };
+        let spec = MachineSpec {
+            account: desired.account.to_string(),
+            instance_id: desired.id.clone(),
+            uuid: desired.uuid,
+            image_id: desired.image_id.to_string(),
+            os_family: desired.os_family,
+            cpu: desired.cpu,
+            memory_gb: desired.memory_gb,
+            system_disk: disk(&desired.system_disk),
+            data_disks: desired.data_disks.iter().map(disk).collect(),
+            host_name: desired.host_name.clone(),
+            password_hash: desired.login.password_hash.clone(),
+            public_keys,
+            user_data: desired.user_data.clone(),
+            keep_image_login: desired.login.keep_image_login,
+            private_ips: desired.private_ips.clone(),
+            public_ips: desired.public_ips.clone(),
+            powered_on,
+        };
+        Ok((spec, desired.machine))
+    }
+
     /// Completes one operation exactly once: a finished operation is left alone.
     async fn complete(
         &self,
         op_id: &str,
-        outcome: &Result<(), crate::ports::DriverError>,
+        outcome: &Result<Option<Machine>, DriverError>,
     ) -> Result<(), EngineError> {
         let Some(op) = self.store.operation(op_id).await? else {
             return Ok(());
@@ -310,8 +488,13 @@ impl Engine {
         let error_message = outcome.as_ref().err().map(|e| e.0.clone());
         let mut next = instance.clone();
         next.state = transition.landing(op.source_state, succeeded);
-        if succeeded {
+        if let Ok(observed) = outcome {
             apply_plan(&mut next, &op);
+            if op.kind == OperationKind::Terminate {
+                next.machine = None;
+            } else if let Some(machine) = observed {
+                next.machine = Some(Box::new(machine.clone()));
+            }
         }
         if next.state == LifecycleState::Isolated && instance.state != LifecycleState::Isolated {
             next.isolated_at = Some(now);
@@ -356,7 +539,7 @@ impl Engine {
         let ops = self.store.operations_in_flight().await?;
         let n = ops.len();
         for op in ops {
-            self.spawn_operation(op);
+            self.spawn_operation(op, None);
         }
         Ok(n)
     }
@@ -372,7 +555,7 @@ impl Engine {
         let n = ops.len();
         for op in ops {
             tracing::info!(operation = %op.id, account = %op.account, "completing an overdue operation");
-            self.spawn_operation(op);
+            self.spawn_operation(op, None);
         }
         Ok(n)
     }

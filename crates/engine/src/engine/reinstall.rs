@@ -144,6 +144,7 @@ impl Engine {
             .accept_operations(
                 caller,
                 OperationKind::Reinstall,
+                false,
                 vec![(
                     instance,
                     OperationPlan::Reinstall(Box::new(plan)),

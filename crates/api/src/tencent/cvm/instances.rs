@@ -646,6 +646,11 @@ pub async fn power(call: &Call<'_>) -> Result<Fields, ApiError> {
             ));
         }
     }
+    // SOFT_FIRST falls back to a hard stop only when the guest does not
+    // answer, which every driver does after its power-down timeout.
+    let hard = r.stop_type.as_deref() == Some("HARD")
+        || r.force_stop.unwrap_or(false)
+        || r.force_reboot.unwrap_or(false);
     let mut attributes = BTreeMap::new();
     let action = match call.caller.action.as_str() {
         "StartInstances" => {
@@ -680,9 +685,9 @@ pub async fn power(call: &Call<'_>) -> Result<Fields, ApiError> {
                     ))
                 }
             }
-            BatchAction::Stop
+            BatchAction::Stop { hard }
         }
-        _ => BatchAction::Reboot,
+        _ => BatchAction::Reboot { hard },
     };
     call.engine
         .batch_with_attributes(&call.caller, action, &r.instance_ids, attributes)

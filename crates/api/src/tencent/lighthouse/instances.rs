@@ -351,10 +351,11 @@ pub async fn batch(call: &Call<'_>) -> Result<Fields, ApiError> {
     let r: BatchRequest = parse(call)?;
     // Lighthouse instances here have no separate data disks to keep or isolate.
     let _ = r.isolate_data_disk;
+    let hard = r.stop_type.as_deref() == Some("HARD");
     let (action, max) = match call.caller.action.as_str() {
         "StartInstances" => (BatchAction::Start, 100),
-        "StopInstances" => (BatchAction::Stop, 100),
-        "RebootInstances" => (BatchAction::Reboot, 100),
+        "StopInstances" => (BatchAction::Stop { hard }, 100),
+        "RebootInstances" => (BatchAction::Reboot { hard }, 100),
         "IsolateInstances" => (BatchAction::Isolate, 20),
         _ => (BatchAction::Terminate, 100),
     };
