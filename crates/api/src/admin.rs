@@ -4,7 +4,8 @@
 //! `/_stratus/faults`; and a look inside an instance, as its owner's
 //! machine would see it: `GET /_stratus/instances/ID?account=NAME` (disks,
 //! snapshots), `POST .../snapshots` (take a snapshot of the system disk),
-//! `POST .../login` with `{"password": ...}` (would that password log in?).
+//! `POST .../login` with `{"password": ...}` (would that password log in?),
+//! `GET .../console` (the end of its serial console, under the QEMU driver).
 //! For audits (the crash tests use them): `GET /_stratus/instances?account=NAME`
 //! (every instance's state and latest operation) and
 //! `GET /_stratus/operations?account=NAME` (every operation, oldest first).
@@ -196,8 +197,30 @@ async fn instance(engine: &Engine, req: &RawRequest, rest: &str) -> Response {
                 })).collect::<Vec<_>>(),
                 "has_password": i.login.password_hash.is_some(),
                 "key_ids": i.login.key_ids,
+                "state": i.state,
+                "machine": i.machine.as_ref().map(|m| json!({
+                    "node": m.node,
+                    "ssh": m.ssh.as_ref().map(|e| json!({"host": e.host, "port": e.port})),
+                    "pid": m.pid,
+                    "console_log": m.console_log,
+                    "disk": m.disk_path,
+                    "disk_bytes": m.disk_bytes,
+                    "boots": m.boots,
+                    "stopped_reason": m.stopped_reason,
+                })),
             })
         }),
+        ("GET", "console") => match engine.console(&account, id, 64 * 1024).await {
+            Ok(Some(text)) => {
+                return Response::json(
+                    200,
+                    "application/json",
+                    &json!({ "id": id, "console": text }),
+                )
+            }
+            Ok(None) => return error(404, "this instance has no console on this node"),
+            Err(e) => Err(e),
+        },
         ("POST", "snapshots") => engine
             .take_snapshot(&account, id)
             .await

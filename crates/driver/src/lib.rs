@@ -2,8 +2,10 @@
 //!
 //! Implementations of the engine's [`stratus_engine::ports::Driver`] port.
 //! `sim` is the default: a timing model with realistic durations, scaled by
-//! `--speed`. (A QEMU driver for real VMs is planned beside it.)
+//! `--speed`. `qemu` runs every instance as a real virtual machine.
 
+pub mod qemu;
 pub mod sim;
 
+pub use qemu::{QemuConfig, QemuDriver};
 pub use sim::SimDriver;

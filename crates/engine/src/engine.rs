@@ -262,6 +262,18 @@ impl Engine {
             .ok_or_else(|| EngineError::InstanceNotFound(id.to_string()))
     }
 
+    /// The end of an instance's serial console (`None`: its machine has no
+    /// console on this node, as under the simulated driver).
+    pub async fn console(
+        &self,
+        account: &str,
+        id: &str,
+        bytes: u64,
+    ) -> Result<Option<String>, EngineError> {
+        let instance = self.inspect(account, id).await?;
+        Ok(self.driver.console(&instance.id, bytes).await)
+    }
+
     /// Every operation of an account, finished ones included, oldest first.
     pub async fn operations(&self, account: &str) -> Result<Vec<Operation>, EngineError> {
         Ok(self.store.operations(account).await?)

@@ -434,4 +434,8 @@ pub trait Driver: Send + Sync + 'static {
     async fn exits(&self) -> Vec<Exit> {
         Vec::new()
     }
+    /// The last `bytes` of a machine's serial console, if it has one here.
+    async fn console(&self, _instance_id: &str, _bytes: u64) -> Option<String> {
+        None
+    }
 }

@@ -26,6 +26,12 @@ pub struct ConfigFile {
     /// Fault rules in force from the start (see `/_stratus/faults`).
     #[serde(default)]
     pub faults: Vec<stratus_engine::faults::FaultRule>,
+    /// Image files behind vendor image ids (the QEMU driver).
+    #[serde(default)]
+    pub images: Vec<stratus_driver::qemu::ImageFile>,
+    /// The QEMU driver's settings.
+    #[serde(default)]
+    pub qemu: stratus_driver::qemu::QemuSettings,
 }
 
 /// One `[[accounts]]` entry.

@@ -9,10 +9,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use stratus_api::EdgeConfig;
-use stratus_driver::SimDriver;
+use stratus_driver::{QemuConfig, QemuDriver, SimDriver};
 use stratus_engine::accounts::Accounts;
 use stratus_engine::clock::{Clock, SystemClock};
-use stratus_engine::ports::{Admission, Store};
+use stratus_engine::ports::{Admission, Driver, Store};
 use stratus_engine::ratelimit::RateLimiter;
 use stratus_engine::Engine;
 use stratus_store::{PostgresStore, SqliteStore};
@@ -59,10 +59,29 @@ pub struct ServeArgs {
     /// Most connections served at once; further ones wait to be accepted.
     #[arg(long, default_value_t = 4096)]
     pub max_connections: usize,
+    /// What runs the instances: `sim` (timers) or `qemu` (real VMs; images
+    /// from the configuration's `[[images]]`).
+    #[arg(long, value_enum, default_value_t = DriverChoice::Sim)]
+    pub driver: DriverChoice,
+    /// With `--driver qemu`: where the VMs' directories are kept (default:
+    /// `vms` under `--data`).
+    #[arg(long)]
+    pub vm_dir: Option<PathBuf>,
+    /// This node's name, recorded on the machines it hosts (default: the
+    /// host name).
+    #[arg(long)]
+    pub node: Option<String>,
     /// On SIGTERM, seconds to wait for operations in flight to finish; those
     /// still running stay recorded and resume at the next start.
     #[arg(long, default_value_t = 30.0)]
     pub drain_timeout: f64,
+}
+
+/// The drivers `--driver` chooses from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DriverChoice {
+    Sim,
+    Qemu,
 }
 
 /// Runs the server until it is stopped.
@@ -109,7 +128,20 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         }
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let driver = Arc::new(SimDriver::new(args.speed, Arc::clone(&clock)));
+    let driver: Arc<dyn Driver> = match args.driver {
+        DriverChoice::Sim => Arc::new(SimDriver::new(args.speed, Arc::clone(&clock))),
+        DriverChoice::Qemu => {
+            let vm_dir = args.vm_dir.clone().unwrap_or_else(|| args.data.join("vms"));
+            let node = args.node.clone().unwrap_or_else(host_name);
+            let config = QemuConfig {
+                vm_dir,
+                images: file.images.clone(),
+                settings: file.qemu.clone(),
+                node,
+            };
+            Arc::new(QemuDriver::open(config).await?)
+        }
+    };
     let first_account = accounts.first().map(|a| a.name.clone()).unwrap_or_default();
     let mut products = vec![
         stratus_api::tencent::lighthouse::product()
@@ -191,6 +223,15 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// The machine's host name, as the kernel knows it.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
 }
 
 /// Observes machines that stopped on their own, once a second.
