@@ -351,6 +351,23 @@ impl QemuDriver {
         let pid = child
             .id()
             .ok_or_else(|| DriverError("QEMU exited at once".into()))?;
+        // Until QEMU has written its pid file, the process may still be the
+        // fork of this server (not yet QEMU), or QEMU refusing its options.
+        let started = tokio::time::Instant::now();
+        while !dir.pid_file().exists() {
+            if let Ok(Some(status)) = child.try_wait() {
+                let why = std::fs::read_to_string(dir.qemu_log()).unwrap_or_default();
+                return Err(DriverError(format!(
+                    "QEMU exited at start ({status}): {}",
+                    why.trim()
+                )));
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                let _ = child.start_kill();
+                return Err(DriverError("QEMU did not start within 30 s".into()));
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         // Reaped here as soon as it exits, so it is never seen as a zombie.
         tokio::spawn(async move {
             let _ = child.wait().await;

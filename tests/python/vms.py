@@ -1,0 +1,114 @@
+"""Real VMs for the QEMU driver suites (test_vms_*.py).
+
+- `tiny_image()` builds (once, cached outside the clone) the test image
+  with scripts/tiny-image.sh, which installs QEMU and the image tools first;
+  where they cannot be installed the suite is skipped with the reason.
+- `qemu_server(...)` starts `stratus serve --driver qemu` with that image
+  behind one vendor image id of every product.
+- `Key`: an SSH key pair made with ssh-keygen, and `ssh(...)` running a
+  command in a guest through the forwarded port (BatchMode: a refused key
+  fails instead of asking for a password).
+
+Guests are small (128 MiB, 1 vCPU, TCG), and tests poll for outcomes with
+generous limits: this machine has two slow cores and no KVM.
+"""
+import os
+import pathlib
+import subprocess
+import tempfile
+
+import pytest
+
+from harness import ROOT, Server, wait_until
+
+CACHE = pathlib.Path(os.environ.get("STRATUS_CACHE") or pathlib.Path.home() / ".cache" / "stratus")
+IMAGE_DIR = CACHE / "tiny-image"
+
+# The vendor image ids the tiny image backs (one per product).
+LIGHTHOUSE_IMAGE = "lhbp-d12t5w3e"      # Lighthouse Debian 12 blueprint
+CVM_IMAGE = "img-eb30mz89"              # CVM / legacy API 2.0 public image
+ZEC_IMAGE = "debian12_20240715"         # Zenlayer ZEC image
+KEC_IMAGE = "IMG-b4768cb8-c9e4-56a9-9fad-37120aca8c0d"  # Kingsoft KEC Debian 12
+BOOT_LIMIT = 240                        # seconds: a boot under TCG on a busy 2-core host
+
+
+def tiny_image():
+    """The tiny image's directory (built once); skips where QEMU cannot be installed."""
+    done = subprocess.run([str(ROOT / "scripts" / "tiny-image.sh"), str(IMAGE_DIR)],
+                          capture_output=True, text=True)
+    if done.returncode == 77:
+        pytest.skip("real VMs need qemu-system-x86 and the image tools, which cannot be installed here: "
+                    + done.stderr.strip()[-300:])
+    assert done.returncode == 0, f"scripts/tiny-image.sh failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+    return IMAGE_DIR
+
+
+def images_config(image_dir, ids):
+    append = "console=ttyS0 root=/dev/vda rw quiet"
+    quoted = ", ".join(f'"{i}"' for i in ids)
+    return f"""
+[[images]]
+file = "{image_dir / 'tiny.qcow2'}"
+kernel = "{image_dir / 'vmlinuz'}"
+initrd = "{image_dir / 'initrd.img'}"
+append = "{append}"
+ids = [{quoted}]
+
+[qemu]
+memory_mb = 128
+max_cpus = 1
+max_vms = 6
+boot_timeout = {BOOT_LIMIT}
+powerdown_timeout = 30
+"""
+
+
+def qemu_server(work, ids, extra=(), config_extra=""):
+    """A server with the QEMU driver, its data and VMs under `work`."""
+    image = tiny_image()
+    return Server(speed=1, data=work / "data", config=images_config(image, ids) + config_extra,
+                  extra=["--driver", "qemu", "--vm-dir", str(work / "vms"), *extra])
+
+
+class Key:
+    """An ed25519 key pair in a temporary directory."""
+
+    def __init__(self, name="stratus"):
+        self.dir = pathlib.Path(tempfile.mkdtemp(prefix="stratus-key-"))
+        self.path = self.dir / "id_ed25519"
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(self.path)],
+                       check=True)
+        self.public = (self.dir / "id_ed25519.pub").read_text().strip()
+
+
+def ssh(endpoint, key, command, timeout=60):
+    """Runs `command` as root in the guest at `endpoint` ({host, port}) with `key`."""
+    return subprocess.run(
+        ["ssh", "-i", str(key.path), "-p", str(endpoint["port"]), "-o", "BatchMode=yes",
+         "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "IdentitiesOnly=yes",
+         "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", f"root@{endpoint['host']}", command],
+        capture_output=True, text=True, timeout=timeout)
+
+
+def run_in(endpoint, key, command):
+    """The output of a command that must succeed in the guest."""
+    done = ssh(endpoint, key, command)
+    assert done.returncode == 0, f"ssh {command!r} failed ({done.returncode}): {done.stderr}"
+    return done.stdout
+
+
+def machine(server, iid, account="default"):
+    status, body = server.admin(f"/_stratus/instances/{iid}?account={account}")
+    assert status == 200, body
+    return body["machine"]
+
+
+def console(server, iid, account="default"):
+    status, body = server.admin(f"/_stratus/instances/{iid}/console?account={account}")
+    assert status == 200, body
+    return body["console"]
+
+
+def stop_vms(work):
+    """Kills every VM left running under `work` (they outlive their server)."""
+    subprocess.run(["pkill", "-9", "-f", str(work / "vms")], capture_output=True)
