@@ -161,6 +161,9 @@ def test_a_restart_adopts_running_machines_and_finishes_an_interrupted_reset_onc
         status, ops = final.admin("/_stratus/operations?account=default")
         resets = [o for o in ops["operations"] if o["instance_id"] == iid and o["action"] == "ResetInstance"]
         assert [o["state"] for o in resets] == ["Success"], resets
+        # Lighthouse destroys from the recycle bin: isolate, then terminate.
+        lh.call("IsolateInstances", {"InstanceIds": [iid]})
+        settle(lh, iid, "SHUTDOWN", timeout=90)
         lh.call("TerminateInstances", {"InstanceIds": [iid]})
         wait_until(lambda: lh.instance(iid) is None, timeout=60, interval=0.5, what="terminated")
         assert not (work / "vms" / iid).exists()

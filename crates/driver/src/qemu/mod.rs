@@ -117,7 +117,7 @@ impl QemuDriver {
             let dir = VmDir(entry.path());
             match dir.load() {
                 Ok(Some(state)) => {
-                    let running = state.pid.is_some_and(|p| process::runs(p, dir.path()));
+                    let running = Self::live_pid(&dir, &state).is_some();
                     tracing::info!(instance = %state.instance_id, running, "adopted a VM");
                     vms.insert(state.instance_id.clone(), state);
                 }
@@ -131,6 +131,16 @@ impl QemuDriver {
             vms: Mutex::new(vms),
             reserved: Mutex::new(HashSet::new()),
         })
+    }
+
+    /// The VM's running process: the recorded one, or the one its pid file
+    /// names (a crash can come between starting QEMU and recording it).
+    fn live_pid(dir: &VmDir, state: &VmState) -> Option<u32> {
+        state
+            .pid
+            .into_iter()
+            .chain(dir.pid_from_file())
+            .find(|p| process::runs(*p, dir.path()))
     }
 
     fn dir(&self, instance_id: &str) -> VmDir {
@@ -151,9 +161,10 @@ impl QemuDriver {
     pub fn view(&self, instance_id: &str) -> Option<VmView> {
         let state = self.state(instance_id)?;
         let dir = self.dir(instance_id);
-        let running = state.pid.is_some_and(|p| process::runs(p, dir.path()));
+        let pid = Self::live_pid(&dir, &state);
+        let running = pid.is_some();
         Some(VmView {
-            pid: state.pid.filter(|_| running),
+            pid,
             running,
             ssh: state.ssh_port.filter(|_| running).map(|port| Endpoint {
                 host: "127.0.0.1".into(),
@@ -166,14 +177,15 @@ impl QemuDriver {
     }
 
     fn facts(&self, dir: &VmDir, state: &VmState) -> Machine {
-        let running = state.pid.is_some_and(|p| process::runs(p, dir.path()));
+        let pid = Self::live_pid(dir, state);
+        let running = pid.is_some();
         Machine {
             node: Some(self.config.node.clone()),
             ssh: state.ssh_port.filter(|_| running).map(|port| Endpoint {
                 host: "127.0.0.1".into(),
                 port,
             }),
-            pid: state.pid.filter(|_| running),
+            pid,
             console_log: Some(dir.console().display().to_string()),
             disk_path: Some(dir.disk().display().to_string()),
             disk_bytes: state.disk_bytes,
@@ -249,7 +261,11 @@ impl QemuDriver {
         op: &Operation,
         spec: &MachineSpec,
     ) -> Result<(), DriverError> {
-        let running = state.pid.filter(|p| process::runs(*p, dir.path()));
+        let running = Self::live_pid(dir, state);
+        if running.is_some() && state.pid != running {
+            state.pid = running;
+            self.save(dir, state).await?;
+        }
         if running.is_none() || state.boot_op.as_deref() != Some(op.id.as_str()) {
             if let Some(pid) = running {
                 // Running since an earlier operation: nothing to boot.
@@ -410,10 +426,7 @@ impl QemuDriver {
         state: &mut VmState,
         hard: bool,
     ) -> Result<(), DriverError> {
-        let Some(pid) = state.pid else {
-            return Ok(());
-        };
-        if process::runs(pid, dir.path()) {
+        if let Some(pid) = Self::live_pid(dir, state) {
             let qmp_limit = Duration::from_secs(5);
             let mut gone = false;
             if !hard {
@@ -583,7 +596,7 @@ impl Driver for QemuDriver {
             .filter_map(|s| {
                 let pid = s.pid?;
                 let dir = self.dir(&s.instance_id);
-                (!process::runs(pid, dir.path())).then(|| Exit {
+                Self::live_pid(&dir, &s).is_none().then(|| Exit {
                     account: s.account.clone(),
                     instance_id: s.instance_id.clone(),
                     pid,

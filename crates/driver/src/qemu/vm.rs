@@ -60,6 +60,13 @@ impl VmDir {
         self.0.join("qemu.pid")
     }
 
+    /// The pid QEMU wrote at its start, if the file is there.
+    pub fn pid_from_file(&self) -> Option<u32> {
+        std::fs::read_to_string(self.pid_file())
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+    }
+
     /// Reads the state file, if the VM has one.
     pub fn load(&self) -> Result<Option<VmState>, String> {
         match std::fs::read(self.state()) {
