@@ -112,3 +112,20 @@ def console(server, iid, account="default"):
 def stop_vms(work):
     """Kills every VM left running under `work` (they outlive their server)."""
     subprocess.run(["pkill", "-9", "-f", str(work / "vms")], capture_output=True)
+
+
+def password_login(endpoint, password, command, timeout=60):
+    """Runs `command` in the guest logging in as root with `password` only
+    (OpenSSH reads it from an askpass program, as no terminal asks)."""
+    work = pathlib.Path(tempfile.mkdtemp(prefix="stratus-askpass-"))
+    (work / "password").write_text(password + "\n")
+    askpass = work / "askpass"
+    askpass.write_text(f"#!/bin/sh\ncat '{work / 'password'}'\n")
+    askpass.chmod(0o700)
+    env = dict(os.environ, SSH_ASKPASS=str(askpass), SSH_ASKPASS_REQUIRE="force", DISPLAY="none")
+    return subprocess.run(
+        ["ssh", "-p", str(endpoint["port"]), "-o", "PubkeyAuthentication=no",
+         "-o", "PreferredAuthentications=password,keyboard-interactive", "-o", "NumberOfPasswordPrompts=1",
+         "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10",
+         "-o", "LogLevel=ERROR", f"root@{endpoint['host']}", command],
+        capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL)

@@ -67,6 +67,11 @@ mod tests {
             .spawn()
             .expect("sleep");
         let pid = child.id().expect("pid");
+        // Until the fork has exec'd, its command line is still this test's.
+        let exec_deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while !runs(pid, &dir) && tokio::time::Instant::now() < exec_deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         assert!(runs(pid, &dir));
         assert!(!runs(pid, Path::new("/nonexistent/other-vm")));
         kill(pid, &dir);

@@ -1,0 +1,152 @@
+"""Real VMs reinstalled through the other three dialects' official clients
+(QEMU driver, tiny image): Zenlayer ZEC `ResetInstance` (seed 000) with a new
+password, Kingsoft KEC `ModifyInstanceImage` (seed 004) with another key, and
+the legacy API 2.0 `ResetInstances` (seed 003) on a CVM instance with a new
+password. Each time the old login is refused, the new one works and what
+was written on the old system disk is gone."""
+import json
+import pathlib
+import tempfile
+
+import pytest
+from ksyun.client.kec.v20160304 import client as kec_client
+from ksyun.client.sks.v20151101 import client as sks_client
+from ksyun.common import credential as ks_credential
+from ksyun.common.profile.client_profile import ClientProfile as KsClientProfile
+from ksyun.common.profile.http_profile import HttpProfile as KsHttpProfile
+from tencentcloud.common import credential
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.cvm.v20170312 import cvm_client
+from zenlayercloud.ccs.v20250901 import ccs_client, models as ccs_models
+from zenlayercloud.common.config import Config
+from zenlayercloud.common.credential import Credential
+from zenlayercloud.zec.v20250901 import models as zec_models, zec_client
+
+from harness import ROOT, TENCENT_ID, TENCENT_KEY, wait_until
+from test_cvm_legacy import legacy
+from vms import (BOOT_LIMIT, CVM_IMAGE, KEC_IMAGE, ZEC_IMAGE, Key, machine, password_login, qemu_server,
+                 run_in, ssh, stop_vms)
+
+ZEC_AK, ZEC_SK = "STRATUSDEVELOPMENTZENLAYER", "stratus-development-secret-key-zenlayer"
+KEC_AK, KEC_SK = "AKLTSTRATUSDEVELOPMENT0000000", "stratus-development-secret-key-kingsoft"
+ZEC_CATALOG = json.loads((ROOT / "catalog" / "zenlayer" / "zec.catalog.json").read_text())
+KEC_CATALOG = json.loads((ROOT / "catalog" / "kingsoft" / "kec.catalog.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def work():
+    path = pathlib.Path(tempfile.mkdtemp(prefix="stratus-vms-vendors-"))
+    yield path
+    stop_vms(path)
+
+
+@pytest.fixture(scope="module")
+def server(work):
+    s = qemu_server(work, [ZEC_IMAGE, KEC_IMAGE, CVM_IMAGE])
+    yield s
+    s.stop()
+
+
+def until(check, what):
+    return wait_until(check, timeout=BOOT_LIMIT, interval=0.5, what=what)
+
+
+def written_then_gone(endpoint_before, key, endpoint_after, login_after):
+    """Writes a file through the first login; after the reinstall the file
+    must be gone (checked through `login_after`)."""
+    run_in(endpoint_before, key, "echo old-disk > /root/marker; sync")
+    return login_after(endpoint_after, "test -e /root/marker && echo kept || echo gone")
+
+
+def test_zec_reset_instance_with_a_new_password(server):
+    cfg = Config(scheme="http", domain=server.endpoint)
+    zec = zec_client.ZecClient(Credential(ZEC_AK, ZEC_SK), cfg)
+    ccs = ccs_client.CcsClient(Credential(ZEC_AK, ZEC_SK), cfg)
+
+    def call(client, models, action, **params):
+        request = getattr(models, f"{action}Request")()
+        for k, v in params.items():
+            setattr(request, k, v)
+        return getattr(client, action)(request)
+
+    def status(iid):
+        return call(zec, zec_models, "DescribeInstancesStatus", instanceIds=[iid]).dataSet[0].instanceStatus
+
+    key = Key("zec")
+    key_id = call(ccs, ccs_models, "ImportKeyPair", keyName="zec-vm", publicKey=key.public).keyId
+    subnet = next(s["id"] for s in ZEC_CATALOG["zec"]["subnets"] if s["region"] == "asia-east-1")
+    iid = call(zec, zec_models, "CreateZecInstances", zoneId="asia-east-1a", imageId=ZEC_IMAGE,
+               instanceType="z2a.cpu.2", subnetId=subnet, instanceCount=1, keyId=key_id).instanceIdSet[0]
+    until(lambda: status(iid) == "RUNNING", f"{iid} to run")
+    before = machine(server, iid)["ssh"]
+    run_in(before, key, "echo old-disk > /root/marker; sync")
+    call(zec, zec_models, "StopInstances", instanceIds=[iid])
+    until(lambda: status(iid) == "STOPPED", f"{iid} to stop")
+    call(zec, zec_models, "ResetInstance", instanceId=iid, imageId=ZEC_IMAGE, password="N3w(Pass)word")
+    assert status(iid) == "REBUILDING"
+    until(lambda: status(iid) == "RUNNING", f"{iid} to be rebuilt")   # seed 000: lands RUNNING
+    after = machine(server, iid)["ssh"]
+    assert ssh(after, key, "true").returncode != 0, "the old key must be refused"
+    done = password_login(after, "N3w(Pass)word", "test -e /root/marker && echo kept || echo gone")
+    assert done.returncode == 0 and done.stdout.strip() == "gone", done
+    assert password_login(after, "wrong-password", "true").returncode != 0
+
+
+def test_kec_modify_instance_image_with_another_key(server):
+    hp = KsHttpProfile(endpoint=server.endpoint, protocol="http", reqMethod="POST")
+    kec = kec_client.KecClient(ks_credential.Credential(KEC_AK, KEC_SK), "cn-beijing-6", KsClientProfile(httpProfile=hp))
+    sks = sks_client.SksClient(ks_credential.Credential(KEC_AK, KEC_SK), "cn-beijing-6", KsClientProfile(httpProfile=hp))
+
+    def call(client, action, params):
+        return json.loads(client.call(action, params))
+
+    def state(iid):
+        return call(kec, "DescribeInstances", {"InstanceId": [iid]})["InstancesSet"][0]["InstanceState"]["Name"]
+
+    first, second = Key("kec-1"), Key("kec-2")
+    first_id = call(sks, "ImportKey", {"KeyName": "kec-vm-1", "PublicKey": first.public})["Key"]["KeyId"]
+    second_id = call(sks, "ImportKey", {"KeyName": "kec-vm-2", "PublicKey": second.public})["Key"]["KeyId"]
+    subnet = next(s["SubnetId"] for s in KEC_CATALOG["kec"]["subnets"] if s["AvailabilityZone"] == "cn-beijing-6a")
+    group = next(g["SecurityGroupId"] for g in KEC_CATALOG["kec"]["security_groups"] if g["Region"] == "cn-beijing-6")
+    iid = call(kec, "RunInstances", {"ImageId": KEC_IMAGE, "InstanceType": "N3.2B", "MaxCount": 1, "MinCount": 1,
+                                     "SubnetId": subnet, "SecurityGroupId": [group],
+                                     "ChargeType": "HourlyInstantSettlement", "KeyId": [first_id]})["InstancesSet"][0]["InstanceId"]
+    until(lambda: state(iid) == "active", f"{iid} to be active")
+    run_in(machine(server, iid)["ssh"], first, "echo old-disk > /root/marker; sync")
+    call(kec, "StopInstances", {"InstanceId": [iid]})
+    until(lambda: state(iid) == "stopped", f"{iid} to stop")
+    assert call(kec, "ModifyInstanceImage", {"InstanceId": iid, "ImageId": KEC_IMAGE, "KeyId": [second_id]})["Return"]
+    until(lambda: state(iid) == "active", f"{iid} to be reinstalled")   # seed 004: lands active
+    after = machine(server, iid)["ssh"]
+    assert ssh(after, first, "true").returncode != 0, "the old key must be refused"
+    assert run_in(after, second, "test -e /root/marker && echo kept || echo gone").strip() == "gone"
+
+
+def test_legacy_reset_instances_with_a_new_password(server):
+    hp = HttpProfile(endpoint=server.endpoint, protocol="http")
+    api3 = cvm_client.CvmClient(credential.Credential(TENCENT_ID, TENCENT_KEY), "ap-guangzhou",
+                                ClientProfile(httpProfile=hp))
+    key = Key("cvm")
+    key_id = api3.call_json("ImportKeyPair", {"KeyName": "cvmvm", "ProjectId": 0,
+                                              "PublicKey": key.public})["Response"]["KeyId"]
+    iid = api3.call_json("RunInstances", {"Placement": {"Zone": "ap-guangzhou-3"}, "ImageId": CVM_IMAGE,
+                                          "InstanceType": "S5.MEDIUM4", "InstanceChargeType": "POSTPAID_BY_HOUR",
+                                          "LoginSettings": {"KeyIds": [key_id]}})["Response"]["InstanceIdSet"][0]
+
+    def settled():
+        i = api3.call_json("DescribeInstances", {"InstanceIds": [iid]})["Response"]["InstanceSet"][0]
+        assert i["LatestOperationState"] != "FAILED", i
+        return i if i["LatestOperationState"] == "SUCCESS" else None
+
+    assert until(settled, f"{iid} to run")["InstanceState"] == "RUNNING"
+    run_in(machine(server, iid)["ssh"], key, "echo old-disk > /root/marker; sync")
+    reply = legacy(server)("ResetInstances", {"instanceId": iid, "imageType": 2, "imageId": CVM_IMAGE,
+                                              "password": "Abc123!@#xyz"})
+    assert reply["code"] == 0, reply
+    after_reset = until(settled, f"{iid} to be reset")
+    assert after_reset["LatestOperation"] == "ResetInstances" and after_reset["InstanceState"] == "RUNNING"
+    after = machine(server, iid)["ssh"]
+    assert ssh(after, key, "true").returncode != 0, "the old key must be refused"
+    done = password_login(after, "Abc123!@#xyz", "test -e /root/marker && echo kept || echo gone")
+    assert done.returncode == 0 and done.stdout.strip() == "gone", done
