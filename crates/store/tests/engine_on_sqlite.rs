@@ -132,6 +132,15 @@ fn product() -> Product {
 
 fn engine_on(store: Arc<SqliteStore>, speed: f64) -> Arc<Engine> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let driver = Arc::new(SimDriver::new(speed, Arc::clone(&clock)));
+    engine_with(store, driver, clock)
+}
+
+fn engine_with(
+    store: Arc<SqliteStore>,
+    driver: Arc<dyn stratus_engine::ports::Driver>,
+    clock: Arc<dyn Clock>,
+) -> Arc<Engine> {
     let accounts = Accounts::new(vec![
         Account {
             name: "a".into(),
@@ -146,13 +155,7 @@ fn engine_on(store: Arc<SqliteStore>, speed: f64) -> Arc<Engine> {
             balance: None,
         },
     ]);
-    Engine::new(
-        store,
-        Arc::new(SimDriver::new(speed, Arc::clone(&clock))),
-        clock,
-        accounts,
-        vec![product()],
-    )
+    Engine::new(store, driver, clock, accounts, vec![product()])
 }
 
 fn caller(account: &str, action: &str) -> Caller {
@@ -688,4 +691,249 @@ async fn a_limited_action_is_counted_and_a_counter_failure_is_not_a_rate_limit()
         "a counter that cannot count is an internal failure, not a rate limit: {failed:?}"
     );
     assert!(unreachable.admit(&caller("a", "Describe")).await.is_ok());
+}
+
+/// A driver that does real work by script: it records every task it gets,
+/// fails the kinds it is told to, answers with a machine, and reports the
+/// exits it is given. Used to prove the Driver port's contract.
+#[derive(Default)]
+struct ScriptedDriver {
+    tasks: std::sync::Mutex<Vec<(String, K, stratus_engine::ports::MachineSpec)>>,
+    fail: std::sync::Mutex<HashMap<K, String>>,
+    refuse_image: Option<String>,
+    work: Duration,
+    exits: std::sync::Mutex<Vec<stratus_engine::ports::Exit>>,
+    pid: std::sync::atomic::AtomicU32,
+}
+
+#[async_trait::async_trait]
+impl stratus_engine::ports::Driver for ScriptedDriver {
+    fn duration(&self, _kind: K, _instance: &Instance) -> Duration {
+        Duration::from_millis(10)
+    }
+    fn does_real_work(&self) -> bool {
+        true
+    }
+    fn admit(
+        &self,
+        _kind: K,
+        desired: &Instance,
+    ) -> Result<(), stratus_engine::ports::DriverRefusal> {
+        match &self.refuse_image {
+            Some(image) if desired.image_id.as_str() == image => Err(
+                stratus_engine::ports::DriverRefusal::ImageUnavailable(image.clone()),
+            ),
+            _ => Ok(()),
+        }
+    }
+    async fn execute(
+        &self,
+        task: stratus_engine::ports::DriverTask<'_>,
+    ) -> Result<Option<stratus_engine::model::Machine>, stratus_engine::ports::DriverError> {
+        self.tasks.lock().expect("lock").push((
+            task.operation.id.clone(),
+            task.operation.kind,
+            task.spec.clone(),
+        ));
+        tokio::time::sleep(self.work).await;
+        if let Some(reason) = self.fail.lock().expect("lock").get(&task.operation.kind) {
+            return Err(stratus_engine::ports::DriverError(reason.clone()));
+        }
+        let pid = self.pid.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 100;
+        Ok(Some(stratus_engine::model::Machine {
+            node: Some("n1".into()),
+            pid: task.spec.powered_on.then_some(pid),
+            boots: pid,
+            ..Default::default()
+        }))
+    }
+    async fn exits(&self) -> Vec<stratus_engine::ports::Exit> {
+        self.exits.lock().expect("lock").clone()
+    }
+}
+
+fn scripted(driver: ScriptedDriver) -> (Arc<Engine>, Arc<ScriptedDriver>) {
+    let driver = Arc::new(driver);
+    let store = Arc::new(SqliteStore::open(None).expect("store"));
+    let engine = engine_with(store, driver.clone(), Arc::new(SystemClock));
+    (engine, driver)
+}
+
+#[tokio::test]
+async fn the_driver_gets_the_desired_machine_and_its_observations_are_recorded() {
+    let (engine, driver) = scripted(ScriptedDriver::default());
+    let c = caller("a", "ImportKeyPair");
+    let key = engine
+        .import_key_pair(
+            &c,
+            "laptop",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINd0wI/591jHuefMUt7fRLKiZi9b2fNnACb0ke2YFmhn t",
+            vec![],
+        )
+        .await
+        .expect("imported");
+    let id = running(&engine).await;
+    let created = engine.inspect("a", &id).await.expect("exists");
+    let machine = created.machine.clone().expect("observed");
+    assert_eq!(
+        (machine.node.as_deref(), machine.pid),
+        (Some("n1"), Some(100))
+    );
+
+    let reinstall = ReinstallSpec {
+        image_id: Some("timg-linux002".into()),
+        login: LoginRequest {
+            key_ids: vec![key.id.clone()],
+            ..Default::default()
+        },
+        system_disk_gb: Some(60),
+        ..Default::default()
+    };
+    engine
+        .reinstall(&caller("a", "ResetInstance"), &id, reinstall)
+        .await
+        .expect("accepted");
+    let after = settled(&engine, "a", &id).await;
+    let tasks = driver.tasks.lock().expect("lock").clone();
+    let (_, kind, spec) = tasks.last().expect("a task");
+    assert_eq!(*kind, K::Reinstall);
+    assert_eq!(spec.image_id, "timg-linux002");
+    assert_eq!(spec.system_disk.size_gb, 60);
+    assert_eq!(spec.public_keys, vec![key.public_key.clone()]);
+    assert_eq!(spec.password_hash, None, "a key replaces the password");
+    assert!(spec.powered_on, "the instance was running and stays so");
+    assert_eq!(after.machine.expect("observed").pid, Some(101));
+}
+
+#[tokio::test]
+async fn real_work_that_fails_ends_failed_with_the_drivers_reason() {
+    let driver = ScriptedDriver::default();
+    driver
+        .fail
+        .lock()
+        .expect("lock")
+        .insert(K::Reinstall, "qemu-img: disk full".into());
+    let (engine, _) = scripted(driver);
+    let id = running(&engine).await;
+    engine
+        .reinstall(&caller("a", "ResetInstance"), &id, ReinstallSpec::default())
+        .await
+        .expect("accepted");
+    let after = settled(&engine, "a", &id).await;
+    assert_eq!(after.state, S::Running, "back where it was");
+    let latest = after.latest_operation.expect("latest");
+    assert_eq!(latest.state, OperationState::Failed);
+    assert_eq!(latest.error_message.as_deref(), Some("qemu-img: disk full"));
+    assert_eq!(after.system_disk.generation, 1, "nothing applied");
+}
+
+#[tokio::test]
+async fn a_fault_rule_wraps_the_driver_instead_of_overriding_what_it_did() {
+    let (engine, driver) = scripted(ScriptedDriver::default());
+    let id = running(&engine).await;
+    engine
+        .faults()
+        .replace(vec![stratus_engine::faults::FaultRule {
+            product: None,
+            action: Some("Reboot".into()),
+            probability: 1.0,
+            message: "injected".into(),
+            remaining: Some(1),
+        }]);
+    engine
+        .batch(
+            &caller("a", "Reboot"),
+            BatchAction::Reboot { hard: true },
+            std::slice::from_ref(&id),
+        )
+        .await
+        .expect("accepted");
+    let after = settled(&engine, "a", &id).await;
+    let latest = after.latest_operation.expect("latest");
+    assert_eq!(
+        (latest.state, latest.error_message.as_deref()),
+        (OperationState::Failed, Some("injected"))
+    );
+    let kinds: Vec<K> = driver
+        .tasks
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|t| t.1)
+        .collect();
+    assert_eq!(kinds, vec![K::Create], "the machine was never touched");
+}
+
+#[tokio::test]
+async fn an_image_the_driver_cannot_run_is_refused_before_anything_is_recorded() {
+    let (engine, driver) = scripted(ScriptedDriver {
+        refuse_image: Some("timg-linux001".into()),
+        ..Default::default()
+    });
+    let refused = engine
+        .create_instances(&caller("a", "Create"), spec(Some("Passw0rd!old")))
+        .await;
+    assert_eq!(
+        refused,
+        Err(EngineError::ImageUnavailable("timg-linux001".into()))
+    );
+    assert!(engine.instances("a").await.expect("listed").is_empty());
+    assert!(driver.tasks.lock().expect("lock").is_empty());
+}
+
+#[tokio::test]
+async fn a_machine_that_stopped_on_its_own_is_observed_stopped_once() {
+    let (engine, driver) = scripted(ScriptedDriver::default());
+    let id = running(&engine).await;
+    let exit = |pid| stratus_engine::ports::Exit {
+        account: "a".into(),
+        instance_id: id.clone(),
+        pid,
+        reason: "killed".into(),
+    };
+    // An exit of a process the instance no longer runs on changes nothing.
+    *driver.exits.lock().expect("lock") = vec![exit(7)];
+    assert_eq!(engine.reconcile().await, Ok(0));
+    assert_eq!(
+        engine.inspect("a", &id).await.expect("exists").state,
+        S::Running
+    );
+    *driver.exits.lock().expect("lock") = vec![exit(100)];
+    assert_eq!(engine.reconcile().await, Ok(1));
+    let stopped = engine.inspect("a", &id).await.expect("exists");
+    assert_eq!(stopped.state, S::Stopped);
+    let machine = stopped.machine.expect("observed");
+    assert_eq!(
+        (machine.pid, machine.stopped_reason.as_deref()),
+        (None, Some("killed"))
+    );
+    assert_eq!(
+        engine.reconcile().await,
+        Ok(0),
+        "reported again, changed once"
+    );
+}
+
+#[tokio::test]
+async fn a_long_operation_renews_its_claim_and_a_drain_waits_for_it() {
+    let (engine, _) = scripted(ScriptedDriver {
+        work: Duration::from_millis(600),
+        ..Default::default()
+    });
+    engine.set_claim_lease(Duration::from_millis(100));
+    let ids = engine
+        .create_instances(&caller("a", "Create"), spec(Some("Passw0rd!old")))
+        .await
+        .expect("accepted");
+    let accepted = engine.operations("a").await.expect("ops")[0].clone();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let during = engine.operations("a").await.expect("ops")[0].clone();
+    assert_eq!(during.state, OperationState::Operating);
+    assert!(
+        during.deadline > accepted.deadline,
+        "the deadline moved on while the driver worked"
+    );
+    assert_eq!(engine.drain(Duration::from_secs(10)).await, 0);
+    let done = engine.inspect("a", &ids[0]).await.expect("exists");
+    assert_eq!(done.state, S::Running, "drained means finished");
 }
