@@ -7,6 +7,7 @@ mod create;
 mod keypairs;
 mod login_plan;
 mod networks;
+mod nodes;
 mod operations;
 mod reinstall;
 mod work;
@@ -62,6 +63,14 @@ pub struct Engine {
     limiter: Arc<dyn Admission>,
     faults: Faults,
     work: Arc<work::WorkInFlight>,
+    /// This node's name, when machines live on nodes (real drivers).
+    node: std::sync::OnceLock<String>,
+    /// Silence after which another node is taken as gone, in milliseconds.
+    node_timeout_ms: AtomicU64,
+    /// Operations running on this node now.
+    here: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Nodes already found gone (their machines were stopped once).
+    gone: std::sync::Mutex<std::collections::HashSet<String>>,
     /// How long a claim on an operation holds, in milliseconds (renewed at
     /// half of it while a driver does real work).
     claim_lease_ms: AtomicU64,
@@ -117,6 +126,10 @@ impl Engine {
             limiter,
             faults: Faults::default(),
             work: Arc::default(),
+            node: std::sync::OnceLock::new(),
+            node_timeout_ms: AtomicU64::new(10_000),
+            here: Default::default(),
+            gone: Default::default(),
             claim_lease_ms: AtomicU64::new(2_000),
         })
     }
@@ -150,40 +163,16 @@ impl Engine {
     pub async fn reconcile(&self) -> Result<usize, EngineError> {
         let mut changed = 0;
         for exit in self.driver.exits().await {
-            let Some(instance) = self
-                .store
-                .instance(&exit.account, &exit.instance_id)
+            if self
+                .mark_stopped(
+                    &exit.account,
+                    &exit.instance_id,
+                    Some(exit.pid),
+                    &exit.reason,
+                )
                 .await?
-            else {
-                continue;
-            };
-            let runs_on_that_process = instance
-                .machine
-                .as_ref()
-                .is_some_and(|m| m.pid == Some(exit.pid));
-            if instance.state != LifecycleState::Running
-                || instance.has_operation_in_flight()
-                || !runs_on_that_process
             {
-                continue;
-            }
-            tracing::info!(instance = %instance.id, account = %instance.account, reason = %exit.reason, "a machine stopped on its own");
-            let mut next = instance.clone();
-            next.state = LifecycleState::Stopped;
-            let machine = next.machine.get_or_insert_with(Default::default);
-            machine.pid = None;
-            machine.stopped_reason = Some(exit.reason);
-            next.version = instance.version + 1;
-            let mut writes = crate::ports::WriteSet::new();
-            writes.push(crate::ports::Change::Instance {
-                record: Box::new(next),
-                expect: crate::ports::Expect::Version(instance.version),
-            });
-            match self.store.commit(writes).await {
-                Ok(()) => changed += 1,
-                // Someone else changed it first; the next round sees it anew.
-                Err(crate::ports::StoreError::Conflict(_)) => {}
-                Err(e) => return Err(e.into()),
+                changed += 1;
             }
         }
         Ok(changed)

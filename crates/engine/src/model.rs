@@ -241,6 +241,10 @@ pub struct Operation {
     /// hard flags on stop and reboot).
     #[serde(default)]
     pub hard: bool,
+    /// The node that hosts the machine and alone runs this operation
+    /// (`None`: any node may, as under the simulated driver).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
     pub version: u64,
 }
 

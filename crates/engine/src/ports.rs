@@ -295,7 +295,8 @@ pub trait Store: Send + Sync + 'static {
     /// Commits all writes atomically, checking every precondition first.
     async fn commit(&self, writes: WriteSet) -> Result<(), StoreError>;
     /// Operations in flight whose deadline passed more than `lease` before
-    /// `now` and that no live claim holds, each claimed until `now + lease`:
+    /// `now`, that no node hosts (see [`Store::operations_on`]) and that no
+    /// live claim holds, each claimed until `now + lease`:
     /// while a claim holds, no other caller gets the operation, so nodes
     /// sweeping one database never run it twice. A store that serves one
     /// node has no one to claim against.
@@ -306,9 +307,34 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<Operation>, StoreError> {
         let overdue_before = now.before(lease);
         let mut ops = self.operations_in_flight().await?;
-        ops.retain(|o| o.deadline < overdue_before);
+        ops.retain(|o| o.deadline < overdue_before && o.node.is_none());
         Ok(ops)
     }
+    /// Operations in flight bound to `node` (it hosts their machines).
+    async fn operations_on(&self, node: &str) -> Result<Vec<Operation>, StoreError> {
+        let mut ops = self.operations_in_flight().await?;
+        ops.retain(|o| o.node.as_deref() == Some(node));
+        Ok(ops)
+    }
+    /// Records a node's heartbeat. A store that serves one node keeps none.
+    async fn heartbeat(&self, _status: &NodeStatus) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// Every node's last heartbeat (none where one node serves alone).
+    async fn nodes(&self) -> Result<Vec<NodeStatus>, StoreError> {
+        Ok(Vec::new())
+    }
+}
+
+/// A node hosting real machines, as its last heartbeat said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeStatus {
+    pub name: String,
+    /// Machines it hosts.
+    pub hosted: usize,
+    /// Machines it may host.
+    pub capacity: usize,
+    pub seen_at: Timestamp,
 }
 
 /// Counts requests against per-second limits, keyed by (account, product,
@@ -418,13 +444,22 @@ pub trait Driver: Send + Sync + 'static {
         false
     }
     /// Refuses an operation this driver cannot carry out (the machine
-    /// `desired` needs an image or capacity it does not have). A refusal of
-    /// a create releases what was reserved for it; so does [`Driver::release`].
+    /// `desired` needs an image it does not have).
     fn admit(&self, _kind: OperationKind, _desired: &Instance) -> Result<(), DriverRefusal> {
         Ok(())
     }
-    /// Gives back what [`Driver::admit`] reserved for an instance whose
-    /// operation was not recorded after all.
+    /// Reserves room on this node for a new machine, or refuses for lack
+    /// of it; [`Driver::release`] gives it back if the create is not recorded.
+    fn reserve(&self, _instance_id: &str) -> Result<(), DriverRefusal> {
+        Ok(())
+    }
+    /// The machines this node hosts and how many it may host (`None`: no
+    /// limit, nothing hosted, as under the simulated driver).
+    fn load(&self) -> Option<(usize, usize)> {
+        None
+    }
+    /// Gives back what [`Driver::reserve`] reserved for an instance whose
+    /// create was not recorded after all.
     fn release(&self, _instance_id: &str) {}
     /// Performs the operation and returns when it is done, with what it
     /// observed of the machine (`None`: nothing real to observe).

@@ -74,6 +74,14 @@ pub const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/postgres/0005_instance_pages.sql"),
         },
     },
+    Migration {
+        version: 6,
+        // One SQLite node hosts every machine itself.
+        sql: Sql::Split {
+            sqlite: "",
+            postgres: include_str!("../migrations/postgres/0006_nodes.sql"),
+        },
+    },
 ];
 
 /// The schema version this build writes.

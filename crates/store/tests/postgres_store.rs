@@ -51,6 +51,7 @@ fn operation(id: &str, deadline: i64) -> Operation {
         error_message: None,
         injected_failure: None,
         hard: false,
+        node: None,
         version: 1,
     }
 }
@@ -215,4 +216,55 @@ async fn writes_of_one_set_run_in_order_however_many() {
         .iter()
         .all(|o| o.version == 2 && o.state == OperationState::Success));
     assert!(store.operations_in_flight().await.expect("read").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operation_bound_to_a_node_is_that_nodes_alone_and_heartbeats_are_shared() {
+    let Some(url) = database().await else { return };
+    let a = PostgresStore::connect(&url).await.expect("node a");
+    let b = PostgresStore::connect(&url).await.expect("node b");
+    let mut hosted = operation("on-b", 1_000);
+    hosted.node = Some("b".into());
+    a.commit(write(&hosted, Expect::Absent))
+        .await
+        .expect("created");
+    // Long overdue, yet never swept: only its node runs it.
+    assert!(a
+        .claim_overdue(Timestamp(99_000), Duration::from_secs(2))
+        .await
+        .expect("swept")
+        .is_empty());
+    let on_b: Vec<String> = b
+        .operations_on("b")
+        .await
+        .expect("b's")
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(on_b, ["on-b"]);
+    assert!(a.operations_on("a").await.expect("a's").is_empty());
+    // Once finished it is no longer anyone's to run.
+    let mut done = hosted.clone();
+    done.state = OperationState::Success;
+    b.commit(write(&done, Expect::Version(1)))
+        .await
+        .expect("finished");
+    assert!(b.operations_on("b").await.expect("b's").is_empty());
+
+    use stratus_engine::ports::NodeStatus;
+    let beat = |name: &str, hosted, at| NodeStatus {
+        name: name.into(),
+        hosted,
+        capacity: 4,
+        seen_at: Timestamp(at),
+    };
+    a.heartbeat(&beat("a", 1, 1_000)).await.expect("a beats");
+    b.heartbeat(&beat("b", 3, 1_500)).await.expect("b beats");
+    a.heartbeat(&beat("a", 2, 2_000))
+        .await
+        .expect("a beats again");
+    assert_eq!(
+        b.nodes().await.expect("nodes"),
+        vec![beat("a", 2, 2_000), beat("b", 3, 1_500)]
+    );
 }

@@ -68,9 +68,13 @@ pub struct ServeArgs {
     #[arg(long)]
     pub vm_dir: Option<PathBuf>,
     /// This node's name, recorded on the machines it hosts (default: the
-    /// host name).
+    /// host name). Several nodes on one database need distinct names.
     #[arg(long)]
     pub node: Option<String>,
+    /// With `--driver qemu` and `--store`: seconds of silence after which
+    /// another node is taken as gone (its machines are then shown stopped).
+    #[arg(long, default_value_t = 10.0)]
+    pub node_timeout: f64,
     /// On SIGTERM, seconds to wait for operations in flight to finish; those
     /// still running stay recorded and resume at the next start.
     #[arg(long, default_value_t = 30.0)]
@@ -128,16 +132,20 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         }
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let node_name = args.node.clone().unwrap_or_else(host_name);
+    let node_timeout = Duration::try_from_secs_f64(args.node_timeout)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or("--node-timeout must be a positive number of seconds")?;
     let driver: Arc<dyn Driver> = match args.driver {
         DriverChoice::Sim => Arc::new(SimDriver::new(args.speed, Arc::clone(&clock))),
         DriverChoice::Qemu => {
             let vm_dir = args.vm_dir.clone().unwrap_or_else(|| args.data.join("vms"));
-            let node = args.node.clone().unwrap_or_else(host_name);
             let config = QemuConfig {
                 vm_dir,
                 images: file.images.clone(),
                 settings: file.qemu.clone(),
-                node,
+                node: node_name.clone(),
             };
             Arc::new(QemuDriver::open(config).await?)
         }
@@ -164,6 +172,11 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     );
     engine.faults().replace(file.faults);
     engine.set_claim_lease(lease);
+    if engine.drives_real_machines() {
+        // Machines live on nodes: this one runs the operations of its own.
+        engine.set_node(&node_name, node_timeout);
+        engine.heartbeat().await.map_err(|e| e.to_string())?;
+    }
     let recovered = if shared {
         // Other nodes may be running the operations in flight: take over
         // only those overdue by a lease, now and from then on.
@@ -173,6 +186,10 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         tokio::spawn(sweep(Arc::clone(&engine), lease));
         recovered
+            + engine
+                .run_hosted_operations()
+                .await
+                .map_err(|e| e.to_string())?
     } else {
         engine.recover().await.map_err(|e| e.to_string())?
     };
@@ -213,7 +230,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let drain_timeout = Duration::try_from_secs_f64(args.drain_timeout)
         .map_err(|_| "--drain-timeout must be a number of seconds")?;
     if engine.drives_real_machines() {
-        tokio::spawn(reconcile(Arc::clone(&engine)));
+        tokio::spawn(reconcile(Arc::clone(&engine), shared));
     }
     tokio::select! {
         served = stratus_api::serve(listener, Arc::clone(&engine), edge) => served.map_err(|e| e.to_string()),
@@ -234,14 +251,29 @@ fn host_name() -> String {
         .unwrap_or_else(|| "localhost".to_string())
 }
 
-/// Observes machines that stopped on their own, once a second.
-async fn reconcile(engine: Arc<Engine>) {
-    let mut every = tokio::time::interval(Duration::from_secs(1));
+/// Keeps the books of real machines, twice a second: machines that stopped
+/// on their own; with several nodes, this node's heartbeat, the operations
+/// other nodes accepted for its machines, and the nodes that are gone.
+async fn reconcile(engine: Arc<Engine>, shared: bool) {
+    let mut every = tokio::time::interval(Duration::from_millis(500));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
         if let Err(e) = engine.reconcile().await {
             tracing::warn!(error = %e, "reconciling machines failed");
+        }
+        if !shared {
+            continue;
+        }
+        let rounds = [
+            engine.heartbeat().await.map(|()| 0),
+            engine.run_hosted_operations().await,
+            engine.reap_gone_nodes().await,
+        ];
+        for round in rounds {
+            if let Err(e) = round {
+                tracing::warn!(error = %e, "keeping the nodes' books failed");
+            }
         }
     }
 }

@@ -214,6 +214,7 @@ impl QemuDriver {
             return Ok(());
         }
         let image = self.backing(&spec.image_id)?;
+        let started = std::time::Instant::now();
         state.disk_bytes = disk::make_overlay(
             &image.file.file,
             image.bytes,
@@ -222,6 +223,12 @@ impl QemuDriver {
         )
         .await
         .map_err(DriverError)?;
+        tracing::info!(
+            instance = %spec.instance_id,
+            bytes = state.disk_bytes,
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "made a new system disk"
+        );
         for (n, d) in spec.data_disks.iter().enumerate() {
             disk::make_blank(d.size_gb, &dir.data_disk(n))
                 .await
@@ -564,18 +571,25 @@ impl Driver for QemuDriver {
                 desired.image_id.to_string(),
             ));
         }
-        if kind == OperationKind::Create {
-            let hosted = lock(&self.vms).len();
-            let mut reserved = lock(&self.reserved);
-            if hosted + reserved.len() >= self.config.settings.max_vms {
-                return Err(DriverRefusal::NoCapacity(format!(
-                    "this host keeps at most {} machines",
-                    self.config.settings.max_vms
-                )));
-            }
-            reserved.insert(desired.id.clone());
-        }
         Ok(())
+    }
+
+    fn reserve(&self, instance_id: &str) -> Result<(), DriverRefusal> {
+        let hosted = lock(&self.vms).len();
+        let mut reserved = lock(&self.reserved);
+        if hosted + reserved.len() >= self.config.settings.max_vms {
+            return Err(DriverRefusal::NoCapacity(format!(
+                "this host keeps at most {} machines",
+                self.config.settings.max_vms
+            )));
+        }
+        reserved.insert(instance_id.to_string());
+        Ok(())
+    }
+
+    fn load(&self) -> Option<(usize, usize)> {
+        let hosted = lock(&self.vms).len() + lock(&self.reserved).len();
+        Some((hosted, self.config.settings.max_vms))
     }
 
     fn release(&self, instance_id: &str) {

@@ -221,7 +221,7 @@ impl Engine {
         let now = self.clock.now();
         let mut accepted = Vec::with_capacity(items.len());
         for (instance, plan, transition) in items {
-            let op = Operation {
+            let mut op = Operation {
                 // Time-ordered, so the store's index on ids grows at one
                 // end instead of touching a random page per operation.
                 id: uuid::Uuid::now_v7().to_string(),
@@ -239,18 +239,27 @@ impl Engine {
                 error_message: None,
                 injected_failure: None,
                 hard,
+                node: instance.machine.as_ref().and_then(|m| m.node.clone()),
                 version: 1,
             };
             let mut desired = instance.clone();
             apply_plan(&mut desired, &op);
+            let refused = |refusal| match refusal {
+                DriverRefusal::ImageUnavailable(image) => EngineError::ImageUnavailable(image),
+                DriverRefusal::NoCapacity(_) => EngineError::ZoneSoldOut(instance.zone.to_string()),
+            };
             if let Err(refusal) = self.driver.admit(kind, &desired) {
                 self.release_all(&accepted);
-                return Err(match refusal {
-                    DriverRefusal::ImageUnavailable(image) => EngineError::ImageUnavailable(image),
-                    DriverRefusal::NoCapacity(_) => {
-                        EngineError::ZoneSoldOut(instance.zone.to_string())
+                return Err(refused(refusal));
+            }
+            if kind == OperationKind::Create {
+                match self.place(&desired.id).await {
+                    Ok(host) => op.node = host,
+                    Err(refusal) => {
+                        self.release_all(&accepted);
+                        return Err(refused(refusal));
                     }
-                });
+                }
             }
             let expect = if kind == OperationKind::Create {
                 Expect::Absent
@@ -258,6 +267,13 @@ impl Engine {
                 Expect::Version(instance.version)
             };
             let mut next = instance;
+            if let (Some(host), None) = (&op.node, &next.machine) {
+                // Where the machine will live is known from the start.
+                next.machine = Some(Box::new(Machine {
+                    node: Some(host.clone()),
+                    ..Machine::default()
+                }));
+            }
             next.state = transition.during(op.source_state);
             next.latest_operation = Some(LatestOperation {
                 operation_id: op.id.clone(),
@@ -301,11 +317,21 @@ impl Engine {
         }
     }
 
-    fn spawn_operation(self: &Arc<Self>, op: Operation, desired: Option<Instance>) {
+    /// Runs an operation on this node, unless another node hosts its
+    /// machine (that node picks it up) or it already runs here.
+    pub(crate) fn spawn_operation(self: &Arc<Self>, op: Operation, desired: Option<Instance>) {
+        if op.node.is_some() && op.node.as_deref() != self.node() {
+            return;
+        }
+        if !self.running_here(&op.id) {
+            return;
+        }
         let guard = self.work.enter();
         let engine = Arc::clone(self);
         tokio::spawn(async move {
-            engine.run_operation(op, desired).await;
+            let id = op.id.clone();
+            Arc::clone(&engine).run_operation(op, desired).await;
+            engine.done_here(&id);
             drop(guard);
         });
     }
@@ -459,7 +485,7 @@ impl Engine {
     }
 
     /// Completes one operation exactly once: a finished operation is left alone.
-    async fn complete(
+    pub(crate) async fn complete(
         &self,
         op_id: &str,
         outcome: &Result<Option<Machine>, DriverError>,

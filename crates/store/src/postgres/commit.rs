@@ -121,6 +121,7 @@ async fn in_order(
 fn statement(p: &Prepared) -> Statement {
     let body = || Box::new(p.body.clone()) as Param;
     let text = |s: &str| Box::new(s.to_string()) as Param;
+    let optional_text = |s: Option<&str>| Box::new(s.map(str::to_string)) as Param;
     let int = |v: i64| Box::new(v) as Param;
     let version = |v: u64| int(v as i64);
     let applied = |sql: &str, values: Vec<Param>| Statement {
@@ -166,18 +167,19 @@ fn statement(p: &Prepared) -> Statement {
                 int(r.deadline.0),
                 version(r.version),
                 body(),
+                optional_text(r.node.as_deref()),
             ];
             match *expect {
                 Expect::Absent => applied(
-                    "INSERT INTO operations (id, account, instance_id, state, deadline, version, body)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                    "INSERT INTO operations (id, account, instance_id, state, deadline, version, body, node)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
                     values,
                 ),
                 Expect::Version(v) => {
                     values.push(version(v));
                     applied(
-                        "UPDATE operations SET state = $4, deadline = $5, version = $6, body = $7
-                         WHERE id = $1 AND account = $2 AND instance_id = $3 AND version = $8",
+                        "UPDATE operations SET state = $4, deadline = $5, version = $6, body = $7, node = $8
+                         WHERE id = $1 AND account = $2 AND instance_id = $3 AND version = $9",
                         values,
                     )
                 }

@@ -17,7 +17,9 @@ use std::str::FromStr;
 use std::time::Duration;
 use stratus_engine::clock::Timestamp;
 use stratus_engine::model::{ClientToken, Instance, KeyPair, Message, Network, Operation};
-use stratus_engine::ports::{InstanceOrder, InstanceQuery, Page, Store, StoreError, WriteSet};
+use stratus_engine::ports::{
+    InstanceOrder, InstanceQuery, NodeStatus, Page, Store, StoreError, WriteSet,
+};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::NoTls;
 
@@ -336,6 +338,54 @@ impl Store for PostgresStore {
         commit::run(&mut client, &prepared).await
     }
 
+    async fn operations_on(&self, node: &str) -> Result<Vec<Operation>, StoreError> {
+        self.bodies(
+            "SELECT body FROM operations WHERE state = 'Operating' AND node = $1 ORDER BY seq",
+            &[&node],
+        )
+        .await
+    }
+
+    async fn heartbeat(&self, status: &NodeStatus) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let hosted = i64::try_from(status.hosted).unwrap_or(i64::MAX);
+        let capacity = i64::try_from(status.capacity).unwrap_or(i64::MAX);
+        client
+            .execute(
+                "INSERT INTO nodes (name, hosted, capacity, seen_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (name) DO UPDATE SET hosted = $2, capacity = $3, seen_at = $4",
+                &[&status.name, &hosted, &capacity, &status.seen_at.0],
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn nodes(&self) -> Result<Vec<NodeStatus>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT name, hosted, capacity, seen_at FROM nodes ORDER BY name",
+                &[],
+            )
+            .await
+            .map_err(unavailable)?;
+        rows.iter()
+            .map(|r| {
+                let count = |i: usize| -> Result<usize, StoreError> {
+                    let v: i64 = r.try_get(i).map_err(unavailable)?;
+                    Ok(usize::try_from(v).unwrap_or(0))
+                };
+                Ok(NodeStatus {
+                    name: r.try_get(0).map_err(unavailable)?,
+                    hosted: count(1)?,
+                    capacity: count(2)?,
+                    seen_at: Timestamp(r.try_get(3).map_err(unavailable)?),
+                })
+            })
+            .collect()
+    }
+
     async fn claim_overdue(
         &self,
         now: Timestamp,
@@ -347,6 +397,7 @@ impl Store for PostgresStore {
             "UPDATE operations SET lease_until = $2 WHERE id IN (
                  SELECT id FROM operations
                  WHERE state = 'Operating' AND deadline < $1 AND lease_until <= $3
+                   AND node IS NULL
                  ORDER BY deadline LIMIT $4
                  FOR UPDATE SKIP LOCKED)
              RETURNING body",
