@@ -169,3 +169,19 @@ def test_a_restart_adopts_running_machines_and_finishes_an_interrupted_reset_onc
         assert not (work / "vms" / iid).exists()
     finally:
         final.stop()
+
+
+def test_an_image_without_a_file_and_a_full_host_are_refused_in_the_vendors_words(server, work):
+    lh = Lighthouse(server)
+    centos = "lhbp-c76k3m2a"   # in the catalog, but no file backs it here
+    assert lh.error("CreateInstances", {"BundleId": BUNDLE, "BlueprintId": centos,
+                                        "InstanceChargePrepaid": {"Period": 1}}) == "ResourceUnavailable.BlueprintUnavailable"
+    full = qemu_server(work / "full", [LIGHTHOUSE_IMAGE], max_vms=0)
+    try:
+        lh_full = Lighthouse(full)
+        assert lh_full.error("CreateInstances", {"BundleId": BUNDLE, "BlueprintId": LIGHTHOUSE_IMAGE,
+                                                 "InstanceChargePrepaid": {"Period": 1}}) == \
+            "ResourcesSoldOut.ZonesHasNoBundleConfigs"
+        assert lh_full.describe()["TotalCount"] == 0, "nothing recorded"
+    finally:
+        full.stop()

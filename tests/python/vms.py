@@ -29,7 +29,7 @@ LIGHTHOUSE_IMAGE = "lhbp-d12t5w3e"      # Lighthouse Debian 12 blueprint
 CVM_IMAGE = "img-eb30mz89"              # CVM / legacy API 2.0 public image
 ZEC_IMAGE = "debian12_20240715"         # Zenlayer ZEC image
 KEC_IMAGE = "IMG-b4768cb8-c9e4-56a9-9fad-37120aca8c0d"  # Kingsoft KEC Debian 12
-BOOT_LIMIT = 240                        # seconds: a boot under TCG on a busy 2-core host
+BOOT_LIMIT = 240                        # seconds: a boot under TCG on a busy 2-core host (as vm-config.sh)
 
 
 def tiny_image():
@@ -43,30 +43,18 @@ def tiny_image():
     return IMAGE_DIR
 
 
-def images_config(image_dir, ids):
-    append = "console=ttyS0 root=/dev/vda rw quiet"
-    quoted = ", ".join(f'"{i}"' for i in ids)
-    return f"""
-[[images]]
-file = "{image_dir / 'tiny.qcow2'}"
-kernel = "{image_dir / 'vmlinuz'}"
-initrd = "{image_dir / 'initrd.img'}"
-append = "{append}"
-ids = [{quoted}]
-
-[qemu]
-memory_mb = 128
-max_cpus = 1
-max_vms = 6
-boot_timeout = {BOOT_LIMIT}
-powerdown_timeout = 30
-"""
+def images_config(image_dir, ids, max_vms=6):
+    """The configuration scripts/vm-config.sh prints for the image, with `ids`."""
+    env = dict(os.environ, IDS=" ".join(ids), MAX_VMS=str(max_vms))
+    done = subprocess.run([str(ROOT / "scripts" / "vm-config.sh"), str(image_dir)],
+                          env=env, capture_output=True, text=True, check=True)
+    return done.stdout
 
 
-def qemu_server(work, ids, extra=(), config_extra=""):
+def qemu_server(work, ids, extra=(), config_extra="", max_vms=6):
     """A server with the QEMU driver, its data and VMs under `work`."""
     image = tiny_image()
-    return Server(speed=1, data=work / "data", config=images_config(image, ids) + config_extra,
+    return Server(speed=1, data=work / "data", config=images_config(image, ids, max_vms) + config_extra,
                   extra=["--driver", "qemu", "--vm-dir", str(work / "vms"), *extra])
 
 

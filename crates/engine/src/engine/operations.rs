@@ -318,10 +318,13 @@ impl Engine {
     }
 
     /// Runs an operation on this node, unless another node hosts its
-    /// machine (that node picks it up) or it already runs here.
+    /// machine (that node picks it up) or it already runs here. A server
+    /// that is not a named node runs every operation itself.
     pub(crate) fn spawn_operation(self: &Arc<Self>, op: Operation, desired: Option<Instance>) {
-        if op.node.is_some() && op.node.as_deref() != self.node() {
-            return;
+        if let (Some(host), Some(me)) = (op.node.as_deref(), self.node()) {
+            if host != me {
+                return;
+            }
         }
         if !self.running_here(&op.id) {
             return;
