@@ -1,5 +1,4 @@
 """The real-VM benchmark behind scripts/bench-vms.sh (see there)."""
-import json
 import os
 import pathlib
 import re
@@ -9,15 +8,9 @@ import sys
 import tempfile
 import time
 
-from zenlayercloud.ccs.v20250901 import ccs_client, models as ccs_models
-from zenlayercloud.common.config import Config
-from zenlayercloud.common.credential import Credential
-from zenlayercloud.zec.v20250901 import models as zec_models, zec_client
+from harness import free_port
+from vms import ZEC_IMAGE, Key, Zec, machine, qemu_server, ssh, stop_vms, tiny_image
 
-from harness import ROOT, free_port
-from vms import ZEC_IMAGE, Key, machine, qemu_server, ssh, stop_vms, tiny_image
-
-AK, SK = "STRATUSDEVELOPMENTZENLAYER", "stratus-development-secret-key-zenlayer"
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 
 
@@ -74,18 +67,8 @@ def main():
     image = tiny_image()
     work = pathlib.Path(tempfile.mkdtemp(prefix="stratus-bench-vms-"))
     server = qemu_server(work, [ZEC_IMAGE])
-    cfg = Config(scheme="http", domain=server.endpoint)
-    zec = zec_client.ZecClient(Credential(AK, SK), cfg)
-    ccs = ccs_client.CcsClient(Credential(AK, SK), cfg)
-
-    def call(client, models, action, **params):
-        request = getattr(models, f"{action}Request")()
-        for k, v in params.items():
-            setattr(request, k, v)
-        return getattr(client, action)(request)
-
-    def status(iid):
-        return call(zec, zec_models, "DescribeInstancesStatus", instanceIds=[iid]).dataSet[0].instanceStatus
+    zec = Zec(server)
+    status = zec.status
 
     def usable(iid, key):
         """Waits for RUNNING, then for the key to log in; returns when it does."""
@@ -95,31 +78,27 @@ def main():
     figures = {}
     try:
         figures["bare QEMU boot to SSH (reference)"] = [bare_boot(image, work) for _ in range(ROUNDS)]
-        catalog = json.loads((ROOT / "catalog" / "zenlayer" / "zec.catalog.json").read_text())
-        subnet = next(s["id"] for s in catalog["zec"]["subnets"] if s["region"] == "asia-east-1")
         for size in (20, 2048):
             for n in range(ROUNDS):
                 first, second = Key(), Key()
-                k1 = call(ccs, ccs_models, "ImportKeyPair", keyName=f"b{size}-{n}-1", publicKey=first.public).keyId
-                k2 = call(ccs, ccs_models, "ImportKeyPair", keyName=f"b{size}-{n}-2", publicKey=second.public).keyId
+                k1 = zec.import_key(f"b{size}-{n}-1", first)
+                k2 = zec.import_key(f"b{size}-{n}-2", second)
                 t = time.monotonic()
-                iid = call(zec, zec_models, "CreateZecInstances", zoneId="asia-east-1a", imageId=ZEC_IMAGE,
-                           instanceType="z2a.cpu.2", subnetId=subnet, instanceCount=1, keyId=k1,
-                           systemDisk={"diskSize": size}).instanceIdSet[0]
+                iid = zec.create(k1, disk_gb=size)
                 usable(iid, first)
                 figures.setdefault(f"create, {size} GiB", []).append(time.monotonic() - t)
                 t = time.monotonic()
-                call(zec, zec_models, "RebootInstances", instanceIds=[iid])
+                zec.call("RebootInstances", instanceIds=[iid])
                 until(lambda: status(iid) != "RUNNING" or None, limit=30)
                 usable(iid, first)
                 figures.setdefault(f"reboot, {size} GiB", []).append(time.monotonic() - t)
-                call(zec, zec_models, "StopInstances", instanceIds=[iid])
+                zec.call("StopInstances", instanceIds=[iid])
                 until(lambda: status(iid) == "STOPPED")
                 t = time.monotonic()
-                call(zec, zec_models, "ResetInstance", instanceId=iid, imageId=ZEC_IMAGE, keyId=k2)
+                zec.call("ResetInstance", instanceId=iid, imageId=ZEC_IMAGE, keyId=k2)
                 usable(iid, second)
                 figures.setdefault(f"reinstall, {size} GiB", []).append(time.monotonic() - t)
-                call(zec, zec_models, "StopInstances", instanceIds=[iid])
+                zec.call("StopInstances", instanceIds=[iid])
                 until(lambda: status(iid) == "STOPPED")
         disk_steps = {}
         for line in server.log_text().splitlines():

@@ -4,6 +4,7 @@ password, Kingsoft KEC `ModifyInstanceImage` (seed 004) with another key, and
 the legacy API 2.0 `ResetInstances` (seed 003) on a CVM instance with a new
 password. Each time the old login is refused, the new one works and what
 was written on the old system disk is gone."""
+import base64
 import json
 import pathlib
 import tempfile
@@ -18,19 +19,14 @@ from tencentcloud.common import credential
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.cvm.v20170312 import cvm_client
-from zenlayercloud.ccs.v20250901 import ccs_client, models as ccs_models
-from zenlayercloud.common.config import Config
-from zenlayercloud.common.credential import Credential
-from zenlayercloud.zec.v20250901 import models as zec_models, zec_client
 
 from harness import ROOT, TENCENT_ID, TENCENT_KEY, wait_until
 from test_cvm_legacy import legacy
-from vms import (BOOT_LIMIT, CVM_IMAGE, KEC_IMAGE, ZEC_IMAGE, Key, machine, password_login, qemu_server,
+from vms import (BOOT_LIMIT, CVM_IMAGE, KEC_IMAGE, ZEC_IMAGE, Key, Zec, machine, password_login, qemu_server,
                  run_in, ssh, stop_vms)
 
-ZEC_AK, ZEC_SK = "STRATUSDEVELOPMENTZENLAYER", "stratus-development-secret-key-zenlayer"
 KEC_AK, KEC_SK = "AKLTSTRATUSDEVELOPMENT0000000", "stratus-development-secret-key-kingsoft"
-ZEC_CATALOG = json.loads((ROOT / "catalog" / "zenlayer" / "zec.catalog.json").read_text())
+USER_DATA = "#!/bin/sh\necho \"uid=$(id -u) ran\" > /root/from-user-data\n"
 KEC_CATALOG = json.loads((ROOT / "catalog" / "kingsoft" / "kec.catalog.json").read_text())
 
 
@@ -52,40 +48,17 @@ def until(check, what):
     return wait_until(check, timeout=BOOT_LIMIT, interval=0.5, what=what)
 
 
-def written_then_gone(endpoint_before, key, endpoint_after, login_after):
-    """Writes a file through the first login; after the reinstall the file
-    must be gone (checked through `login_after`)."""
-    run_in(endpoint_before, key, "echo old-disk > /root/marker; sync")
-    return login_after(endpoint_after, "test -e /root/marker && echo kept || echo gone")
-
-
 def test_zec_reset_instance_with_a_new_password(server):
-    cfg = Config(scheme="http", domain=server.endpoint)
-    zec = zec_client.ZecClient(Credential(ZEC_AK, ZEC_SK), cfg)
-    ccs = ccs_client.CcsClient(Credential(ZEC_AK, ZEC_SK), cfg)
-
-    def call(client, models, action, **params):
-        request = getattr(models, f"{action}Request")()
-        for k, v in params.items():
-            setattr(request, k, v)
-        return getattr(client, action)(request)
-
-    def status(iid):
-        return call(zec, zec_models, "DescribeInstancesStatus", instanceIds=[iid]).dataSet[0].instanceStatus
-
+    zec = Zec(server)
     key = Key("zec")
-    key_id = call(ccs, ccs_models, "ImportKeyPair", keyName="zec-vm", publicKey=key.public).keyId
-    subnet = next(s["id"] for s in ZEC_CATALOG["zec"]["subnets"] if s["region"] == "asia-east-1")
-    iid = call(zec, zec_models, "CreateZecInstances", zoneId="asia-east-1a", imageId=ZEC_IMAGE,
-               instanceType="z2a.cpu.2", subnetId=subnet, instanceCount=1, keyId=key_id).instanceIdSet[0]
-    until(lambda: status(iid) == "RUNNING", f"{iid} to run")
-    before = machine(server, iid)["ssh"]
-    run_in(before, key, "echo old-disk > /root/marker; sync")
-    call(zec, zec_models, "StopInstances", instanceIds=[iid])
-    until(lambda: status(iid) == "STOPPED", f"{iid} to stop")
-    call(zec, zec_models, "ResetInstance", instanceId=iid, imageId=ZEC_IMAGE, password="N3w(Pass)word")
-    assert status(iid) == "REBUILDING"
-    until(lambda: status(iid) == "RUNNING", f"{iid} to be rebuilt")   # seed 000: lands RUNNING
+    iid = zec.create(zec.import_key("zec-vm", key))
+    until(lambda: zec.status(iid) == "RUNNING", f"{iid} to run")
+    run_in(machine(server, iid)["ssh"], key, "echo old-disk > /root/marker; sync")
+    zec.call("StopInstances", instanceIds=[iid])
+    until(lambda: zec.status(iid) == "STOPPED", f"{iid} to stop")
+    zec.call("ResetInstance", instanceId=iid, imageId=ZEC_IMAGE, password="N3w(Pass)word")
+    assert zec.status(iid) == "REBUILDING"
+    until(lambda: zec.status(iid) == "RUNNING", f"{iid} to be rebuilt")   # seed 000: lands RUNNING
     after = machine(server, iid)["ssh"]
     assert ssh(after, key, "true").returncode != 0, "the old key must be refused"
     done = password_login(after, "N3w(Pass)word", "test -e /root/marker && echo kept || echo gone")
@@ -132,7 +105,9 @@ def test_legacy_reset_instances_with_a_new_password(server):
                                               "PublicKey": key.public})["Response"]["KeyId"]
     iid = api3.call_json("RunInstances", {"Placement": {"Zone": "ap-guangzhou-3"}, "ImageId": CVM_IMAGE,
                                           "InstanceType": "S5.MEDIUM4", "InstanceChargeType": "POSTPAID_BY_HOUR",
-                                          "LoginSettings": {"KeyIds": [key_id]}})["Response"]["InstanceIdSet"][0]
+                                          "LoginSettings": {"KeyIds": [key_id]},
+                                          "UserData": base64.b64encode(USER_DATA.encode()).decode()}
+                         )["Response"]["InstanceIdSet"][0]
 
     def settled():
         i = api3.call_json("DescribeInstances", {"InstanceIds": [iid]})["Response"]["InstanceSet"][0]
@@ -140,6 +115,8 @@ def test_legacy_reset_instances_with_a_new_password(server):
         return i if i["LatestOperationState"] == "SUCCESS" else None
 
     assert until(settled, f"{iid} to run")["InstanceState"] == "RUNNING"
+    # The tenant's user data ran as root, once, before SSH answered.
+    assert run_in(machine(server, iid)["ssh"], key, "cat /root/from-user-data").strip() == "uid=0 ran"
     run_in(machine(server, iid)["ssh"], key, "echo old-disk > /root/marker; sync")
     reply = legacy(server)("ResetInstances", {"instanceId": iid, "imageType": 2, "imageId": CVM_IMAGE,
                                               "password": "Abc123!@#xyz"})

@@ -12,6 +12,7 @@
 Guests are small (128 MiB, 1 vCPU, TCG), and tests poll for outcomes with
 generous limits: this machine has two slow cores and no KVM.
 """
+import json
 import os
 import pathlib
 import subprocess
@@ -86,9 +87,12 @@ def run_in(endpoint, key, command):
 
 
 def machine(server, iid, account="default"):
+    """What the admin API shows of an instance's machine: `ssh`, `pid` and
+    `serial_log`, with `node`, `disk`, `boots` and `stopped_reason`."""
     status, body = server.admin(f"/_stratus/instances/{iid}?account={account}")
     assert status == 200, body
-    return body["machine"]
+    assert body["machine"] is not None, body
+    return {"ssh": body["ssh"], "pid": body["pid"], "serial_log": body["serial_log"], **body["machine"]}
 
 
 def console(server, iid, account="default"):
@@ -117,3 +121,41 @@ def password_login(endpoint, password, command, timeout=60):
          "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10",
          "-o", "LogLevel=ERROR", f"root@{endpoint['host']}", command],
         capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+
+
+class Zec:
+    """The official ZEC SDK (2025-09-01; key pairs on ccs) for one server,
+    with the development credentials."""
+
+    def __init__(self, server):
+        from zenlayercloud.ccs.v20250901 import ccs_client, models as ccs_models
+        from zenlayercloud.common.config import Config
+        from zenlayercloud.common.credential import Credential
+        from zenlayercloud.zec.v20250901 import models as zec_models, zec_client
+        credential = Credential("STRATUSDEVELOPMENTZENLAYER", "stratus-development-secret-key-zenlayer")
+        config = Config(scheme="http", domain=server.endpoint)
+        self.zec, self.zec_models = zec_client.ZecClient(credential, config), zec_models
+        self.ccs, self.ccs_models = ccs_client.CcsClient(credential, config), ccs_models
+        catalog = json.loads((ROOT / "catalog" / "zenlayer" / "zec.catalog.json").read_text())
+        self.subnet = next(s["id"] for s in catalog["zec"]["subnets"] if s["region"] == "asia-east-1")
+
+    @staticmethod
+    def _call(client, models, action, params):
+        request = getattr(models, f"{action}Request")()
+        for k, v in params.items():
+            setattr(request, k, v)
+        return getattr(client, action)(request)
+
+    def call(self, action, **params):
+        return self._call(self.zec, self.zec_models, action, params)
+
+    def import_key(self, name, key):
+        return self._call(self.ccs, self.ccs_models, "ImportKeyPair", dict(keyName=name, publicKey=key.public)).keyId
+
+    def status(self, iid):
+        return self.call("DescribeInstancesStatus", instanceIds=[iid]).dataSet[0].instanceStatus
+
+    def create(self, key_id, disk_gb=None):
+        extra = {"systemDisk": {"diskSize": disk_gb}} if disk_gb else {}
+        return self.call("CreateZecInstances", zoneId="asia-east-1a", imageId=ZEC_IMAGE, instanceType="z2a.cpu.2",
+                         subnetId=self.subnet, instanceCount=1, keyId=key_id, **extra).instanceIdSet[0]

@@ -198,11 +198,13 @@ async fn instance(engine: &Engine, req: &RawRequest, rest: &str) -> Response {
                 "has_password": i.login.password_hash.is_some(),
                 "key_ids": i.login.key_ids,
                 "state": i.state,
+                // Under a driver with real machines: how to reach this one.
+                "ssh": i.machine.as_ref().and_then(|m| m.ssh.as_ref())
+                    .map(|e| json!({"host": e.host, "port": e.port})),
+                "pid": i.machine.as_ref().and_then(|m| m.pid),
+                "serial_log": i.machine.as_ref().and_then(|m| m.console_log.as_ref()),
                 "machine": i.machine.as_ref().map(|m| json!({
                     "node": m.node,
-                    "ssh": m.ssh.as_ref().map(|e| json!({"host": e.host, "port": e.port})),
-                    "pid": m.pid,
-                    "console_log": m.console_log,
                     "disk": m.disk_path,
                     "disk_bytes": m.disk_bytes,
                     "boots": m.boots,
