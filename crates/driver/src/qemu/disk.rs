@@ -47,6 +47,14 @@ pub async fn make_overlay(
         .arg(&partial)
         .arg(bytes.to_string()))
     .await?;
+    // The old disk is moved aside and deleted in the background: freeing a
+    // large overlay's clusters takes longer than making the new one.
+    let discarded = out.with_extension("qcow2.discarded");
+    if tokio::fs::rename(out, &discarded).await.is_ok() {
+        tokio::spawn(async move {
+            let _ = tokio::fs::remove_file(discarded).await;
+        });
+    }
     tokio::fs::rename(&partial, out)
         .await
         .map_err(|e| format!("cannot move the new disk into place: {e}"))?;
