@@ -5,7 +5,7 @@
 #   scripts/vm-config.sh IMAGE_DIR > vms.toml
 #   stratus serve --driver qemu --config vms.toml
 # IDS="id1 id2" replaces the image ids; MAX_VMS (6) and MEMORY_MB (128)
-# size the host.
+# size the host; BOOT_TIMEOUT (240 s) bounds a boot.
 set -euo pipefail
 if [[ $# -ne 1 ]]; then
     echo "usage: $0 IMAGE_DIR" >&2
@@ -31,6 +31,6 @@ accelerator = "tcg"
 memory_mb = ${MEMORY_MB:-128}
 max_cpus = 1
 max_vms = ${MAX_VMS:-6}
-boot_timeout = 240
+boot_timeout = ${BOOT_TIMEOUT:-240}
 powerdown_timeout = 30
 TOML

@@ -127,3 +127,31 @@ def test_legacy_reset_instances_with_a_new_password(server):
     assert ssh(after, key, "true").returncode != 0, "the old key must be refused"
     done = password_login(after, "Abc123!@#xyz", "test -e /root/marker && echo kept || echo gone")
     assert done.returncode == 0 and done.stdout.strip() == "gone", done
+
+
+def test_real_work_that_fails_ends_failed_with_the_drivers_reason(work):
+    """A guest that cannot come up in time (a 1 s boot limit): the create
+    ends FAILED, CVM shows the driver's reason in LatestOperationErrorMsg,
+    and no VM is left running."""
+    strict = qemu_server(work / "strict", [CVM_IMAGE], boot_timeout=1)
+    try:
+        hp = HttpProfile(endpoint=strict.endpoint, protocol="http")
+        api3 = cvm_client.CvmClient(credential.Credential(TENCENT_ID, TENCENT_KEY), "ap-guangzhou",
+                                    ClientProfile(httpProfile=hp))
+        iid = api3.call_json("RunInstances", {"Placement": {"Zone": "ap-guangzhou-3"}, "ImageId": CVM_IMAGE,
+                                              "InstanceType": "S5.MEDIUM4", "InstanceChargeType": "POSTPAID_BY_HOUR",
+                                              "LoginSettings": {"Password": "Passw0rd!Strict"}}
+                             )["Response"]["InstanceIdSet"][0]
+
+        def failed():
+            i = api3.call_json("DescribeInstances", {"InstanceIds": [iid]})["Response"]["InstanceSet"][0]
+            return i if i["LatestOperationState"] == "FAILED" else None
+        i = until(failed, f"{iid}'s create to fail")
+        assert i["InstanceState"] == "LAUNCH_FAILED", i
+        assert "did not answer on SSH" in i["LatestOperationErrorMsg"], i
+        status, body = strict.admin(f"/_stratus/instances/{iid}?account=default")
+        assert status == 200 and body["pid"] is None, body
+        pid_file = work / "strict" / "vms" / iid / "qemu.pid"
+        assert not pid_file.exists() or not pathlib.Path(f"/proc/{pid_file.read_text().strip()}").exists()
+    finally:
+        strict.stop()

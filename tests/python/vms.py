@@ -44,18 +44,19 @@ def tiny_image():
     return IMAGE_DIR
 
 
-def images_config(image_dir, ids, max_vms=6):
+def images_config(image_dir, ids, max_vms=6, boot_timeout=BOOT_LIMIT):
     """The configuration scripts/vm-config.sh prints for the image, with `ids`."""
-    env = dict(os.environ, IDS=" ".join(ids), MAX_VMS=str(max_vms))
+    env = dict(os.environ, IDS=" ".join(ids), MAX_VMS=str(max_vms), BOOT_TIMEOUT=str(boot_timeout))
     done = subprocess.run([str(ROOT / "scripts" / "vm-config.sh"), str(image_dir)],
                           env=env, capture_output=True, text=True, check=True)
     return done.stdout
 
 
-def qemu_server(work, ids, extra=(), config_extra="", max_vms=6):
+def qemu_server(work, ids, extra=(), config_extra="", max_vms=6, boot_timeout=BOOT_LIMIT):
     """A server with the QEMU driver, its data and VMs under `work`."""
     image = tiny_image()
-    return Server(speed=1, data=work / "data", config=images_config(image, ids, max_vms) + config_extra,
+    return Server(speed=1, data=work / "data",
+                  config=images_config(image, ids, max_vms, boot_timeout) + config_extra,
                   extra=["--driver", "qemu", "--vm-dir", str(work / "vms"), *extra])
 
 

@@ -295,7 +295,13 @@ impl QemuDriver {
         let port = state
             .ssh_port
             .ok_or_else(|| DriverError("the VM has no SSH port".into()))?;
-        self.wait_ready(dir, pid, port).await
+        if let Err(not_ready) = self.wait_ready(dir, pid, port).await {
+            // A guest that never came up is not left running behind a
+            // failed operation.
+            self.power_off(dir, state, true).await?;
+            return Err(not_ready);
+        }
+        Ok(())
     }
 
     async fn spawn(
