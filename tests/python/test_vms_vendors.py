@@ -3,7 +3,8 @@
 password, Kingsoft KEC `ModifyInstanceImage` (seed 004) with another key, and
 the legacy API 2.0 `ResetInstances` (seed 003) on a CVM instance with a new
 password. Each time the old login is refused, the new one works and what
-was written on the old system disk is gone."""
+was written on the old system disk is gone (a data disk keeps its data).
+A guest that cannot come up fails its operation with the driver's reason."""
 import base64
 import json
 import pathlib
@@ -106,6 +107,7 @@ def test_legacy_reset_instances_with_a_new_password(server):
     iid = api3.call_json("RunInstances", {"Placement": {"Zone": "ap-guangzhou-3"}, "ImageId": CVM_IMAGE,
                                           "InstanceType": "S5.MEDIUM4", "InstanceChargeType": "POSTPAID_BY_HOUR",
                                           "LoginSettings": {"KeyIds": [key_id]},
+                                          "DataDisks": [{"DiskSize": 10, "DiskType": "CLOUD_PREMIUM"}],
                                           "UserData": base64.b64encode(USER_DATA.encode()).decode()}
                          )["Response"]["InstanceIdSet"][0]
 
@@ -118,6 +120,8 @@ def test_legacy_reset_instances_with_a_new_password(server):
     # The tenant's user data ran as root, once, before SSH answered.
     assert run_in(machine(server, iid)["ssh"], key, "cat /root/from-user-data").strip() == "uid=0 ran"
     run_in(machine(server, iid)["ssh"], key, "echo old-disk > /root/marker; sync")
+    # The data disk (the second virtio disk) keeps what is written on it.
+    run_in(machine(server, iid)["ssh"], key, "printf keep-me | dd of=/dev/vdb conv=fsync 2>/dev/null")
     reply = legacy(server)("ResetInstances", {"instanceId": iid, "imageType": 2, "imageId": CVM_IMAGE,
                                               "password": "Abc123!@#xyz"})
     assert reply["code"] == 0, reply
@@ -127,6 +131,8 @@ def test_legacy_reset_instances_with_a_new_password(server):
     assert ssh(after, key, "true").returncode != 0, "the old key must be refused"
     done = password_login(after, "Abc123!@#xyz", "test -e /root/marker && echo kept || echo gone")
     assert done.returncode == 0 and done.stdout.strip() == "gone", done
+    data = password_login(after, "Abc123!@#xyz", "dd if=/dev/vdb bs=7 count=1 2>/dev/null")
+    assert data.stdout == "keep-me", data
 
 
 def test_real_work_that_fails_ends_failed_with_the_drivers_reason(work):
