@@ -218,12 +218,18 @@ def test_terminate_prepaid_goes_to_the_recycle_bin_then_is_destroyed(cvm):
     assert error_code(cvm, "TerminateInstances", {"InstanceIds": prepaid + postpaid}) == "UnsupportedOperation.InstanceMixedPricingModel"
     call(cvm, "TerminateInstances", {"InstanceIds": prepaid})
     assert settled(cvm, prepaid[0])["InstanceState"] == "SHUTDOWN"
-    call(cvm, "TerminateInstances", {"InstanceIds": prepaid})
+    # One request, one command: the one in the bin is destroyed, the fresh one goes to the bin.
+    fresh = running(cvm, charge="PREPAID")
+    call(cvm, "TerminateInstances", {"InstanceIds": prepaid + fresh})
     wait_until(lambda: instance(cvm, prepaid[0]) is None, what="the prepaid instance to be destroyed")
+    assert settled(cvm, fresh[0])["InstanceState"] == "SHUTDOWN"
     call(cvm, "TerminateInstances", {"InstanceIds": postpaid})
     wait_until(lambda: instance(cvm, postpaid[0]) is None, what="the postpaid instance to be destroyed")
     protected = running(cvm, DisableApiTermination=True)
     assert error_code(cvm, "TerminateInstances", {"InstanceIds": protected}) == "UnsupportedOperation.InstancesProtected"
+    protected_prepaid = running(cvm, charge="PREPAID", DisableApiTermination=True)
+    assert error_code(cvm, "TerminateInstances", {"InstanceIds": protected_prepaid}) == \
+        "UnsupportedOperation.InstancesProtected"
 
 
 def test_run_instances_rules(cvm):

@@ -230,6 +230,10 @@ pub struct ProductProfile {
     pub reinstall_may_switch_family: bool,
     /// Where a reinstall lands (`None`: the state it started from).
     pub reinstall_lands_in: Option<LifecycleState>,
+    /// Whether terminating a prepaid instance moves it to the recycle bin
+    /// first (destroying only those already there), and a batch may then
+    /// not mix prepaid with other instances.
+    pub prepaid_terminate_isolates: bool,
     /// Whether key pairs may be used on Windows.
     pub keys_on_windows: bool,
     /// Most key pairs bound to one instance.

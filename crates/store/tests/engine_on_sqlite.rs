@@ -86,6 +86,7 @@ fn product() -> Product {
             },
             reinstall_may_switch_family: true,
             reinstall_lands_in: None,
+            prepaid_terminate_isolates: false,
             keys_on_windows: false,
             max_keys_per_instance: 5,
             rate_limits: HashMap::new(),
@@ -936,4 +937,30 @@ async fn a_long_operation_renews_its_claim_and_a_drain_waits_for_it() {
     assert_eq!(engine.drain(Duration::from_secs(10)).await, 0);
     let done = engine.inspect("a", &ids[0]).await.expect("exists");
     assert_eq!(done.state, S::Running, "drained means finished");
+}
+
+#[tokio::test]
+async fn a_reinstall_and_its_immediate_changes_are_one_commit() {
+    let engine = engine_on(Arc::new(SqliteStore::open(None).expect("store")), 2000.0);
+    let id = running(&engine).await;
+    let before = engine.inspect("a", &id).await.expect("exists");
+    let spec = ReinstallSpec {
+        changes: stratus_engine::engine::InstanceChanges {
+            name: Some("renamed".into()),
+            attributes: [("color".to_string(), "blue".to_string())].into(),
+        },
+        ..Default::default()
+    };
+    engine
+        .reinstall(&caller("a", "ResetInstance"), &id, spec)
+        .await
+        .expect("accepted");
+    let during = engine.inspect("a", &id).await.expect("exists");
+    assert_eq!(during.state, S::Reinstalling);
+    assert_eq!(during.name, "renamed");
+    assert_eq!(
+        during.attributes.get("color").map(String::as_str),
+        Some("blue")
+    );
+    assert_eq!(during.version, before.version + 1, "one write, not two");
 }

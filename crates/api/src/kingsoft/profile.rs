@@ -84,6 +84,7 @@ pub fn profile() -> ProductProfile {
         reinstall_may_switch_family: true,
         // A reinstalled instance boots: overriding -> active.
         reinstall_lands_in: Some(S::Running),
+        prepaid_terminate_isolates: false,
         keys_on_windows: false,
         max_keys_per_instance: limits::KEYS_PER_INSTANCE,
         rate_limits: HashMap::new(),

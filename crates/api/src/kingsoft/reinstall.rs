@@ -143,13 +143,14 @@ pub async fn modify_instance_image(call: &Call<'_>) -> Result<Fields, ApiError> 
         image_id: Some(image.id.clone()),
         login,
         system_disk_gb: disk_gb,
-        host_name: None,
         user_data: p.get("UserData").map(str::to_string),
+        system_disk_type: (target_type != instance.system_disk.disk_type)
+            .then(|| target_type.to_string()),
+        ..Default::default()
     };
-    let new_type = (target_type != instance.system_disk.disk_type).then(|| target_type.to_string());
     call.check_faults()?;
     call.engine
-        .reinstall_with_disk_type(&call.caller, &instance.id, spec, new_type)
+        .reinstall(&call.caller, &instance.id, spec)
         .await
         .map_err(|e| call.engine_error(e))?;
     Ok(fields([("Return", json!(true))]))

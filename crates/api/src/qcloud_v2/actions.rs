@@ -214,8 +214,7 @@ async fn reset_instances(call: &LegacyCall<'_>) -> Result<Response, LegacyError>
             ..Default::default()
         },
         system_disk_gb: root_size,
-        host_name: None,
-        user_data: None,
+        ..Default::default()
     };
     let op = engine
         .reinstall(&call.caller, instance_id, spec)

@@ -692,13 +692,11 @@ async fn reinstall_one(
         } else {
             None
         },
+        system_disk_type: None,
+        // The new name and attributes commit with the reinstall itself.
+        changes: changes.clone(),
     };
     call.engine.reinstall(&call.caller, id, spec).await?;
-    if changes.name.is_some() || !changes.attributes.is_empty() {
-        call.engine
-            .modify_instances(&call.caller, &[id.to_string()], changes)
-            .await?;
-    }
     Ok(())
 }
 

@@ -127,6 +127,7 @@ pub fn profile() -> ProductProfile {
         },
         reinstall_may_switch_family: false,
         reinstall_lands_in: Some(S::Running),
+        prepaid_terminate_isolates: false,
         keys_on_windows: false,
         max_keys_per_instance: 1,
         rate_limits: HashMap::new(),

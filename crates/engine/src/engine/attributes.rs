@@ -16,6 +16,18 @@ pub struct InstanceChanges {
     pub attributes: BTreeMap<String, String>,
 }
 
+impl InstanceChanges {
+    /// Applies the changes to an instance record.
+    pub fn apply(&self, instance: &mut crate::model::Instance) {
+        if let Some(name) = &self.name {
+            instance.name = name.clone();
+        }
+        for (k, v) in &self.attributes {
+            instance.attributes.insert(k.clone(), v.clone());
+        }
+    }
+}
+
 impl Engine {
     /// Renames instances and sets vendor attributes on them, all or none.
     pub async fn modify_instances(
@@ -29,12 +41,7 @@ impl Engine {
         for id in ids {
             let instance = self.instance(caller, id).await?;
             let mut next = instance.clone();
-            if let Some(name) = &changes.name {
-                next.name = name.clone();
-            }
-            for (k, v) in &changes.attributes {
-                next.attributes.insert(k.clone(), v.clone());
-            }
+            changes.apply(&mut next);
             next.version = instance.version + 1;
             writes.push(Change::Instance {
                 record: Box::new(next),

@@ -227,7 +227,12 @@ impl Engine {
             if let Some(message) = login.message(caller, &id, user, now) {
                 writes.push(Change::Message(message));
             }
-            items.push((instance, OperationPlan::StateOnly, create));
+            items.push((
+                instance,
+                OperationKind::Create,
+                OperationPlan::StateOnly,
+                create,
+            ));
             ids.push(id);
         }
         if let Some(token) = &spec.client_token {
@@ -239,10 +244,7 @@ impl Engine {
                 created_at: now,
             }));
         }
-        match self
-            .accept_operations(caller, OperationKind::Create, false, items, writes)
-            .await
-        {
+        match self.accept_operations(caller, false, items, writes).await {
             Ok(_) => Ok(ids),
             // The same token raced in from another request: answer as it did.
             Err(EngineError::ConcurrentModification(_)) if spec.client_token.is_some() => {

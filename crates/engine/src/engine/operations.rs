@@ -9,7 +9,9 @@ use crate::lifecycle::{
     reinstall_landing_at, transition, LifecycleState, OperationKind, Transition,
 };
 use crate::login::hash_password;
-use crate::model::{Instance, LatestOperation, Machine, Operation, OperationPlan, OperationState};
+use crate::model::{
+    ChargeType, Instance, LatestOperation, Machine, Operation, OperationPlan, OperationState,
+};
 use crate::name::Name;
 use crate::ports::{
     Change, DiskSpec, DriverError, DriverRefusal, DriverTask, Expect, MachineSpec, WriteSet,
@@ -155,10 +157,23 @@ impl Engine {
         } else {
             OsFamily::Linux
         };
+        let prepaid = |i: &Instance| i.charge_type == ChargeType::Prepaid;
+        let retires = kind == OperationKind::Terminate && profile.prepaid_terminate_isolates;
+        if retires && instances.iter().any(prepaid) && !instances.iter().all(prepaid) {
+            return Err(EngineError::MixedChargeTypes);
+        }
         let mut items = Vec::with_capacity(instances.len());
         for instance in instances {
+            // A prepaid instance outside the recycle bin goes there first.
+            let kind =
+                if retires && prepaid(&instance) && instance.state != LifecycleState::Isolated {
+                    OperationKind::Isolate
+                } else {
+                    kind
+                };
             let mut transition = self.check_can_start(profile, &instance, kind)?;
-            if kind == OperationKind::Terminate && instance.termination_protected {
+            // Protection refuses the request, whichever way it would retire.
+            if action == BatchAction::Terminate && instance.termination_protected {
                 return Err(EngineError::TerminationProtected(instance.id.clone()));
             }
             let plan = match &action {
@@ -198,10 +213,10 @@ impl Engine {
                 _ if attributes.is_empty() => OperationPlan::StateOnly,
                 _ => OperationPlan::Attributes(attributes.clone()),
             };
-            items.push((instance, plan, transition));
+            items.push((instance, kind, plan, transition));
         }
         let ops = self
-            .accept_operations(caller, kind, action.is_hard(), items, WriteSet::new())
+            .accept_operations(caller, action.is_hard(), items, WriteSet::new())
             .await?;
         Ok(ops.into_iter().map(|o| o.id).collect())
     }
@@ -213,14 +228,13 @@ impl Engine {
     pub(crate) async fn accept_operations(
         self: &Arc<Self>,
         caller: &Caller,
-        kind: OperationKind,
         hard: bool,
-        items: Vec<(Instance, OperationPlan, Transition)>,
+        items: Vec<(Instance, OperationKind, OperationPlan, Transition)>,
         mut writes: WriteSet,
     ) -> Result<Vec<Operation>, EngineError> {
         let now = self.clock.now();
         let mut accepted = Vec::with_capacity(items.len());
-        for (instance, plan, transition) in items {
+        for (instance, kind, plan, transition) in items {
             let mut op = Operation {
                 // Time-ordered, so the store's index on ids grows at one
                 // end instead of touching a random page per operation.

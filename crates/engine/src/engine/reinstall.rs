@@ -1,6 +1,7 @@
 //! Reinstalling an instance: a new (or the same) image on a freshly
 //! formatted system disk, with new login settings.
 
+use super::attributes::InstanceChanges;
 use super::login_plan::LoginRequest;
 use super::{Caller, Engine};
 use crate::catalog::{Image, OsFamily};
@@ -22,6 +23,12 @@ pub struct ReinstallSpec {
     pub system_disk_gb: Option<u32>,
     pub host_name: Option<String>,
     pub user_data: Option<String>,
+    /// A new type for the system disk (`None`: the type is kept), for
+    /// products whose reinstall may change it.
+    pub system_disk_type: Option<String>,
+    /// Name and vendor attributes changed at once, in the same commit that
+    /// accepts the reinstall.
+    pub changes: InstanceChanges,
 }
 
 /// An image and whether the instance may be reinstalled with it.
@@ -74,25 +81,13 @@ impl Engine {
         Ok(())
     }
 
-    /// Accepts a reinstall of one instance. Returns the operation id.
+    /// Accepts a reinstall of one instance, with its immediate changes, in
+    /// one commit. Returns the operation id.
     pub async fn reinstall(
         self: &Arc<Self>,
         caller: &Caller,
         instance_id: &str,
         spec: ReinstallSpec,
-    ) -> Result<String, EngineError> {
-        self.reinstall_with_disk_type(caller, instance_id, spec, None)
-            .await
-    }
-
-    /// [`Engine::reinstall`], also giving the new system disk another type
-    /// (`None`: the type is kept), for products whose reinstall may change it.
-    pub async fn reinstall_with_disk_type(
-        self: &Arc<Self>,
-        caller: &Caller,
-        instance_id: &str,
-        spec: ReinstallSpec,
-        system_disk_type: Option<String>,
     ) -> Result<String, EngineError> {
         let product = self.product(&caller.product)?.clone();
         let (profile, catalog) = (&product.profile, &product.catalog);
@@ -138,15 +133,17 @@ impl Engine {
                 .then(|| profile.ids.disk.generate()),
             host_name: spec.host_name,
             user_data: spec.user_data,
-            system_disk_type: system_disk_type.as_deref().map(Name::new),
+            system_disk_type: spec.system_disk_type.as_deref().map(Name::new),
         };
+        let mut instance = instance;
+        spec.changes.apply(&mut instance);
         let ops = self
             .accept_operations(
                 caller,
-                OperationKind::Reinstall,
                 false,
                 vec![(
                     instance,
+                    OperationKind::Reinstall,
                     OperationPlan::Reinstall(Box::new(plan)),
                     transition,
                 )],

@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 use stratus_engine::catalog::OsFamily;
 use stratus_engine::clock::Timestamp;
 use stratus_engine::engine::{BatchAction, CreateSpec, LoginRequest, ReinstallSpec};
-use stratus_engine::lifecycle::LifecycleState;
 use stratus_engine::model::{ChargeType, Instance, Tag};
 use stratus_engine::ports::{InstanceFilter, InstanceOrder, InstanceQuery};
 
@@ -761,6 +760,7 @@ pub async fn reset(call: &Call<'_>) -> Result<Fields, ApiError> {
         system_disk_gb: disk_gb,
         host_name: r.host_name,
         user_data: r.user_data,
+        ..Default::default()
     };
     call.engine
         .reinstall(&call.caller, &r.instance_id, spec)
@@ -849,49 +849,13 @@ pub async fn terminate(call: &Call<'_>) -> Result<Fields, ApiError> {
     // Addresses and data disks go with the instance here; nothing else holds them.
     let _ = (r.release_address, r.release_prepaid_data_disks);
     validate::ids(&r.instance_ids, 100, "InstanceIds", validate::instance_id)?;
-    let mut instances = Vec::new();
-    for id in &r.instance_ids {
-        instances.push(
-            call.engine
-                .instance(&call.caller, id)
-                .await
-                .map_err(engine_error(call))?,
-        );
-    }
-    let prepaid = |i: &Instance| i.charge_type == ChargeType::Prepaid;
-    if instances.iter().any(prepaid) && !instances.iter().all(prepaid) {
-        return Err(errors_mixed());
-    }
-    if let Some(p) = instances.iter().find(|i| i.termination_protected) {
-        return Err(ApiError::new(
-            "UnsupportedOperation.InstancesProtected",
-            format!("The instance {} has DisableApiTermination set.", p.id),
-        ));
-    }
-    let (to_bin, to_destroy): (Vec<&Instance>, Vec<&Instance>) = instances
-        .iter()
-        .partition(|i| prepaid(i) && i.state != LifecycleState::Isolated);
-    let ids = |v: &[&Instance]| v.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
-    if !to_bin.is_empty() {
-        call.engine
-            .batch(&call.caller, BatchAction::Isolate, &ids(&to_bin))
-            .await
-            .map_err(engine_error(call))?;
-    }
-    if !to_destroy.is_empty() {
-        call.engine
-            .batch(&call.caller, BatchAction::Terminate, &ids(&to_destroy))
-            .await
-            .map_err(engine_error(call))?;
-    }
+    // One command: the engine sends prepaid instances to the recycle bin
+    // and destroys the rest (the profile's rule), all or none.
+    call.engine
+        .batch(&call.caller, BatchAction::Terminate, &r.instance_ids)
+        .await
+        .map_err(engine_error(call))?;
     Ok(Fields::new())
-}
-
-fn errors_mixed() -> ApiError {
-    ApiError::new(
-        "UnsupportedOperation.InstanceMixedPricingModel",
-        "Prepaid and pay-as-you-go instances cannot be terminated in one request.",
-    )
 }
 
 #[cfg(test)]

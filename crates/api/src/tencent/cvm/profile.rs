@@ -66,6 +66,7 @@ pub fn profile() -> ProductProfile {
         // Seed 003: Linux <-> Windows is allowed and changes the system disk.
         reinstall_may_switch_family: true,
         reinstall_lands_in: None,
+        prepaid_terminate_isolates: true,
         keys_on_windows: false,
         max_keys_per_instance: 100,
         rate_limits: HashMap::new(),

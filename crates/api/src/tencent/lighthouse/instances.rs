@@ -431,9 +431,7 @@ pub async fn reset(call: &Call<'_>) -> Result<Fields, ApiError> {
     let spec = ReinstallSpec {
         image_id: r.blueprint_id,
         login,
-        system_disk_gb: None,
-        host_name: None,
-        user_data: None,
+        ..Default::default()
     };
     engine
         .reinstall(&call.caller, &r.instance_id, spec)

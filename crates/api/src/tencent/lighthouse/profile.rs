@@ -54,6 +54,7 @@ pub fn profile() -> ProductProfile {
         // Seed 001: no switching between LINUX_UNIX and WINDOWS.
         reinstall_may_switch_family: false,
         reinstall_lands_in: None,
+        prepaid_terminate_isolates: false,
         keys_on_windows: false,
         max_keys_per_instance: 5,
         // Seed 001: "A maximum of 10 requests can be initiated per second".
