@@ -116,10 +116,12 @@ pub async fn serve(
     config: EdgeConfig,
 ) -> std::io::Result<()> {
     let state = Arc::new(EdgeState {
-        tencent: tencent::TencentDialect::new(Arc::clone(&engine)),
+        tencent: tencent::TencentDialect::new(Arc::clone(&engine))
+            .map_err(std::io::Error::other)?,
         qcloud_v2: qcloud_v2::QcloudV2Dialect::new(Arc::clone(&engine)),
         kingsoft: kingsoft::KingsoftDialect::new(Arc::clone(&engine)),
-        zenlayer: zenlayer::ZenlayerDialect::new(Arc::clone(&engine)),
+        zenlayer: zenlayer::ZenlayerDialect::new(Arc::clone(&engine))
+            .map_err(std::io::Error::other)?,
         engine,
         config,
     });

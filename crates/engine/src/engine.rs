@@ -22,7 +22,7 @@ pub use reinstall::{ReinstallCandidate, ReinstallSpec};
 use crate::accounts::Accounts;
 use crate::catalog::Catalog;
 use crate::clock::Clock;
-use crate::error::EngineError;
+use crate::error::{BatchField, EngineError};
 use crate::faults::Faults;
 use crate::lifecycle::LifecycleState;
 use crate::model::{Instance, Message, Operation};
@@ -296,13 +296,13 @@ impl Engine {
     pub fn check_batch(
         &self,
         caller: &Caller,
-        field: &str,
+        field: BatchField,
         ids: &[String],
     ) -> Result<(), EngineError> {
         let product = self.product(&caller.product)?;
         if ids.len() > product.profile.batch_limit {
             return Err(EngineError::TooMany {
-                field: field.to_string(),
+                field,
                 max: product.profile.batch_limit,
             });
         }
@@ -310,7 +310,7 @@ impl Engine {
         for id in ids {
             if !seen.insert(id.as_str()) {
                 return Err(EngineError::Duplicated {
-                    field: field.to_string(),
+                    field,
                     value: id.clone(),
                 });
             }

@@ -4,6 +4,23 @@
 use crate::lifecycle::{LifecycleState, OperationKind};
 use crate::profile::PasswordViolation;
 
+/// What a list in a request names; each dialect says it in its own
+/// parameter's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchField {
+    Instances,
+    KeyPairs,
+}
+
+impl std::fmt::Display for BatchField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Instances => "instances",
+            Self::KeyPairs => "key pairs",
+        })
+    }
+}
+
 /// A request the engine refused, or a failure behind it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EngineError {
@@ -73,14 +90,10 @@ pub enum EngineError {
     MixedChargeTypes,
     #[error("another request changed the instance {0} at the same time")]
     ConcurrentModification(String),
-    #[error("the value {value} of {field} is duplicated")]
-    Duplicated { field: String, value: String },
-    #[error("{field} has more than {max} values")]
-    TooMany { field: String, max: usize },
-    #[error("{field} is longer than {max} characters")]
-    TooLong { field: String, max: usize },
-    #[error("{field} is out of range: {detail}")]
-    OutOfRange { field: String, detail: String },
+    #[error("the {field} {value} is given twice")]
+    Duplicated { field: BatchField, value: String },
+    #[error("more than {max} {field} in one request")]
+    TooMany { field: BatchField, max: usize },
     #[error("the request would have succeeded, but DryRun is set")]
     DryRunPassed,
     #[error("too many requests of this action for this account per second")]

@@ -3,6 +3,7 @@
 //! mapping of engine errors onto them.
 
 use super::envelope::ApiError;
+use stratus_engine::error::BatchField;
 use stratus_engine::EngineError as E;
 
 /// A Kingsoft error code.
@@ -185,12 +186,19 @@ pub fn to_api(e: &E, action: &str) -> ApiError {
         E::TerminationProtected(_) | E::MixedChargeTypes | E::DryRunPassed => {
             Code::InvalidParameter.message(e.to_string())
         }
-        E::Duplicated { field, .. } | E::TooLong { field, .. } | E::OutOfRange { field, .. } => {
+        E::Duplicated { field, .. } => {
+            let name = match field {
+                BatchField::Instances => "InstanceId",
+                BatchField::KeyPairs => "KeyId",
+            };
             Code::InvalidParameterValue.message(format!(
-                "An invalid or out-of-range value was supplied for the input parameter {field}: {e}."
+                "An invalid or out-of-range value was supplied for the input parameter {name}: {e}."
             ))
         }
-        E::TooMany { field, .. } if field == "KeyIds" => Code::InstanceKeyLimitExceeded.err(),
+        E::TooMany {
+            field: BatchField::KeyPairs,
+            ..
+        } => Code::InstanceKeyLimitExceeded.err(),
         E::TooMany { .. } => Code::InstanceIdLimitExceeded.err(),
         E::RateLimited => Code::RequestLimitExceeded.err(),
         E::NotOffered => Code::InvalidAction.err(),

@@ -54,19 +54,19 @@ struct Common {
 }
 
 impl TencentDialect {
-    /// The dialect over `engine`.
-    pub fn new(engine: Arc<Engine>) -> Self {
+    /// The dialect over `engine`; an embedded API model that does not
+    /// parse is refused here, at start, rather than served as nothing.
+    pub fn new(engine: Arc<Engine>) -> Result<Self, String> {
         let mut doors = Vec::new();
         for (key, schema) in [
             (lighthouse::PRODUCT, lighthouse::SCHEMA),
             (cvm::PRODUCT, cvm::SCHEMA),
         ] {
-            match ApiSchema::parse(schema) {
-                Ok(schema) => doors.push(ProductDoor { key, schema }),
-                Err(e) => tracing::error!(error = %e, product = key, "an API model does not parse"),
-            }
+            let schema = ApiSchema::parse(schema)
+                .map_err(|e| format!("the {key} API model does not parse: {e}"))?;
+            doors.push(ProductDoor { key, schema });
         }
-        Self { engine, doors }
+        Ok(Self { engine, doors })
     }
 
     /// The answer to a request whose body could not be read.

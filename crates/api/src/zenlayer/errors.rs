@@ -181,9 +181,7 @@ pub fn to_api(e: &E, action: &str) -> ApiError {
         E::KeyPairAlreadyBound { .. } | E::KeyPairNotBound { .. } | E::TooManyKeys { .. } => {
             Code::InvalidParameter
         }
-        E::Duplicated { .. } | E::TooMany { .. } | E::TooLong { .. } | E::OutOfRange { .. } => {
-            Code::InvalidParameter
-        }
+        E::Duplicated { .. } | E::TooMany { .. } => Code::InvalidParameter,
         E::DryRunPassed => Code::InvalidParameter,
         E::RateLimited => Code::RequestLimitExceeded,
         E::NotOffered => Code::InvalidAction,

@@ -96,28 +96,15 @@ impl Call<'_> {
 }
 
 impl ZenlayerDialect {
-    /// The dialect over `engine`, with the ZEC facts of the catalog.
-    pub fn new(engine: Arc<Engine>) -> Self {
-        let facts = profile::facts().unwrap_or_else(|e| {
-            tracing::error!(error = %e, "the ZEC catalog facts do not parse");
-            ZecFacts {
-                regions: Default::default(),
-                zones: Default::default(),
-                default_vpc: profile::VpcFacts {
-                    id: String::new(),
-                    name: String::new(),
-                    cidr_block: String::new(),
-                    mtu: 1500,
-                    create_time: String::new(),
-                    security_group_id: String::new(),
-                },
-                subnets: Vec::new(),
-            }
-        });
-        Self {
+    /// The dialect over `engine`, with the ZEC facts of the catalog; facts
+    /// that do not parse are refused here, at start.
+    pub fn new(engine: Arc<Engine>) -> Result<Self, String> {
+        let facts =
+            profile::facts().map_err(|e| format!("the ZEC catalog facts do not parse: {e}"))?;
+        Ok(Self {
             engine,
             facts: Arc::new(facts),
-        }
+        })
     }
 
     /// The answer to a request whose body could not be read.

@@ -36,7 +36,7 @@ impl Engine {
         ids: &[String],
         changes: &InstanceChanges,
     ) -> Result<(), EngineError> {
-        self.check_batch(caller, "InstanceIds", ids)?;
+        self.check_batch(caller, crate::error::BatchField::Instances, ids)?;
         let mut writes = WriteSet::new();
         for id in ids {
             let instance = self.instance(caller, id).await?;

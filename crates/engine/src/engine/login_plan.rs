@@ -70,7 +70,7 @@ impl Engine {
             if family == OsFamily::Windows && !profile.keys_on_windows {
                 return Err(EngineError::KeysOnWindows);
             }
-            self.check_batch(caller, "KeyIds", &request.key_ids)?;
+            self.check_batch(caller, crate::error::BatchField::KeyPairs, &request.key_ids)?;
             if request.key_ids.len() > profile.max_keys_per_instance {
                 return Err(EngineError::TooManyKeys {
                     max: profile.max_keys_per_instance,

@@ -146,7 +146,7 @@ impl Engine {
         if !profile.allowed_states.contains_key(&kind) {
             return Err(EngineError::NotOffered);
         }
-        self.check_batch(caller, "InstanceIds", ids)?;
+        self.check_batch(caller, crate::error::BatchField::Instances, ids)?;
         let mut instances = Vec::with_capacity(ids.len());
         for id in ids {
             instances.push(self.instance(caller, id).await?);

@@ -43,8 +43,6 @@ pub fn to_api(e: &E, action: &str) -> ApiError {
         E::MixedChargeTypes => "UnsupportedOperation.InstanceMixedPricingModel",
         E::Duplicated { .. } => "InvalidParameterValue.Duplicate",
         E::TooMany { .. } => "InvalidParameterValue.LimitExceeded",
-        E::TooLong { .. } => "InvalidParameterValue.LimitExceeded",
-        E::OutOfRange { .. } => "InvalidParameterValue.InvalidParameterValueLimit",
         E::DryRunPassed => "DryRunOperation",
         E::RateLimited => "RequestLimitExceeded",
         E::NotOffered => "InvalidAction",

@@ -43,8 +43,6 @@ pub fn to_api(e: &E, action: &str) -> ApiError {
         E::ConcurrentModification(_) => "OperationDenied.InstanceOperationInProgress",
         E::Duplicated { .. } => "InvalidParameterValue.Duplicated",
         E::TooMany { .. } => "InvalidParameterValue.LimitExceeded",
-        E::TooLong { .. } => "InvalidParameterValue.TooLong",
-        E::OutOfRange { .. } => "InvalidParameterValue.OutOfRange",
         E::DryRunPassed => "DryRunOperation",
         E::TerminationProtected(_) => "UnsupportedOperation.InvalidInstanceState",
         E::MixedChargeTypes => "InvalidParameterValue.InvalidParameterCombination",
