@@ -2,7 +2,6 @@
 //! DescribeImages, StartInstances, StopInstances and RestartInstances, over
 //! the same CVM instances as API 3.0.
 
-use super::dialect::LegacyCall;
 use super::envelope::{self, BatchEntry, Code, LegacyError, ModuleCode};
 use super::views;
 use crate::request::Response;
@@ -13,6 +12,13 @@ use stratus_engine::engine::{BatchAction, LoginRequest, ReinstallSpec};
 use stratus_engine::model::ChargeType;
 use stratus_engine::ports::{InstanceFilter, InstanceOrder, InstanceQuery};
 use stratus_engine::EngineError as E;
+
+/// An authenticated legacy call: what every action below is given.
+pub struct LegacyCall<'a> {
+    pub engine: &'a std::sync::Arc<stratus_engine::Engine>,
+    pub caller: stratus_engine::Caller,
+    pub request: &'a super::LegacyRequest,
+}
 
 /// Serves one legacy action.
 pub async fn dispatch(call: &LegacyCall<'_>) -> Result<Response, LegacyError> {

@@ -3,9 +3,10 @@
 //! that carries `Version` belongs to the API 3.0-style action set on the
 //! same URL (spec §4.0) and is handed to the Tencent dialect.
 
+use super::actions::{self, LegacyCall};
 use super::envelope::{self, Code, LegacyError};
 use super::signature::{check_timestamp, SignatureError};
-use super::{actions, LegacyRequest, CVM_HOST, IMAGE_HOST};
+use super::{LegacyRequest, CVM_HOST, IMAGE_HOST};
 use crate::request::{RawRequest, Response};
 use crate::tencent::{self, TencentDialect};
 use std::collections::HashMap;
@@ -29,13 +30,6 @@ const REGION_CODES: [(&str, &str); 6] = [
 pub struct QcloudV2Dialect {
     engine: Arc<Engine>,
     nonces: Mutex<HashMap<(String, u64), i64>>,
-}
-
-/// An authenticated legacy call.
-pub struct LegacyCall<'a> {
-    pub engine: &'a Arc<Engine>,
-    pub caller: Caller,
-    pub request: &'a LegacyRequest,
 }
 
 impl QcloudV2Dialect {

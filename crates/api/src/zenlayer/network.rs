@@ -4,39 +4,14 @@
 
 use super::envelope::ApiError;
 use super::errors::{self, Code};
-use super::{fields, validate, views, Call, Fields};
+use super::views::{self, SubnetInfo, VpcInfo};
+use super::{fields, validate, Call, Fields};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::net::Ipv4Addr;
 use stratus_engine::model::{Network, NetworkKind};
 use stratus_engine::ports::{InstanceFilter, InstanceQuery};
 use stratus_engine::profile::IdStyle;
-
-/// A VPC as the caller sees it.
-#[derive(Debug, Clone)]
-pub struct VpcInfo {
-    pub id: String,
-    pub name: String,
-    pub cidr_block: String,
-    pub mtu: u32,
-    pub create_time: String,
-    pub security_group_id: String,
-    pub is_default: bool,
-}
-
-/// A subnet as the caller sees it.
-#[derive(Debug, Clone)]
-pub struct SubnetInfo {
-    pub id: String,
-    pub region: String,
-    pub name: String,
-    pub cidr_block: String,
-    pub gateway: String,
-    pub vpc_id: String,
-    pub vpc_name: String,
-    pub create_time: String,
-    pub is_default: bool,
-}
 
 /// A parsed IPv4 CIDR block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,6 @@
 //! and any access to them raises. 2024-04-01 shapes drop the fields that
 //! version does not have (spec §4.5).
 
-use super::network::{SubnetInfo, VpcInfo};
 use super::profile::{
     attr, state_name, ApiVersion, ZecFacts, ZoneFacts, RESOURCE_GROUP_ID, RESOURCE_GROUP_NAME,
 };
@@ -11,6 +10,32 @@ use serde_json::{json, Value};
 use stratus_engine::catalog::{Image, ImageKind, ImageState, OsFamily, Plan, Zone};
 use stratus_engine::engine::KeyPairView;
 use stratus_engine::model::{Instance, Tag};
+
+/// A VPC as the caller sees it.
+#[derive(Debug, Clone)]
+pub struct VpcInfo {
+    pub id: String,
+    pub name: String,
+    pub cidr_block: String,
+    pub mtu: u32,
+    pub create_time: String,
+    pub security_group_id: String,
+    pub is_default: bool,
+}
+
+/// A subnet as the caller sees it.
+#[derive(Debug, Clone)]
+pub struct SubnetInfo {
+    pub id: String,
+    pub region: String,
+    pub name: String,
+    pub cidr_block: String,
+    pub gateway: String,
+    pub vpc_id: String,
+    pub vpc_name: String,
+    pub create_time: String,
+    pub is_default: bool,
+}
 
 /// Tags as ZEC answers them: `{"tags": [{"key", "value"}]}`.
 pub fn tags(tags: &[Tag]) -> Value {
