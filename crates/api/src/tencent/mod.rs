@@ -9,6 +9,7 @@ pub mod envelope;
 pub mod lighthouse;
 pub mod params;
 pub mod signature;
+pub mod states;
 pub mod validate;
 
 use crate::request::{RawRequest, Response};

@@ -91,30 +91,7 @@ pub fn product() -> Result<Product, serde_json::Error> {
     })
 }
 
-/// The CVM name of a lifecycle state.
-pub fn state_name(state: S) -> &'static str {
-    match state {
-        S::Pending => "PENDING",
-        S::LaunchFailed => "LAUNCH_FAILED",
-        S::Running => "RUNNING",
-        S::Stopped => "STOPPED",
-        S::Starting => "STARTING",
-        S::Stopping => "STOPPING",
-        S::Rebooting => "REBOOTING",
-        S::Reinstalling => "RESETTING",
-        S::Isolating | S::Isolated => "SHUTDOWN",
-        S::Terminating => "TERMINATING",
-        S::Terminated => "TERMINATED",
-    }
-}
-
-/// The lifecycle states a CVM state name stands for.
-pub fn states_named(name: &str) -> Vec<S> {
-    S::ALL
-        .into_iter()
-        .filter(|s| state_name(*s) == name)
-        .collect()
-}
+pub use crate::tencent::states::{state_name, states_named};
 
 /// The state-named refusal code CVM uses (`UnsupportedOperation.InstanceStateStopped`, ...).
 pub fn state_code(state: S) -> &'static str {
