@@ -16,6 +16,7 @@ pub use attributes::InstanceChanges;
 pub use create::CreateSpec;
 pub use keypairs::{KeyPairQuery, KeyPairView};
 pub use login_plan::LoginRequest;
+pub use networks::{Ipv4Block, NetworkError, NetworkUser};
 pub use operations::BatchAction;
 pub use reinstall::{ReinstallCandidate, ReinstallSpec};
 

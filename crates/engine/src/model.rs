@@ -289,9 +289,16 @@ pub enum MessageKind {
 pub enum NetworkKind {
     Vpc,
     Subnet,
+    /// A security group of a VPC (`vpc_id`); instances name it.
+    SecurityGroup,
+    /// A network that was deleted: listed nowhere, its id never reissued.
+    /// (The Store port has no delete; a deletion is this write, checked
+    /// against the record's version like any other.)
+    Deleted,
 }
 
-/// A network an account created (a VPC, or a subnet of one).
+/// A network an account created (a VPC, a subnet or a security group of
+/// one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Network {
     pub id: String,
@@ -300,9 +307,11 @@ pub struct Network {
     pub kind: NetworkKind,
     pub name: String,
     pub cidr_block: String,
-    /// The region of a subnet.
+    /// Where it lives, as its dialect places it: a region, or the
+    /// availability zone of a zonal subnet (KEC). Dialects that need
+    /// neither leave it empty (ZEC VPCs are global).
     pub region: Option<String>,
-    /// The VPC a subnet belongs to.
+    /// The VPC a subnet or a security group belongs to.
     pub vpc_id: Option<String>,
     pub created_at: Timestamp,
     pub version: u64,
