@@ -119,7 +119,8 @@ pub async fn serve(
         tencent: tencent::TencentDialect::new(Arc::clone(&engine))
             .map_err(std::io::Error::other)?,
         qcloud_v2: qcloud_v2::QcloudV2Dialect::new(Arc::clone(&engine)),
-        kingsoft: kingsoft::KingsoftDialect::new(Arc::clone(&engine)),
+        kingsoft: kingsoft::KingsoftDialect::new(Arc::clone(&engine))
+            .map_err(std::io::Error::other)?,
         zenlayer: zenlayer::ZenlayerDialect::new(Arc::clone(&engine))
             .map_err(std::io::Error::other)?,
         engine,

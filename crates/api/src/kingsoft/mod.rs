@@ -23,7 +23,7 @@ use crate::request::{RawRequest, Response};
 use envelope::ApiError;
 use errors::{missing, Code};
 use params::{ParamError, Params};
-use profile::{api, KecFacts};
+use profile::{api, CatalogError, KecFacts};
 use serde_json::{Map, Value};
 use signature::{SigV4Input, SignatureError};
 use std::sync::Arc;
@@ -150,23 +150,13 @@ struct Signed {
 }
 
 impl KingsoftDialect {
-    /// The dialect over `engine`, with the Kingsoft facts of the catalog.
-    pub fn new(engine: Arc<Engine>) -> Self {
-        let facts = profile::facts().unwrap_or_else(|e| {
-            tracing::error!(error = %e, "the KEC catalog facts do not parse");
-            KecFacts {
-                families: Default::default(),
-                data_disk_types: Vec::new(),
-                system_disk_gb: profile::DiskBounds { min: 20, max: 500 },
-                sold_out_system_disks: Default::default(),
-                subnets: Vec::new(),
-                security_groups: Vec::new(),
-            }
-        });
-        Self {
+    /// The dialect over `engine`, with the Kingsoft facts of the catalog;
+    /// facts that do not parse stop the server instead of serving nothing.
+    pub fn new(engine: Arc<Engine>) -> Result<Self, CatalogError> {
+        Ok(Self {
             engine,
-            facts: Arc::new(facts),
-        }
+            facts: Arc::new(profile::facts()?),
+        })
     }
 
     /// The answer to a request whose body could not be read.
