@@ -6,6 +6,7 @@
 
 pub mod cvm;
 pub mod envelope;
+pub mod keypairs;
 pub mod lighthouse;
 pub mod params;
 pub mod signature;

@@ -42,11 +42,16 @@ pub enum BatchAction {
         password: String,
         allow_running: bool,
     },
+    /// Bind key pairs; `allow_running`: a running instance is accepted
+    /// (otherwise only stopped ones are).
     AssociateKeys {
         key_ids: Vec<String>,
+        allow_running: bool,
     },
+    /// Unbind key pairs, as [`BatchAction::AssociateKeys`].
     DisassociateKeys {
         key_ids: Vec<String>,
+        allow_running: bool,
     },
 }
 
@@ -202,8 +207,21 @@ impl Engine {
                             .map_err(|e| EngineError::Internal(e.to_string()))?,
                     }
                 }
-                BatchAction::AssociateKeys { key_ids }
-                | BatchAction::DisassociateKeys { key_ids } => {
+                BatchAction::AssociateKeys {
+                    key_ids,
+                    allow_running,
+                }
+                | BatchAction::DisassociateKeys {
+                    key_ids,
+                    allow_running,
+                } => {
+                    if !allow_running && instance.state == LifecycleState::Running {
+                        return Err(EngineError::InvalidState {
+                            id: instance.id.clone(),
+                            state: instance.state,
+                            kind,
+                        });
+                    }
                     self.check_key_binding(caller, profile, &instance, kind, key_ids)
                         .await?;
                     OperationPlan::Keys {

@@ -37,12 +37,12 @@ pub async fn dispatch(call: &Call<'_>) -> Result<Fields, ApiError> {
         "ResetInstance" => instances::reset(call).await,
         "ResetInstancesPassword" => instances::reset_password(call).await,
         "TerminateInstances" => instances::terminate(call).await,
-        "CreateKeyPair" => keypairs::create(call).await,
-        "ImportKeyPair" => keypairs::import(call).await,
-        "DescribeKeyPairs" => keypairs::describe(call).await,
-        "DeleteKeyPairs" => keypairs::delete(call).await,
+        "CreateKeyPair" => crate::tencent::keypairs::create(call, &keypairs::RULES).await,
+        "ImportKeyPair" => crate::tencent::keypairs::import(call, &keypairs::RULES).await,
+        "DescribeKeyPairs" => crate::tencent::keypairs::describe(call, &keypairs::RULES).await,
+        "DeleteKeyPairs" => crate::tencent::keypairs::delete(call, &keypairs::RULES).await,
         "AssociateInstancesKeyPairs" | "DisassociateInstancesKeyPairs" => {
-            keypairs::bind(call).await
+            crate::tencent::keypairs::bind(call, &keypairs::RULES).await
         }
         other => Err(ApiError::new(
             "InvalidAction",
