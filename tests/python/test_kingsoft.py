@@ -3,7 +3,12 @@ Python SDK (kingsoftcloud-sdk-python), over POST and GET: run instances,
 stop, ModifyInstanceImage (seed 004) with a password, with keys and with a
 resized disk, the transitional states and then `active`, reboot, terminate,
 every seed error code from a realistic request, signatures (SigV4 tampered,
-expired, legacy `Signature`), and isolation between accounts."""
+expired, legacy `Signature`), and isolation between accounts.
+
+What the tests run instances with is learned as a user learns it, through
+the SDK: image ids by name (DescribeImages), each region's default subnets
+and security group (the VPC service: DescribeVpcs, DescribeSubnets,
+DescribeSecurityGroups). The VPC service itself: test_kingsoft_vpc.py."""
 import datetime
 import hashlib
 import hmac
@@ -15,13 +20,14 @@ import pytest
 import requests
 from ksyun.client.kec.v20160304 import client as kec_client, models as kec_models
 from ksyun.client.sks.v20151101 import client as sks_client, models as sks_models
+from ksyun.client.vpc.v20160304 import client as vpc_client, models as vpc_models
 from ksyun.common import credential
 from ksyun.common.exception.ksyun_sdk_exception import KsyunSDKException
 from ksyun.common.profile.client_profile import ClientProfile
 from ksyun.common.profile.http_profile import HttpProfile
 from requests_aws4auth import AWS4Auth
 
-from harness import ROOT, Server, wait_until
+from harness import Server, wait_until
 
 AK = "AKLTSTRATUSDEVELOPMENT0000000"
 SK = "stratus-development-secret-key-kingsoft"
@@ -29,35 +35,43 @@ BOB_AK = "AKLTBOBKINGSOFT00000000"
 BOB_SK = "bob-kingsoft-secret"
 REGION = "cn-beijing-6"
 
-CATALOG = json.loads((ROOT / "catalog" / "kingsoft" / "kec.catalog.json").read_text())
-IMAGES = {i["name"]: i["id"] for i in CATALOG["images"]}
-CENTOS = IMAGES["CentOS-7.9 64位"]
-UBUNTU = IMAGES["Ubuntu-22.04 64位"]
-ROCKY = IMAGES["Rocky Linux-9.2 64位"]
-WINDOWS = IMAGES["Windows Server 2019 数据中心版 64位中文版"]
-KYLIN = IMAGES["Kylin V10 SP3 64位（国内）"]
-OVERSEAS = IMAGES["Ubuntu-22.04 64位（海外）"]
-OFFLINE = IMAGES["CentOS-8.5 64位"]
-GOLDEN = IMAGES["web-golden"]
-ASSEMBLED = IMAGES["web-with-data"]
-LOCAL = IMAGES["local-centos"]
-ROLLBACK = IMAGES["rollback-centos-7.6"]
-SUBNETS = {s["AvailabilityZone"]: s["SubnetId"] for s in CATALOG["kec"]["subnets"]}
-GROUPS = {g["Region"]: g["SecurityGroupId"] for g in CATALOG["kec"]["security_groups"]}
+# The images the tests use, by name; their ids are learned (`learned`).
+IMAGE_NAMES = {
+    "CENTOS": "CentOS-7.9 64位",
+    "UBUNTU": "Ubuntu-22.04 64位",
+    "ROCKY": "Rocky Linux-9.2 64位",
+    "WINDOWS": "Windows Server 2019 数据中心版 64位中文版",
+    "KYLIN": "Kylin V10 SP3 64位（国内）",
+    "OVERSEAS": "Ubuntu-22.04 64位（海外）",
+    "OFFLINE": "CentOS-8.5 64位",
+    "GOLDEN": "web-golden",
+    "ASSEMBLED": "web-with-data",
+    "LOCAL": "local-centos",
+    "ROLLBACK": "rollback-centos-7.6",
+}
+CENTOS = UBUNTU = ROCKY = WINDOWS = KYLIN = OVERSEAS = OFFLINE = GOLDEN = ASSEMBLED = LOCAL = ROLLBACK = None
+# Zone -> default subnet id, region -> default security group id (`learned`).
+SUBNETS, GROUPS = {}, {}
 
 RSA_2048 = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDqVYHGPtkl0eYuhqk6/cl/oqZpvDCYaSoh5EdYpWblX3KHLN7cRdUWn8/BKNf1mXWJ4iOEPe4nauXDUrRhvBx2KZyE4UjdjeEwx3NYmqhfRGLR4lnH1gfGlAlA+ime1IBvidoVJ07VNUWFABcapSUwDa7hGygN9oKTZ5cYfeWoqwI1GYj0GBP3RtMgP+eFIdyj6wGHbQIYHtEyiHyd2Vjzk+Lsppi2ykAf1Zd4B9o90Tp0qKVVGYFairTz0eDCKf1MZ5bfnAqGvb9ElzkrOocEeSrKlEF+yYvjuhdIw/WS40/XzHhfMq4NjxM/t03eJZ4lhsSnk7GOfKCAh7OzRXdf rsa2048"
 RSA_3072 = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQDHfHkBd21BRjrkxkgR3OU2+6DHgbkwDKuPO733lOVFGflY5YgWqy+FAx6nVbb0STGZJ4BJIITAJmtKSh1G2+tHVAaxD+/gb8BeXedBfrKYDL8UFrhcmeEhrga6E78XIeLHVBvkTXTrq5R/EflRj2cxHFfFqNMO8dINjJdzfOfYIkOee1892MAwMaW0bj9ZTUPXpxum9FzShPb11REWRzA9uFNXGvGs1ov3VEMJrnx/rS5SfaAvsYWscY3E71lqhhJPAAv1PIk1oQ5BW7uq8D1pDl1vkK49i581fruVrH4CmtNn5TIUpI0qJb7CnI6a5L/n8y8QBNz0c0FqqJyF4HWWUIGgdbCq9WBqMoT6jo3zucLY07yRJKOTdsxoj1hZA9tM7OXWcGugpFMmljmPxNjGJfpEdNdZWmU/QF+eWPiamGH1E3MqQ1wya3LqqiamQnTvlfWKasJA5B7Q+1u4Yn35XyOr3kWXlix2uSjzQy6nddq7CuhfSUgiHO9chk7DipM= rsa3072"
 
 
-@pytest.fixture(scope="module")
-def server():
-    s = Server(speed=100, config=f"""
+def alice_and_bob():
+    """A server whose first account, alice, holds the development
+    credentials (and the catalog's custom images); bob has his own."""
+    return Server(speed=100, config=f"""
 [[accounts]]
 name = "alice"
 [[accounts]]
 name = "bob"
 kingsoft = {{ access_key = "{BOB_AK}", secret_key = "{BOB_SK}" }}
 """)
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = alice_and_bob()
     yield s
     s.stop()
 
@@ -70,6 +84,42 @@ def kec(server, region=REGION, method="POST", ak=AK, sk=SK):
 def sks(server, region=REGION, method="POST", ak=AK, sk=SK):
     hp = HttpProfile(endpoint=server.endpoint, protocol="http", reqMethod=method)
     return sks_client.SksClient(credential.Credential(ak, sk), region, ClientProfile(httpProfile=hp))
+
+
+def vpc(server, region=REGION, method="POST", ak=AK, sk=SK):
+    hp = HttpProfile(endpoint=server.endpoint, protocol="http", reqMethod=method)
+    return vpc_client.VpcClient(credential.Credential(ak, sk), region, ClientProfile(httpProfile=hp))
+
+
+def typed(c, action, **params):
+    """One call through the action's typed request model and method."""
+    models = vpc_models if isinstance(c, vpc_client.VpcClient) else kec_models
+    request = getattr(models, f"{action}Request")()
+    request.from_json_string(json.dumps(params))
+    return json.loads(getattr(c, action)(request))
+
+
+def learn(server, ak=AK, sk=SK):
+    """What a user learns before RunInstances: image ids by name, and each
+    region's default VPC, its subnet per zone and its security group."""
+    k = kec(server, ak=ak, sk=sk)
+    images = {i["Name"]: i["ImageId"] for i in typed(k, "DescribeImages")["ImagesSet"]}
+    subnets, groups = {}, {}
+    for region in (r["Region"] for r in typed(k, "DescribeRegions")["RegionSet"]):
+        c = vpc(server, region, ak=ak, sk=sk)
+        default = next(x["VpcId"] for x in typed(c, "DescribeVpcs")["VpcSet"] if x["IsDefault"])
+        in_default = {"Filter": [{"Name": "vpc-id", "Value": [default]}]}
+        subnets.update({s["AvailabilityZoneName"]: s["SubnetId"] for s in typed(c, "DescribeSubnets", **in_default)["SubnetSet"]})
+        groups[region] = typed(c, "DescribeSecurityGroups", **in_default)["SecurityGroupSet"][0]["SecurityGroupId"]
+    return images, subnets, groups
+
+
+@pytest.fixture(scope="module", autouse=True)
+def learned(server):
+    images, subnets, groups = learn(server)
+    globals().update({constant: images[name] for constant, name in IMAGE_NAMES.items()})
+    SUBNETS.update(subnets)
+    GROUPS.update(groups)
 
 
 @pytest.fixture(scope="module")
@@ -98,10 +148,10 @@ def error(c, action, params):
     return body["Error"]["Code"]
 
 
-def run(c, zone="cn-beijing-6a", image=CENTOS, itype="N3.2B", count=1, charge="HourlyInstantSettlement",
+def run(c, zone="cn-beijing-6a", image=None, itype="N3.2B", count=1, charge="HourlyInstantSettlement",
         password="Passw0rdTest", **extra):
     region = zone[:-1]
-    params = {"ImageId": image, "InstanceType": itype, "MaxCount": count, "MinCount": count,
+    params = {"ImageId": image or CENTOS, "InstanceType": itype, "MaxCount": count, "MinCount": count,
               "SubnetId": SUBNETS[zone], "ChargeType": charge, "SecurityGroupId": [GROUPS[region]]}
     if password:
         params["InstancePassword"] = password

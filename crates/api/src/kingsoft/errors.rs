@@ -3,7 +3,9 @@
 //! mapping of engine errors onto them.
 
 use super::envelope::ApiError;
+use stratus_engine::engine::NetworkError;
 use stratus_engine::error::BatchField;
+use stratus_engine::model::NetworkKind;
 use stratus_engine::EngineError as E;
 
 /// A Kingsoft error code.
@@ -46,6 +48,15 @@ pub enum Code {
     ImageTypeMismatchingForeign,
     LocalVolumeRollBackImageTypeMismatching,
     GoSdkVersionInvalid,
+    // Networks (the VPC service). Not confirmed by a Kingsoft source: named
+    // as KEC names its own (`InstanceNotFound`), and worded so that the
+    // Terraform provider's "not found" and "in use" tests recognise them.
+    VpcNotFound,
+    SubnetNotFound,
+    SecurityGroupNotFound,
+    VpcInUse,
+    SubnetInUse,
+    SecurityGroupInUse,
 }
 
 impl Code {
@@ -87,6 +98,12 @@ impl Code {
             ImageTypeMismatchingForeign => ("ImageTypeMismatchingForeign", 400, "region image type mismatching"),
             LocalVolumeRollBackImageTypeMismatching => ("LocalVolumeRollBackImageTypeMismatching", 400, "System disk snapshot does not support rollback across operating system versions."),
             GoSdkVersionInvalid => ("GoSDKVersionInvalid", 400, "Your GoSDK Version is deprecated for ModifyInstanceImage action, please upgrade your GoSDK to 0.1.29 or Terraform to Version 1.3.26 or later."),
+            VpcNotFound => ("VpcNotFound", 400, "The specified VPC does not exist."),
+            SubnetNotFound => ("SubnetNotFound", 400, "The specified subnet does not exist."),
+            SecurityGroupNotFound => ("SecurityGroupNotFound", 400, "The specified security group does not exist."),
+            VpcInUse => ("VpcInUse", 400, "The VPC is in use: delete its subnets and security groups first."),
+            SubnetInUse => ("SubnetInUse", 400, "The subnet is in use by instances."),
+            SecurityGroupInUse => ("SecurityGroupInUse", 400, "The security group is in use by instances."),
         }
     }
 
@@ -117,6 +134,27 @@ pub fn invalid(field: &str) -> ApiError {
 /// `MissingParameter` naming the parameter.
 pub fn missing(field: &str) -> ApiError {
     Code::MissingParameter.message(format!("The request must contain the parameter {field}."))
+}
+
+/// The not-found and the in-use code of a kind of network.
+pub fn network_codes(kind: NetworkKind) -> (Code, Code) {
+    match kind {
+        NetworkKind::Vpc => (Code::VpcNotFound, Code::VpcInUse),
+        NetworkKind::Subnet => (Code::SubnetNotFound, Code::SubnetInUse),
+        NetworkKind::SecurityGroup | NetworkKind::Deleted => {
+            (Code::SecurityGroupNotFound, Code::SecurityGroupInUse)
+        }
+    }
+}
+
+/// The Kingsoft error for a refused deletion of a `kind` network.
+pub fn network_refusal(e: &NetworkError, kind: NetworkKind, action: &str) -> ApiError {
+    let (not_found, in_use) = network_codes(kind);
+    match e {
+        NetworkError::NotFound(id) => not_found.detail(format!("`{id}` is not found.")),
+        NetworkError::InUse { user, .. } => in_use.detail(format!("It is used by {user}.")),
+        NetworkError::Engine(e) => to_api(e, action),
+    }
 }
 
 /// The state refusal of `action`.

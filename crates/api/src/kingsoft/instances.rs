@@ -4,12 +4,12 @@
 use super::errors::{invalid, missing, Code};
 use super::profile::limits;
 use super::views::{self, attr};
-use super::{fields, param_error, profile, validate, Call, Fields};
+use super::{fields, networks, param_error, profile, validate, Call, Fields};
 use crate::kingsoft::envelope::ApiError;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use stratus_engine::engine::{BatchAction, CreateSpec};
-use stratus_engine::model::ChargeType;
+use stratus_engine::model::{ChargeType, NetworkKind};
 use stratus_engine::ports::{InstanceFilter, InstanceOrder, InstanceQuery};
 
 /// Every RunInstances parameter of the SDK models; those not modelled here
@@ -126,16 +126,20 @@ pub async fn run(call: &Call<'_>) -> Result<Fields, ApiError> {
     };
     let product = call.product()?;
     let catalog = &product.catalog;
-    let subnet = call
-        .facts
-        .subnet(subnet_id)
-        .filter(|s| {
-            catalog
-                .zone(&s.availability_zone)
-                .is_some_and(|(r, _)| r.id == call.caller.region)
-        })
-        .ok_or_else(|| invalid("SubnetId"))?;
-    let zone = subnet.availability_zone.clone();
+    // The subnet (the caller's or a default of the region) places the
+    // instance; its security group must be of the same VPC.
+    let nets = networks::visible(call).await?;
+    let subnet =
+        networks::find(&nets, NetworkKind::Subnet, subnet_id).ok_or_else(|| invalid("SubnetId"))?;
+    let zone = subnet.zone.clone().unwrap_or_default();
+    if let Some(bad) = groups.iter().find(|g| {
+        networks::find(&nets, NetworkKind::SecurityGroup, g)
+            .is_none_or(|n| n.vpc_id != subnet.vpc_id)
+    }) {
+        return Err(Code::InvalidParameterValue.message(format!(
+            "An invalid or out-of-range value was supplied for the input parameter SecurityGroupId.N: `{bad}` is not a security group of the subnet's VPC."
+        )));
+    }
     let region_mainland = catalog
         .region(&call.caller.region)
         .is_some_and(|r| r.mainland);
@@ -263,7 +267,7 @@ pub async fn run(call: &Call<'_>) -> Result<Fields, ApiError> {
         system_disk_gb: Some(disk_gb),
         system_disk_type: Some(disk_type),
         vpc_id: Some(subnet.vpc_id.clone()),
-        subnet_id: Some(subnet.subnet_id.clone()),
+        subnet_id: Some(subnet.id.clone()),
         data_disks,
         termination_protected: false,
         attributes,

@@ -1,7 +1,9 @@
-//! The Kingsoft Cloud dialect: KEC 2016-03-04 (instances, images, regions)
-//! and SKS 2015-11-01 (key pairs) over one URL. `Action` and `Version` come
-//! from the query, the form body or the `X-Action`/`X-Version` headers;
-//! parameters from the query and the form body together. It verifies the
+//! The Kingsoft Cloud dialect: KEC 2016-03-04 (instances, images, regions),
+//! VPC 2016-03-04 (VPCs, subnets, security groups) and SKS 2015-11-01 (key
+//! pairs) over one URL. `Action` and `Version` come from the query, the form
+//! body or the `X-Action`/`X-Version` headers; parameters from the query and
+//! the form body together; the service from the SigV4 scope or the
+//! `Service` parameter (KEC and VPC share their version). It verifies the
 //! AWS SigV4-style signature (or the legacy `Signature` parameter), reads
 //! the flattened parameters, calls the engine and encodes the envelope.
 
@@ -9,6 +11,7 @@ pub mod envelope;
 pub mod errors;
 mod instances;
 mod keys;
+mod networks;
 mod offerings;
 pub mod params;
 pub mod profile;
@@ -16,6 +19,7 @@ mod reinstall;
 pub mod signature;
 mod validate;
 pub mod views;
+mod vpc;
 
 pub use profile::product;
 
@@ -43,24 +47,54 @@ pub type Fields = Map<String, Value>;
 pub enum Service {
     /// Instances, images, regions (`kec`, 2016-03-04).
     Kec,
+    /// VPCs, subnets, security groups (`vpc`, 2016-03-04).
+    Vpc,
     /// Key pairs (`sks`, 2015-11-01).
     Sks,
 }
 
-impl Service {
-    fn by_version(version: &str) -> Option<Service> {
-        match version {
-            api::KEC_VERSION => Some(Service::Kec),
-            api::SKS_VERSION => Some(Service::Sks),
-            _ => None,
-        }
-    }
+/// Each service with its SigV4 name and API version; for a version that
+/// several serve, the first is the one an unnamed request is for.
+const SERVICES: [(Service, &str, &str); 3] = [
+    (Service::Kec, api::KEC_SERVICE, api::KEC_VERSION),
+    (Service::Vpc, api::VPC_SERVICE, api::VPC_VERSION),
+    (Service::Sks, api::SKS_SERVICE, api::SKS_VERSION),
+];
 
-    /// The SigV4 service name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Service::Kec => api::KEC_SERVICE,
-            Service::Sks => api::SKS_SERVICE,
+/// Where a request names its service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Naming {
+    /// The SigV4 credential scope: a wrong one is a signature mismatch.
+    Scope,
+    /// The `Service` parameter (the Python SDK and the legacy signature).
+    Parameter,
+}
+
+impl Service {
+    /// The service of `version` that `named` names (the first one that
+    /// serves it when unnamed, as before KEC and VPC shared the version).
+    fn resolve(named: Option<(&str, Naming)>, version: &str) -> Result<Service, ApiError> {
+        let serving: Vec<(Service, &str)> = SERVICES
+            .iter()
+            .filter(|(_, _, v)| *v == version)
+            .map(|(s, n, _)| (*s, *n))
+            .collect();
+        let Some(&(first, first_name)) = serving.first() else {
+            return Err(
+                Code::InvalidAction.message(format!("The API version {version} does not exist."))
+            );
+        };
+        match named {
+            None => Ok(first),
+            Some((name, how)) => match serving.iter().find(|(_, n)| *n == name) {
+                Some((service, _)) => Ok(*service),
+                None if how == Naming::Scope => Err(Code::SignatureDoesNotMatch.message(format!(
+                    "Credential should be scoped to the correct service: '{first_name}'."
+                ))),
+                None => Err(Code::InvalidAction.message(format!(
+                    "The service {name} does not serve the API version {version}."
+                ))),
+            },
         }
     }
 }
@@ -199,19 +233,13 @@ impl KingsoftDialect {
         let version = get("Version")
             .or_else(|| req.header("x-version").map(str::to_string))
             .ok_or_else(|| missing("Version"))?;
-        let service = Service::by_version(&version).ok_or_else(|| {
-            Code::InvalidAction.message(format!("The API version {version} does not exist."))
-        })?;
-        if signed
-            .service
-            .as_deref()
-            .is_some_and(|s| s != service.name())
-        {
-            return Err(Code::SignatureDoesNotMatch.message(format!(
-                "Credential should be scoped to the correct service: '{}'.",
-                service.name()
-            )));
-        }
+        let service_parameter = get("Service");
+        let named = match (&signed.service, &service_parameter) {
+            (Some(scope), _) => Some((scope.as_str(), Naming::Scope)),
+            (None, Some(parameter)) => Some((parameter.as_str(), Naming::Parameter)),
+            (None, None) => None,
+        };
+        let service = Service::resolve(named, &version)?;
         let region = signed
             .region
             .or_else(|| get("Region"))
@@ -253,6 +281,15 @@ impl KingsoftDialect {
             }
             (Service::Kec, "TerminateInstances") => instances::terminate(&call).await,
             (Service::Kec, "ModifyInstanceImage") => reinstall::modify_instance_image(&call).await,
+            (Service::Vpc, "DescribeVpcs") => vpc::describe_vpcs(&call).await,
+            (Service::Vpc, "DescribeSubnets") => vpc::describe_subnets(&call).await,
+            (Service::Vpc, "DescribeSecurityGroups") => vpc::describe_security_groups(&call).await,
+            (Service::Vpc, "CreateVpc") => vpc::create_vpc(&call).await,
+            (Service::Vpc, "CreateSubnet") => vpc::create_subnet(&call).await,
+            (Service::Vpc, "CreateSecurityGroup") => vpc::create_security_group(&call).await,
+            (Service::Vpc, "DeleteVpc") => vpc::delete_vpc(&call).await,
+            (Service::Vpc, "DeleteSubnet") => vpc::delete_subnet(&call).await,
+            (Service::Vpc, "DeleteSecurityGroup") => vpc::delete_security_group(&call).await,
             (Service::Sks, "CreateKey") => keys::create(&call).await,
             (Service::Sks, "ImportKey") => keys::import(&call).await,
             (Service::Sks, "DescribeKeys") => keys::describe(&call).await,
@@ -370,4 +407,35 @@ pub fn param_error(e: ParamError) -> ApiError {
 /// Response fields from pairs.
 pub fn fields<const N: usize>(pairs: [(&str, Value); N]) -> Fields {
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kec_and_vpc_share_a_version_and_are_told_apart_by_name() {
+        let kec = api::KEC_VERSION;
+        let resolve = |named, version| Service::resolve(named, version).map_err(|e| e.code);
+        assert_eq!(resolve(None, kec), Ok(Service::Kec));
+        assert_eq!(resolve(Some(("vpc", Naming::Scope)), kec), Ok(Service::Vpc));
+        assert_eq!(
+            resolve(Some(("vpc", Naming::Parameter)), kec),
+            Ok(Service::Vpc)
+        );
+        assert_eq!(resolve(Some(("kec", Naming::Scope)), kec), Ok(Service::Kec));
+        assert_eq!(
+            resolve(Some(("sks", Naming::Scope)), kec),
+            Err("SignatureDoesNotMatch".into())
+        );
+        assert_eq!(
+            resolve(Some(("sks", Naming::Parameter)), kec),
+            Err("InvalidAction".into())
+        );
+        assert_eq!(
+            resolve(Some(("sks", Naming::Scope)), api::SKS_VERSION),
+            Ok(Service::Sks)
+        );
+        assert_eq!(resolve(None, "2019-01-01"), Err("InvalidAction".into()));
+    }
 }

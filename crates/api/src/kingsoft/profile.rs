@@ -1,6 +1,6 @@
 //! KEC as data: its profile, its catalog (with the Kingsoft facts the engine
-//! does not interpret: subnets, security groups, disk types per family,
-//! image traits), its state names and its id formats.
+//! does not interpret: the default VPCs, subnets and security groups, disk
+//! types per family, image traits), its state names and its id formats.
 
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -14,10 +14,13 @@ use stratus_engine::Product;
 /// The engine product key: KEC instances, and the SKS key pairs they use.
 pub const PRODUCT: &str = "kec";
 
-/// The API services and versions this dialect serves.
+/// The API services and versions this dialect serves. KEC and VPC share a
+/// version: the SigV4 scope (or the `Service` parameter) tells them apart.
 pub mod api {
     pub const KEC_SERVICE: &str = "kec";
     pub const KEC_VERSION: &str = "2016-03-04";
+    pub const VPC_SERVICE: &str = "vpc";
+    pub const VPC_VERSION: &str = "2016-03-04";
     pub const SKS_SERVICE: &str = "sks";
     pub const SKS_VERSION: &str = "2015-11-01";
 }
@@ -42,6 +45,31 @@ pub mod limits {
     pub const RSA_ONLY_BITS: usize = 2048;
     /// The oldest GoSDK release ModifyInstanceImage accepts (seed 004).
     pub const GO_SDK_MIN: (u64, u64, u64) = (0, 1, 29);
+    /// `MaxResults` of the VPC service's listings (as DescribeInstances).
+    pub const NETWORK_MAX_RESULTS: std::ops::RangeInclusive<i64> = 5..=1000;
+    /// `VpcId.N`, `SubnetId.N`, `SecurityGroupId.N` per call.
+    pub const NETWORK_IDS: usize = 100;
+    /// Longest VPC, subnet and security group name, and group description.
+    pub const NETWORK_NAME_CHARS: usize = 64;
+    pub const NETWORK_DESCRIPTION_CHARS: usize = 128;
+}
+
+/// How KEC lays out its networks.
+pub mod network {
+    /// The private ranges a VPC's block must lie in.
+    pub const PRIVATE_BLOCKS: [&str; 3] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+    /// The longest prefix of a VPC's and of a subnet's block.
+    pub const VPC_PREFIX_MAX: u8 = 28;
+    pub const SUBNET_PREFIX_MAX: u8 = 29;
+    /// The only `SubnetType` offered: cloud-server subnets (not `Reserve`
+    /// endpoint or `Physical` bare-metal ones).
+    pub const SUBNET_TYPE: &str = "Normal";
+    /// The `SecurityGroupType` of the groups an account creates, and of the
+    /// catalog's default ones.
+    pub const GROUP_TYPE: &str = "other";
+    pub const DEFAULT_GROUP_TYPE: &str = "default";
+    /// The resolvers a subnet hands out (the Terraform provider's examples).
+    pub const DNS: [&str; 2] = ["198.18.254.41", "198.18.254.40"];
 }
 
 /// The KEC password rule: 8–32 characters with upper case, lower case and
@@ -102,17 +130,30 @@ pub struct Family {
     pub system_disk_resizable: bool,
 }
 
-/// A subnet: it decides the zone of an instance.
+/// A region's default VPC.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Vpc {
+    pub vpc_id: String,
+    pub vpc_name: String,
+    pub region: String,
+    pub cidr_block: String,
+    /// `YYYY-MM-DD HH:MM:SS`, as the API shows it.
+    pub create_time: String,
+}
+
+/// A default subnet: it decides the zone of an instance.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Subnet {
     pub subnet_id: String,
+    pub subnet_name: String,
     pub vpc_id: String,
     pub availability_zone: String,
     pub cidr_block: String,
 }
 
-/// A security group.
+/// A region's default security group.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SecurityGroup {
@@ -139,16 +180,13 @@ pub struct KecFacts {
     /// Zone → system disk types sold out there.
     #[serde(default)]
     pub sold_out_system_disks: BTreeMap<String, Vec<String>>,
+    /// The default networks every account sees (and none may delete).
+    pub vpcs: Vec<Vpc>,
     pub subnets: Vec<Subnet>,
     pub security_groups: Vec<SecurityGroup>,
 }
 
 impl KecFacts {
-    /// A subnet by id.
-    pub fn subnet(&self, id: &str) -> Option<&Subnet> {
-        self.subnets.iter().find(|s| s.subnet_id == id)
-    }
-
     /// A plan family's rules.
     pub fn family(&self, family: &str) -> Option<&Family> {
         self.families.get(family)
@@ -283,11 +321,53 @@ mod tests {
 
     #[test]
     fn the_catalog_and_its_facts_load_and_agree() {
+        use stratus_engine::engine::Ipv4Block;
         let c = catalog().expect("catalog");
         let f = facts().expect("facts");
+        let block = |b: &str| Ipv4Block::parse(b).expect("a CIDR block");
+        for v in &f.vpcs {
+            assert!(
+                c.region(&v.region).is_some() && is_uuid(&v.vpc_id),
+                "{}",
+                v.vpc_id
+            );
+            assert!(
+                stratus_engine::clock::Timestamp::parse_plain_datetime(&v.create_time).is_some()
+            );
+            assert_eq!(f.vpcs.iter().filter(|o| o.region == v.region).count(), 1);
+        }
+        let vpc = |id: &str| {
+            f.vpcs
+                .iter()
+                .find(|v| v.vpc_id == id)
+                .expect("the VPC is in the catalog")
+        };
         for s in &f.subnets {
-            assert!(c.zone(&s.availability_zone).is_some(), "{}", s.subnet_id);
+            let (region, _) = c
+                .zone(&s.availability_zone)
+                .expect("the zone is in the catalog");
             assert!(is_uuid(&s.subnet_id));
+            let v = vpc(&s.vpc_id);
+            assert_eq!(v.region, region.id);
+            assert!(
+                block(&v.cidr_block).contains(block(&s.cidr_block)),
+                "{}",
+                s.subnet_id
+            );
+            assert!(!f.subnets.iter().any(|o| o.subnet_id != s.subnet_id
+                && o.vpc_id == s.vpc_id
+                && block(&o.cidr_block).overlaps(block(&s.cidr_block))));
+        }
+        for g in &f.security_groups {
+            assert!(is_uuid(&g.security_group_id) && vpc(&g.vpc_id).region == g.region);
+        }
+        for r in &c.regions {
+            assert!(
+                f.vpcs.iter().any(|v| v.region == r.id),
+                "{} has a default VPC",
+                r.id
+            );
+            assert!(f.security_groups.iter().any(|g| g.region == r.id));
         }
         for p in &c.plans {
             assert!(f.family(&p.family).is_some(), "{}", p.id);

@@ -1,7 +1,10 @@
-//! Engine records as KEC and SKS structures (the GoSDK response models'
-//! fields): instances, images and keys.
+//! Engine records as KEC, SKS and VPC structures (the GoSDK response
+//! models' fields; the VPC ones from Kingsoft's VPC SDK documentation and
+//! the fields the Terraform provider reads): instances, images, keys, VPCs,
+//! subnets and security groups.
 
-use super::profile::{is_custom, state_name, ImageFacts};
+use super::networks::{AddressPlan, Net};
+use super::profile::{is_custom, network, state_name, ImageFacts};
 use serde_json::{json, Value};
 use stratus_engine::catalog::{Catalog, Image, ImageState, OsFamily};
 use stratus_engine::engine::KeyPairView;
@@ -208,5 +211,56 @@ pub fn key(k: &KeyPairView) -> Value {
         "CreateTime": k.key_pair.created_at.plain_datetime(),
         "ProjectId": "0",
         "InstanceIds": k.instance_ids,
+    })
+}
+
+/// A `VpcSet` item of DescribeVpcs (and the `Vpc` of CreateVpc).
+pub fn vpc(n: &Net) -> Value {
+    json!({
+        "VpcId": n.id,
+        "VpcName": n.name,
+        "CidrBlock": n.cidr_block,
+        "CreateTime": n.create_time,
+        "IsDefault": n.is_default,
+    })
+}
+
+/// A `SubnetSet` item of DescribeSubnets (and the `Subnet` of
+/// CreateSubnet); `instances` of the caller's use its addresses.
+pub fn subnet(n: &Net, instances: usize) -> Value {
+    let plan = n.block().map(AddressPlan::of);
+    let free = plan
+        .as_ref()
+        .map_or(0, |p| p.dhcp_size.saturating_sub(instances as u64));
+    let [dns1, dns2] = network::DNS;
+    json!({
+        "CreateTime": n.create_time,
+        "VpcId": n.vpc_id,
+        "SubnetId": n.id,
+        "SubnetType": network::SUBNET_TYPE,
+        "SubnetName": n.name,
+        "CidrBlock": n.cidr_block,
+        "DhcpIpFrom": plan.as_ref().map(|p| p.dhcp_from.clone()).unwrap_or_default(),
+        "DhcpIpTo": plan.as_ref().map(|p| p.dhcp_to.clone()).unwrap_or_default(),
+        "GatewayIp": plan.as_ref().map(|p| p.gateway.clone()).unwrap_or_default(),
+        "Dns1": dns1,
+        "Dns2": dns2,
+        "NetworkAclId": "",
+        "NatId": "",
+        "AvailbleIPNumber": free,
+        "AvailabilityZoneName": n.zone,
+    })
+}
+
+/// A `SecurityGroupSet` item of DescribeSecurityGroups (and the
+/// `SecurityGroup` of CreateSecurityGroup). No entries are modelled.
+pub fn security_group(n: &Net) -> Value {
+    json!({
+        "CreateTime": n.create_time,
+        "VpcId": n.vpc_id,
+        "SecurityGroupName": n.name,
+        "SecurityGroupId": n.id,
+        "SecurityGroupType": n.group_type(),
+        "SecurityGroupEntrySet": [],
     })
 }
