@@ -291,9 +291,11 @@ class SigV4(HeaderSigned):
     tamper = ("MaxResults", "20")
     region = "cn-beijing-6"
 
-    def __init__(self, service="kec", version="2016-03-04"):
+    def __init__(self, service="kec", version="2016-03-04", probe_action=None):
         self.service, self.version = service, version
-        self.name = "kingsoft-sigv4"
+        self.name = "kingsoft-sigv4" if service == "kec" else f"kingsoft-sigv4-{service}"
+        # The VPC service shares KEC's version: its scope says which is meant.
+        self.probe_action = probe_action or self.probe_action
         incomplete = (400, "IncompleteSignature")
         mismatch = (403, "SignatureDoesNotMatch")
         expired = (403, "RequestExpired")
@@ -519,7 +521,11 @@ class KingsoftLegacy(ParamSigned):
     probe_params = {"MaxResults": "10"}
     tamper = ("MaxResults", "20")
 
-    def __init__(self):
+    def __init__(self, service="kec", probe_action=None):
+        self.service = service
+        if service != "kec":
+            self.name = f"kingsoft-legacy-{service}"
+        self.probe_action = probe_action or self.probe_action
         mismatch = (403, "SignatureDoesNotMatch")
         expired = (403, "RequestExpired")
         self.expect = {
@@ -543,7 +549,7 @@ class KingsoftLegacy(ParamSigned):
     def common(self, action, key_id, ts):
         return {"Accesskey": key_id, "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts)),
                 "SignatureVersion": "1.0", "SignatureMethod": "HMAC-SHA256", "Region": "cn-beijing-6",
-                "Service": "kec", "Action": action, "Version": "2016-03-04"}
+                "Service": self.service, "Action": action, "Version": "2016-03-04"}
 
     def sign(self, params, secret, host):
         def enc(s):
@@ -628,7 +634,9 @@ DIALECTS = [
     QcloudV2(),
     Zc2(),
     SigV4(),
+    SigV4(service="vpc", probe_action="DescribeSubnets"),
     KingsoftLegacy(),
+    KingsoftLegacy(service="vpc", probe_action="DescribeSubnets"),
 ]
 
 
@@ -768,8 +776,11 @@ kingsoft = {{ access_key = "{ks_id}", secret_key = "{ks_key}" }}
         assert wrong_bearer.status_code == 401, wrong_bearer.text
 
         # Kingsoft: RunInstances with a password, a created and an imported key.
-        subnet = next(x["SubnetId"] for x in KEC_CATALOG["kec"]["subnets"] if x["AvailabilityZone"] == "cn-beijing-6a")
-        group = next(g["SecurityGroupId"] for g in KEC_CATALOG["kec"]["security_groups"] if g["Region"] == "cn-beijing-6")
+        vpc = SigV4(service="vpc")
+        creds[vpc] = (ks_id, ks_key)
+        subnet = next(x["SubnetId"] for x in call(vpc, "DescribeSubnets", {})["SubnetSet"]
+                      if x["AvailabilityZoneName"] == "cn-beijing-6a")
+        group = call(vpc, "DescribeSecurityGroups", {})["SecurityGroupSet"][0]["SecurityGroupId"]
         image = next(i["id"] for i in KEC_CATALOG["images"] if i["name"] == "CentOS-7.9 64位")
         krun = {"ImageId": image, "InstanceType": "N3.2B", "MaxCount": "1", "MinCount": "1", "SubnetId": subnet,
                 "ChargeType": "HourlyInstantSettlement", "SecurityGroupId.1": group, "InstancePassword": pw[6]}

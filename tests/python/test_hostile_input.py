@@ -115,12 +115,13 @@ def zc2(server, action, body, ts=None):
     return list(zc2_headers(server.endpoint, action, body, timestamp=ts).items())
 
 
-def sigv4(server, body):
-    """A SigV4-signed KEC form POST, as requests_aws4auth signs it: (headers, body)."""
+def sigv4(server, body, service="kec"):
+    """A SigV4-signed Kingsoft form POST (KEC unless `service` says VPC), as
+    requests_aws4auth signs it: (headers, body)."""
     prepared = requests.Request(
         "POST", f"http://{server.endpoint}/", data=body,
         headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
-        auth=AWS4Auth(KINGSOFT_ID, KINGSOFT_KEY, "cn-beijing-6", "kec")).prepare()
+        auth=AWS4Auth(KINGSOFT_ID, KINGSOFT_KEY, "cn-beijing-6", service)).prepare()
     headers = [("Host", server.endpoint)] + [(k, v) for k, v in prepared.headers.items()
                                               if k.lower() != "content-length"]
     return headers, prepared.body.encode() if isinstance(prepared.body, str) else prepared.body
@@ -248,6 +249,7 @@ KEC_CATALOG = json.loads((ROOT / "catalog" / "kingsoft" / "kec.catalog.json").re
 KEC_IMAGE = next(i["id"] for i in KEC_CATALOG["images"] if i["name"] == "CentOS-7.9 64位")
 KEC_SUBNET = next(s["SubnetId"] for s in KEC_CATALOG["kec"]["subnets"] if s["AvailabilityZone"] == "cn-beijing-6a")
 KEC_GROUP = next(g["SecurityGroupId"] for g in KEC_CATALOG["kec"]["security_groups"] if g["Region"] == "cn-beijing-6")
+KEC_VPC = next(v["VpcId"] for v in KEC_CATALOG["kec"]["vpcs"] if v["Region"] == "cn-beijing-6")
 
 # Requests that reach past authentication into each dialect's validation
 # and the engine: (dialect, product, action, parameters).
@@ -279,6 +281,15 @@ TEMPLATES = [
     ("legacy", "cvm", "DescribeInstances", {"limit": "2", "offset": "0", "instanceIds.0": "ins-00000000"}),
     ("legacy", "cvm", "ResetInstances", {"instanceId": "ins-00000000", "imageId": "img-l8og963d",
                                          "password": "Passw0rd!Hostile"}),
+    # The Kingsoft VPC service (SigV4 scope `vpc`).
+    ("kingsoft", "vpc", "DescribeSubnets",
+     {"MaxResults": "5", "NextToken": "2", "SubnetId.1": KEC_SUBNET, "Filter.1.Name": "vpc-id",
+      "Filter.1.Value.1": KEC_VPC}),
+    ("kingsoft", "vpc", "CreateVpc", {"VpcName": "hostile", "CidrBlock": "172.31.0.0/16"}),
+    ("kingsoft", "vpc", "CreateSubnet",
+     {"VpcId": KEC_VPC, "CidrBlock": "10.0.250.0/24", "SubnetType": "Normal", "GatewayIp": "10.0.250.1",
+      "AvailabilityZone": "cn-beijing-6a"}),
+    ("kingsoft", "vpc", "DeleteSecurityGroup", {"SecurityGroupId": KEC_GROUP}),
 ]
 
 HOSTILE_VALUES = [-1, 0, 1, 101, 2**31, 2**63 - 1, -2**63, 2**64, 10**30, 1e308, -0.5, "", " ", "x" * 300,
@@ -352,7 +363,7 @@ def sign(server, dialect, product, action, params):
     if dialect == "kingsoft":
         form = params if isinstance(params, bytes) else urllib.parse.urlencode(
             dict(params, Action=action, Version="2016-03-04")).encode()
-        headers, body = sigv4(server, form)
+        headers, body = sigv4(server, form, service=product)
         return dialect, "/", headers, body
     headers, body = legacy(server, action, params)
     return dialect, "/v2/index.php", headers, body

@@ -3,9 +3,12 @@
 One server declares two accounts, alice and bob, each with credentials for
 Tencent, Zenlayer and Kingsoft. Alice creates one of each resource in every
 product: an instance (named and tagged), an imported key pair, and on ZEC a
-VPC with a subnet; she also owns the catalog's private images (the first
-declared account does: `@first` in the catalog). Bob has resources of his
-own, so that a request can name his instance with her key or image.
+VPC with a subnet, on KEC a VPC with a subnet and a security group (her KEC
+instance runs in them); she also owns the catalog's private images (the
+first declared account does: `@first` in the catalog). Bob has resources of
+his own, so that a request can name his instance with her key or image.
+KEC instances are run in the region's default subnet and security group,
+learned as a user learns them (DescribeSubnets, DescribeSecurityGroups).
 
 `CASES` lists, per dialect, every action that takes a resource id. Each is
 sent as bob twice: naming alice's resource, and naming an id of the same
@@ -97,8 +100,9 @@ CVM_PRIVATE = _owned_images(CVM_CATALOG)
 KEC_PRIVATE = _owned_images(KEC_CATALOG)
 KEC_IMAGES = {i["name"]: i["id"] for i in KEC_CATALOG["images"]}
 KEC_CENTOS, KEC_GOLDEN = KEC_IMAGES["CentOS-7.9 64位"], KEC_IMAGES["web-golden"]
-KEC_SUBNET = next(s["SubnetId"] for s in KEC_CATALOG["kec"]["subnets"] if s["AvailabilityZone"] == KEC_ZONE)
-KEC_GROUP = next(g["SecurityGroupId"] for g in KEC_CATALOG["kec"]["security_groups"] if g["Region"] == KEC_REGION)
+# The default subnet of KEC_ZONE and security group of KEC_REGION, learned
+# through the VPC service when the world is built (`World.build`).
+KEC_DEFAULTS = {}
 ZEC_DEFAULT_SUBNET = next(s["id"] for s in ZEC_CATALOG["zec"]["subnets"] if s["region"] == ZEC_REGION)
 
 # -- signing and reading each dialect ---------------------------------------------
@@ -208,6 +212,7 @@ DIALECTS = {
     "ccs": Dialect("zec", **_zenlayer("ccs", "2025-09-01")),
     "zec2024": Dialect("zec", **_zenlayer("zec", "2024-04-01")),
     "kec": Dialect("kec", **_kingsoft("kec", "2016-03-04")),
+    "vpc": Dialect("kec", **_kingsoft("vpc", "2016-03-04")),
     "sks": Dialect("kec", **_kingsoft("sks", "2015-11-01")),
 }
 THROTTLED = {"RequestLimitExceeded", "REQUEST_LIMIT_EXCEEDED"}
@@ -295,8 +300,9 @@ class World:
         wait_until(lambda: self.state(family, who, iid) == wanted, what=f"{family} {iid} of {who} to be {wanted}")
 
     # -- creating -----------------------------------------------------------
-    def create(self, family, who, name, tag=None, token=None):
-        """A new instance (not yet running) of `who`, named `name`."""
+    def create(self, family, who, name, tag=None, token=None, network=None):
+        """A new instance (not yet running) of `who`, named `name` (on KEC
+        in `network`, a (subnet, security group), else the defaults)."""
         if family == "lighthouse":
             params = {"BundleId": "bundle_gen_01", "BlueprintId": LH_CENTOS, "InstanceChargePrepaid": {"Period": 1},
                       "InstanceName": name, "LoginConfiguration": {"AutoGeneratePassword": "NO", "Password": PASSWORD}}
@@ -320,10 +326,27 @@ class World:
             if tag:
                 params["tags"] = {"tags": [{"key": tag, "value": "1"}]}
             return self.ok("zec", who, "CreateZecInstances", params)["instanceIdSet"][0]
-        params = {"ImageId": KEC_CENTOS, "InstanceType": "N3.2B", "MaxCount": 1, "MinCount": 1,
-                  "SubnetId": KEC_SUBNET, "ChargeType": "HourlyInstantSettlement",
-                  "SecurityGroupId.1": KEC_GROUP, "InstancePassword": "Passw0rdTest", "InstanceName": name}
+        subnet, group = network or (KEC_DEFAULTS["subnet"], KEC_DEFAULTS["group"])
+        params = {**kec_run(), "SubnetId": subnet, "SecurityGroupId.1": group, "InstancePassword": "Passw0rdTest",
+                  "InstanceName": name}
         return self.ok("kec", who, "RunInstances", params)["InstancesSet"][0]["InstanceId"]
+
+    def learn_kec_defaults(self):
+        """The region's default VPC, its subnet in KEC_ZONE and its group."""
+        vpc = next(v["VpcId"] for v in self.ok("vpc", "alice", "DescribeVpcs", {})["VpcSet"] if v["IsDefault"])
+        in_default = {"Filter.1.Name": "vpc-id", "Filter.1.Value.1": vpc}
+        KEC_DEFAULTS["subnet"] = next(s["SubnetId"] for s in self.ok("vpc", "alice", "DescribeSubnets", in_default)["SubnetSet"]
+                                      if s["AvailabilityZoneName"] == KEC_ZONE)
+        KEC_DEFAULTS["group"] = self.ok("vpc", "alice", "DescribeSecurityGroups", in_default)["SecurityGroupSet"][0]["SecurityGroupId"]
+
+    def kec_network(self):
+        """Alice's own KEC VPC, a subnet of it in KEC_ZONE and a security group."""
+        vpc = self.ok("vpc", "alice", "CreateVpc", {"VpcName": "alice-vpc", "CidrBlock": "172.21.0.0/16"})["Vpc"]["VpcId"]
+        subnet = self.ok("vpc", "alice", "CreateSubnet", {
+            "VpcId": vpc, "SubnetName": "alice-subnet", "CidrBlock": "172.21.1.0/24", "SubnetType": "Normal",
+            "GatewayIp": "172.21.1.1", "AvailabilityZone": KEC_ZONE})["Subnet"]["SubnetId"]
+        group = self.ok("vpc", "alice", "CreateSecurityGroup", {"VpcId": vpc, "SecurityGroupName": "alice-group"})
+        return vpc, subnet, group["SecurityGroup"]["SecurityGroupId"]
 
     def import_key(self, family, who, name, public_key):
         if family in ("lighthouse", "cvm"):
@@ -348,12 +371,17 @@ class World:
     KEY_NAME = {"lighthouse": "alice_lh_{}", "cvm": "alice_cvm_{}", "zec": "alice-zec-{}", "kec": "alice-kec-{}"}
 
     def build(self):
+        self.learn_kec_defaults()
+        kec_vpc, kec_subnet, kec_group = self.kec_network()
         for family in ("lighthouse", "cvm", "zec", "kec"):
             a = SimpleNamespace(name=f"alice-{family}-{_tag()}", tag=f"alice-tag-{_tag()}",
                                 token=f"alice-token-{_tag()}", key_name=self.KEY_NAME[family].format(_tag()),
                                 public_key=fresh_public_key())
+            if family == "kec":
+                a.vpc, a.subnet, a.group = kec_vpc, kec_subnet, kec_group
             a.instance = self.create(family, "alice", a.name, tag=a.tag if family != "kec" else None,
-                                     token=a.token if family in ("lighthouse", "cvm") else None)
+                                     token=a.token if family in ("lighthouse", "cvm") else None,
+                                     network=(kec_subnet, kec_group) if family == "kec" else None)
             a.key = self.import_key(family, "alice", a.key_name, a.public_key)
             b = SimpleNamespace(running=self.create(family, "bob", f"bob-{family}-{_tag()}"),
                                 key=self.import_key(family, "bob", f"bob_{_tag()}", fresh_public_key()))
@@ -402,6 +430,13 @@ class World:
             views = [self.ok("kec", who, "DescribeInstances", numbered("InstanceId", instances)),
                      self.ok("sks", who, "DescribeKeys", numbered("KeyId", [own.key]))]
             counts = [views[0]["InstanceCount"], views[1]["TotalCount"]]
+            if who == "alice":
+                networks = [self.ok("vpc", who, "DescribeVpcs", numbered("VpcId", [own.vpc]))["VpcSet"],
+                            self.ok("vpc", who, "DescribeSubnets", numbered("SubnetId", [own.subnet]))["SubnetSet"],
+                            self.ok("vpc", who, "DescribeSecurityGroups", numbered("SecurityGroupId", [own.group]))[
+                                "SecurityGroupSet"]]
+                views += networks
+                counts += [len(n) for n in networks]
         assert counts == [len(instances)] + [1] * (len(counts) - 1), (family, who, views)
         return normalised(views, "\0")
 
@@ -460,8 +495,17 @@ ZEC_NOT_FOUND = "INVALID_INSTANCE_NOT_FOUND"
 ZEC_KEY_NOT_FOUND = "INVALID_KEY_PAIR_NOT_FOUND"
 ZEC_CREATE = {"zoneId": ZEC_ZONE, "imageId": ZEC_UBUNTU, "instanceType": "z2a.cpu.2", "subnetId": ZEC_DEFAULT_SUBNET}
 KEC_NOT_FOUND = "InstanceNotFound"
-KEC_RUN = {"ImageId": KEC_CENTOS, "InstanceType": "N3.2B", "MaxCount": 1, "MinCount": 1, "SubnetId": KEC_SUBNET,
-           "ChargeType": "HourlyInstantSettlement", "SecurityGroupId.1": KEC_GROUP}
+
+
+def kec_run():
+    """RunInstances in the default subnet and security group."""
+    return {"ImageId": KEC_CENTOS, "InstanceType": "N3.2B", "MaxCount": 1, "MinCount": 1,
+            "SubnetId": KEC_DEFAULTS.get("subnet"), "ChargeType": "HourlyInstantSettlement",
+            "SecurityGroupId.1": KEC_DEFAULTS.get("group")}
+
+
+def kec_subnet(vpc_id):
+    return {"VpcId": vpc_id, "CidrBlock": "172.21.9.0/24", "SubnetType": "Normal", "GatewayIp": "172.21.9.1"}
 
 
 def _tencent_batches(dialect, actions, not_found):
@@ -664,12 +708,12 @@ CASES = [
          lambda a, b: {"InstanceId": a.instance, "InstancePassword": "Passw0rdTest"}, KEC_NOT_FOUND),
     # KEC: alice's custom image and key.
     Case("kec", "DescribeImages", "image", lambda a, b: {"ImageId": a.image}, None),
-    Case("kec", "RunInstances", "image", lambda a, b: {**KEC_RUN, "ImageId": a.image, "InstancePassword": "Passw0rdTest"},
+    Case("kec", "RunInstances", "image", lambda a, b: {**kec_run(), "ImageId": a.image, "InstancePassword": "Passw0rdTest"},
          "ImageIdInvalidParameterValue", "their-image"),
     Case("kec", "ModifyInstanceImage", "image",
          lambda a, b: {"InstanceId": b.stopped, "ImageId": a.image, "InstancePassword": "Passw0rdTest"},
          "ImageIdInvalidParameterValue", "their-image"),
-    Case("kec", "RunInstances", "key", lambda a, b: {**KEC_RUN, **numbered("KeyId", [a.key])},
+    Case("kec", "RunInstances", "key", lambda a, b: {**kec_run(), **numbered("KeyId", [a.key])},
          "KeyIdInvalidParameterValue", "their-key"),
     Case("kec", "ModifyInstanceImage", "key",
          lambda a, b: {"InstanceId": b.stopped, **numbered("KeyId", [a.key])}, "KeyIdInvalidParameterValue",
@@ -681,6 +725,31 @@ CASES = [
     Case("sks", "DescribeKeys", "key_name",
          lambda a, b: {"Filter.1.Name": "key-name", "Filter.1.Value.1": a.key_name}, None, "by-name"),
     Case("sks", "DeleteKey", "key", lambda a, b: {"KeyId": a.key}, "KeyIdInvalidParameterValue"),
+    # VPC 2016-03-04: alice's VPC, subnet and security group.
+    Case("vpc", "DescribeVpcs", "vpc", lambda a, b: numbered("VpcId", [a.vpc]), None),
+    Case("vpc", "DescribeSubnets", "subnet", lambda a, b: numbered("SubnetId", [a.subnet]), None),
+    Case("vpc", "DescribeSubnets", "subnet",
+         lambda a, b: {"Filter.1.Name": "subnet-id", "Filter.1.Value.1": a.subnet}, None, "by-id-filter"),
+    Case("vpc", "DescribeSubnets", "vpc",
+         lambda a, b: {"Filter.1.Name": "vpc-id", "Filter.1.Value.1": a.vpc}, None, "by-vpc"),
+    Case("vpc", "DescribeSecurityGroups", "group", lambda a, b: numbered("SecurityGroupId", [a.group]), None),
+    Case("vpc", "DescribeSecurityGroups", "vpc",
+         lambda a, b: {"Filter.1.Name": "vpc-id", "Filter.1.Value.1": a.vpc}, None, "by-vpc"),
+    Case("vpc", "CreateSubnet", "vpc", lambda a, b: kec_subnet(a.vpc), "VpcNotFound", "their-vpc"),
+    Case("vpc", "CreateSecurityGroup", "vpc", lambda a, b: {"VpcId": a.vpc}, "VpcNotFound", "their-vpc"),
+    Case("vpc", "DeleteVpc", "vpc", lambda a, b: {"VpcId": a.vpc}, "VpcNotFound"),
+    Case("vpc", "DeleteSubnet", "subnet", lambda a, b: {"SubnetId": a.subnet}, "SubnetNotFound"),
+    Case("vpc", "DeleteSecurityGroup", "group", lambda a, b: {"SecurityGroupId": a.group}, "SecurityGroupNotFound"),
+    # KEC: instances in alice's network, and her network named by bob.
+    *[Case("kec", "DescribeInstances", probes, lambda a, b, f=name, p=probes: {"Filter.1.Name": f,
+                                                                             "Filter.1.Value.1": getattr(a, p)},
+           None, f"by-{name}") for name, probes in [("vpc-id", "vpc"), ("subnet-id", "subnet"),
+                                                   ("network-interface.group-id", "group")]],
+    Case("kec", "RunInstances", "subnet", lambda a, b: {**kec_run(), "SubnetId": a.subnet, "InstancePassword": "Passw0rdTest"},
+         "InvalidParameterValue", "their-subnet"),
+    Case("kec", "RunInstances", "group",
+         lambda a, b: {**kec_run(), "SecurityGroupId.1": a.group, "InstancePassword": "Passw0rdTest"},
+         "InvalidParameterValue", "their-group"),
 ]
 
 
@@ -706,7 +775,8 @@ def test_the_table_covers_every_dialect_and_resource():
     for dialect in DIALECTS:
         assert any(d == dialect for d, _ in covered), dialect
     for family, kinds in {"lighthouse": {"instance", "key"}, "cvm": {"instance", "key", "image"},
-                          "zec": {"instance", "key", "vpc", "subnet"}, "kec": {"instance", "key", "image"}}.items():
+                          "zec": {"instance", "key", "vpc", "subnet"},
+                          "kec": {"instance", "key", "image", "vpc", "subnet", "group"}}.items():
         probed = {k for d, k in covered if DIALECTS[d].family == family}
         assert kinds <= probed, (family, kinds - probed)
 
@@ -743,6 +813,9 @@ LISTINGS = [
     ("zec2024", "DescribeKeyPairs", {"pageSize": 1000}),
     ("kec", "DescribeInstances", {"MaxResults": 1000}),
     ("kec", "DescribeImages", {}),
+    ("vpc", "DescribeVpcs", {}),
+    ("vpc", "DescribeSubnets", {}),
+    ("vpc", "DescribeSecurityGroups", {}),
     ("sks", "DescribeKeys", {}),
 ]
 
@@ -750,7 +823,7 @@ LISTINGS = [
 def _secrets(world, family):
     """Everything of alice's in `family` that bob must never be shown."""
     a = world.alice[family]
-    keys = ["instance", "name", "tag", "key", "key_name", "image", "uuid", "vpc", "subnet"]
+    keys = ["instance", "name", "tag", "key", "key_name", "image", "uuid", "vpc", "subnet", "group"]
     values = [getattr(a, k) for k in keys if hasattr(a, k)]
     if family in ("cvm", "kec"):
         values += sorted(CVM_PRIVATE if family == "cvm" else KEC_PRIVATE)
