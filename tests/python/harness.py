@@ -94,9 +94,10 @@ class Server:
     """One running `stratus serve`. `store` (a postgres:// URL) overrides
     the store chosen by `data` and the environment."""
 
-    def __init__(self, speed=200, data=None, config=None, extra=(), store=None):
+    def __init__(self, speed=200, data=None, config=None, extra=(), store=None, admin_token=None):
         self.port = free_port()
         self.endpoint = f"127.0.0.1:{self.port}"
+        self.admin_token = admin_token
         self.data = data
         self.log = tempfile.NamedTemporaryFile(prefix="stratus-", suffix=".log", delete=False)
         args = [binary(), "serve", "--listen", self.endpoint, "--speed", str(speed)]
@@ -106,6 +107,8 @@ class Server:
             path.write_text(config)
             args += ["--config", str(path)]
         args += list(extra)
+        if admin_token:
+            args += ["--admin-token", admin_token]
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         try:
             wait_until(self._healthy, timeout=30, what="the server to answer /_stratus/health")
@@ -125,10 +128,13 @@ class Server:
     def log_text(self):
         return pathlib.Path(self.log.name).read_text(errors="replace")
 
-    def admin(self, path, method="GET", body=None):
-        """Calls the admin API; returns (status, json)."""
+    def admin(self, path, method="GET", body=None, token=None):
+        """Calls the admin API (with the server's admin token, or `token`);
+        returns (status, json)."""
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(f"http://{self.endpoint}{path}", data=data, method=method)
+        if token or self.admin_token:
+            req.add_header("Authorization", f"Bearer {token or self.admin_token}")
         try:
             with urllib.request.urlopen(req, timeout=5) as r:
                 return r.status, json.loads(r.read())

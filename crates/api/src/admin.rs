@@ -9,11 +9,41 @@
 //! For audits (the crash tests use them): `GET /_stratus/instances?account=NAME`
 //! (every instance's state and latest operation) and
 //! `GET /_stratus/operations?account=NAME` (every operation, oldest first).
+//! With an admin token set, every endpoint but the health check needs it.
 
 use crate::request::{RawRequest, Response};
 use serde_json::json;
 use stratus_engine::faults::FaultRule;
 use stratus_engine::Engine;
+
+/// Lets an admin request through if no token is set, or if it carries the
+/// token as `Authorization: Bearer …` (compared in constant time). The
+/// health check stays open: a liveness probe carries no secret, and it
+/// tells nothing but that the server is up.
+pub fn authorize(token: Option<&str>, req: &RawRequest) -> Result<(), Response> {
+    let Some(token) = token else {
+        return Ok(());
+    };
+    if req.path == "/_stratus/health" {
+        return Ok(());
+    }
+    let given = req
+        .header("authorization")
+        .and_then(|a| a.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if bool::from(subtle::ConstantTimeEq::ct_eq(
+        given.as_bytes(),
+        token.as_bytes(),
+    )) {
+        Ok(())
+    } else {
+        Err(Response::json(
+            401,
+            "application/json",
+            &json!({ "error": "the admin API needs `Authorization: Bearer <admin token>`" }),
+        ))
+    }
+}
 
 /// A JSON error from the admin API.
 pub fn error(status: u16, message: &str) -> Response {

@@ -30,6 +30,9 @@ pub struct EdgeConfig {
     pub body_timeout: Duration,
     /// Most connections served at once; others wait to be accepted.
     pub max_connections: usize,
+    /// The token the admin API (`/_stratus/*`) requires as
+    /// `Authorization: Bearer …` (`None`: open, for a loopback listener).
+    pub admin_token: Option<String>,
 }
 
 impl Default for EdgeConfig {
@@ -39,6 +42,7 @@ impl Default for EdgeConfig {
             header_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(30),
             max_connections: 4096,
+            admin_token: None,
         }
     }
 }
@@ -212,7 +216,10 @@ async fn handle(state: &EdgeState, req: hyper::Request<Incoming>) -> hyper::Resp
         _ => recognise(&raw.path, &raw.headers, &raw.query, &raw.body),
     };
     let response = match dialect {
-        Dialect::Admin => admin::handle(&state.engine, &raw).await,
+        Dialect::Admin => match admin::authorize(state.config.admin_token.as_deref(), &raw) {
+            Ok(()) => admin::handle(&state.engine, &raw).await,
+            Err(refused) => refused,
+        },
         Dialect::Tencent => state.tencent.handle(&raw).await,
         Dialect::QcloudV2 => state.qcloud_v2.handle(&raw, &state.tencent).await,
         Dialect::Kingsoft => state.kingsoft.handle(&raw).await,

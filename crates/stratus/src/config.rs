@@ -32,6 +32,9 @@ pub struct ConfigFile {
     /// The QEMU driver's settings.
     #[serde(default)]
     pub qemu: stratus_driver::qemu::QemuSettings,
+    /// The token the admin API requires (`--admin-token` overrides it).
+    #[serde(default)]
+    pub admin_token: Option<String>,
 }
 
 /// One `[[accounts]]` entry.

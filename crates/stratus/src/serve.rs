@@ -75,6 +75,11 @@ pub struct ServeArgs {
     /// another node is taken as gone (its machines are then shown stopped).
     #[arg(long, default_value_t = 10.0)]
     pub node_timeout: f64,
+    /// The token the admin API (`/_stratus/*`, but the health check)
+    /// requires as `Authorization: Bearer …`. Without one the admin API is
+    /// open, which is allowed only on a loopback address.
+    #[arg(long, env = "STRATUS_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
     /// On SIGTERM, seconds to wait for operations in flight to finish; those
     /// still running stay recorded and resume at the next start.
     #[arg(long, default_value_t = 30.0)]
@@ -197,6 +202,12 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let admin_token = args
+        .admin_token
+        .clone()
+        .or_else(|| file.admin_token.clone())
+        .filter(|t| !t.is_empty());
+    check_admin_token(admin_token.as_deref(), address, engine.accounts())?;
     tracing::info!(%address, recovered, ephemeral = args.ephemeral, shared, speed = args.speed, "stratus is serving");
     println!("stratus listening on http://{address}");
     println!(
@@ -226,6 +237,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         header_timeout: request_timeout,
         body_timeout: request_timeout,
         max_connections: args.max_connections,
+        admin_token,
     };
     let drain_timeout = Duration::try_from_secs_f64(args.drain_timeout)
         .map_err(|_| "--drain-timeout must be a number of seconds")?;
@@ -237,6 +249,34 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         _ = shutdown_signal() => {
             let running = engine.drain(drain_timeout).await;
             tracing::info!(left_in_flight = running, "stopping");
+            Ok(())
+        }
+    }
+}
+
+/// The admin API is open only where nobody else can reach it: a listener
+/// on another address needs a token, and the token must be nobody's vendor
+/// credential (so it can never sign a vendor request, nor one open the
+/// admin API).
+fn check_admin_token(
+    token: Option<&str>,
+    address: std::net::SocketAddr,
+    accounts: &Accounts,
+) -> Result<(), String> {
+    match token {
+        None if !address.ip().is_loopback() => Err(format!(
+            "refusing to serve the admin API on {address} without a token: set --admin-token \
+             (or STRATUS_ADMIN_TOKEN, or admin_token in the configuration), or listen on a loopback address"
+        )),
+        None => Ok(()),
+        Some(token) => {
+            let vendor = accounts.all().iter().any(|a| {
+                a.bearer_tokens.iter().any(|t| t == token)
+                    || a.credentials.iter().any(|c| c.secret == token || c.key_id == token)
+            });
+            if vendor {
+                return Err("the admin token is also a vendor credential of an account: choose another".into());
+            }
             Ok(())
         }
     }
