@@ -13,6 +13,7 @@ import tempfile
 import pytest
 from ksyun.client.kec.v20160304 import client as kec_client
 from ksyun.client.sks.v20151101 import client as sks_client
+from ksyun.client.vpc.v20160304 import client as vpc_client
 from ksyun.common import credential as ks_credential
 from ksyun.common.profile.client_profile import ClientProfile as KsClientProfile
 from ksyun.common.profile.http_profile import HttpProfile as KsHttpProfile
@@ -21,14 +22,13 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.cvm.v20170312 import cvm_client
 
-from harness import ROOT, TENCENT_ID, TENCENT_KEY, wait_until
+from harness import TENCENT_ID, TENCENT_KEY, wait_until
 from test_cvm_legacy import legacy
 from vms import (BOOT_LIMIT, CVM_IMAGE, KEC_IMAGE, ZEC_IMAGE, Key, Zec, machine, password_login, qemu_server,
                  run_in, ssh, stop_vms)
 
 KEC_AK, KEC_SK = "AKLTSTRATUSDEVELOPMENT0000000", "stratus-development-secret-key-kingsoft"
 USER_DATA = "#!/bin/sh\necho \"uid=$(id -u) ran\" > /root/from-user-data\n"
-KEC_CATALOG = json.loads((ROOT / "catalog" / "kingsoft" / "kec.catalog.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +81,13 @@ def test_kec_modify_instance_image_with_another_key(server):
     first, second = Key("kec-1"), Key("kec-2")
     first_id = call(sks, "ImportKey", {"KeyName": "kec-vm-1", "PublicKey": first.public})["Key"]["KeyId"]
     second_id = call(sks, "ImportKey", {"KeyName": "kec-vm-2", "PublicKey": second.public})["Key"]["KeyId"]
-    subnet = next(s["SubnetId"] for s in KEC_CATALOG["kec"]["subnets"] if s["AvailabilityZone"] == "cn-beijing-6a")
-    group = next(g["SecurityGroupId"] for g in KEC_CATALOG["kec"]["security_groups"] if g["Region"] == "cn-beijing-6")
+    # As a user would: the zone's subnet and the region's group, from the VPC service.
+    net = vpc_client.VpcClient(ks_credential.Credential(KEC_AK, KEC_SK), "cn-beijing-6", KsClientProfile(httpProfile=hp))
+    in_zone = {"Filter.1.Name": "availability-zone-name", "Filter.1.Value.1": "cn-beijing-6a"}
+    subnet = call(net, "DescribeSubnets", in_zone)["SubnetSet"][0]
+    group = next(g["SecurityGroupId"] for g in call(net, "DescribeSecurityGroups", {})["SecurityGroupSet"]
+                 if g["VpcId"] == subnet["VpcId"])
+    subnet = subnet["SubnetId"]
     iid = call(kec, "RunInstances", {"ImageId": KEC_IMAGE, "InstanceType": "N3.2B", "MaxCount": 1, "MinCount": 1,
                                      "SubnetId": subnet, "SecurityGroupId": [group],
                                      "ChargeType": "HourlyInstantSettlement", "KeyId": [first_id]})["InstancesSet"][0]["InstanceId"]

@@ -6,7 +6,7 @@
 //! model refuses them first.
 
 use super::envelope::ApiError;
-use super::validate::{self, Codes, Filter, TagParam};
+use super::validate::{self, Codes, Filter, TagParam, TagSpec};
 use super::{fields, parse, Call, Fields};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -62,14 +62,6 @@ impl KeyPairRules {
         }
         Ok(())
     }
-}
-
-/// `TagSpecification` (CVM) entries for key pairs.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TagSpec {
-    resource_type: String,
-    tags: Vec<TagParam>,
 }
 
 /// The tags of a new key pair, as `Tags` (Lighthouse) or `TagSpecification`

@@ -178,6 +178,14 @@ pub fn not_both(codes: &Codes, ids: bool, filters: bool, ids_field: &str) -> Res
 }
 
 /// A `Tag` structure of a request.
+/// A `TagSpecification` entry: tags for the resources of one type.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagSpec {
+    pub resource_type: String,
+    pub tags: Vec<TagParam>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TagParam {

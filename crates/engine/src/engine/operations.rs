@@ -70,6 +70,24 @@ impl BatchAction {
         }
     }
 
+    /// Whether a running instance is refused (the action was asked not to
+    /// stop one).
+    pub fn refuses_running(&self) -> bool {
+        matches!(
+            self,
+            Self::ResetPassword {
+                allow_running: false,
+                ..
+            } | Self::AssociateKeys {
+                allow_running: false,
+                ..
+            } | Self::DisassociateKeys {
+                allow_running: false,
+                ..
+            }
+        )
+    }
+
     /// Whether the guest is bypassed (powered off or reset at once).
     pub fn is_hard(&self) -> bool {
         matches!(
@@ -181,18 +199,15 @@ impl Engine {
             if action == BatchAction::Terminate && instance.termination_protected {
                 return Err(EngineError::TerminationProtected(instance.id.clone()));
             }
+            if action.refuses_running() && instance.state == LifecycleState::Running {
+                return Err(EngineError::InvalidState {
+                    id: instance.id.clone(),
+                    state: instance.state,
+                    kind,
+                });
+            }
             let plan = match &action {
-                BatchAction::ResetPassword {
-                    password,
-                    allow_running,
-                } => {
-                    if !allow_running && instance.state == LifecycleState::Running {
-                        return Err(EngineError::InvalidState {
-                            id: instance.id.clone(),
-                            state: instance.state,
-                            kind,
-                        });
-                    }
+                BatchAction::ResetPassword { password, .. } => {
                     profile
                         .passwords
                         .rule(strictest)
@@ -207,21 +222,8 @@ impl Engine {
                             .map_err(|e| EngineError::Internal(e.to_string()))?,
                     }
                 }
-                BatchAction::AssociateKeys {
-                    key_ids,
-                    allow_running,
-                }
-                | BatchAction::DisassociateKeys {
-                    key_ids,
-                    allow_running,
-                } => {
-                    if !allow_running && instance.state == LifecycleState::Running {
-                        return Err(EngineError::InvalidState {
-                            id: instance.id.clone(),
-                            state: instance.state,
-                            kind,
-                        });
-                    }
+                BatchAction::AssociateKeys { key_ids, .. }
+                | BatchAction::DisassociateKeys { key_ids, .. } => {
                     self.check_key_binding(caller, profile, &instance, kind, key_ids)
                         .await?;
                     OperationPlan::Keys {

@@ -4,7 +4,7 @@ use super::validate::{self, Filter};
 use super::views::{self, attr};
 use super::{engine_error, fields, parse, profile, Fields};
 use crate::tencent::envelope::ApiError;
-use crate::tencent::validate::TagParam;
+use crate::tencent::validate::TagSpec;
 use crate::tencent::Call;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -110,13 +110,6 @@ struct Vpc {
 struct Internet {
     internet_charge_type: Option<String>,
     internet_max_bandwidth_out: Option<i64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TagSpec {
-    resource_type: String,
-    tags: Vec<TagParam>,
 }
 
 #[derive(Debug, Deserialize)]
