@@ -8,6 +8,7 @@ pub mod cvm;
 pub mod envelope;
 pub mod keypairs;
 pub mod lighthouse;
+pub mod listing;
 pub mod params;
 pub mod signature;
 pub mod states;

@@ -4,6 +4,7 @@ use super::validate::{self, Filter};
 use super::views::{self, attr};
 use super::{engine_error, fields, parse, profile, Fields};
 use crate::tencent::envelope::ApiError;
+use crate::tencent::listing::{list, Listing, ListingRules};
 use crate::tencent::validate::TagSpec;
 use crate::tencent::Call;
 use serde::Deserialize;
@@ -11,10 +12,9 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use stratus_engine::catalog::OsFamily;
-use stratus_engine::clock::Timestamp;
 use stratus_engine::engine::{BatchAction, CreateSpec, LoginRequest, ReinstallSpec};
-use stratus_engine::model::{ChargeType, Instance, Tag};
-use stratus_engine::ports::{InstanceFilter, InstanceOrder, InstanceQuery};
+use stratus_engine::model::{ChargeType, Tag};
+use stratus_engine::ports::{InstanceOrder, Page};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -461,121 +461,36 @@ const INSTANCE_FILTERS: [&str; 20] = [
     "creation-end-time",
 ];
 
-fn instance_filter(f: Filter) -> Result<InstanceFilter, ApiError> {
-    let values = f.values;
-    let time = |values: &[String]| {
-        values
-            .first()
-            .and_then(|v| Timestamp::parse_plain_datetime(v))
-            .ok_or_else(|| {
-                ApiError::new(
-                    "InvalidParameterValue.InvalidTimeFormat",
-                    "Times must look like `2023-06-01 00:00:00`.",
-                )
-            })
-    };
-    Ok(match f.name.as_str() {
-        "zone" => InstanceFilter::Zones(values),
-        "project-id" => InstanceFilter::Attribute {
-            key: attr::PROJECT_ID.into(),
-            values,
-        },
-        "security-group-id" => InstanceFilter::Attribute {
-            key: attr::SECURITY_GROUPS.into(),
-            values,
-        },
-        "vpc-id" => InstanceFilter::VpcIds(values),
-        "subnet-id" => InstanceFilter::SubnetIds(values),
-        "instance-id" => InstanceFilter::Ids(values),
-        "uuid" => InstanceFilter::Uuids(values),
-        "instance-name" => InstanceFilter::NameContains(values),
-        "instance-charge-type" => InstanceFilter::ChargeTypes(
-            values
-                .iter()
-                .filter_map(|v| match v.as_str() {
-                    "PREPAID" => Some(ChargeType::Prepaid),
-                    "POSTPAID_BY_HOUR" => Some(ChargeType::Postpaid),
-                    "SPOTPAID" => Some(ChargeType::Spot),
-                    _ => None,
-                })
-                .collect(),
-        ),
-        "instance-state" => InstanceFilter::States(
-            values
-                .iter()
-                .flat_map(|v| profile::states_named(v))
-                .collect(),
-        ),
-        "private-ip-address" => InstanceFilter::PrivateIps(values),
-        "public-ip-address" => InstanceFilter::PublicIps(values),
-        "tag-key" => InstanceFilter::TagKeys(values),
-        "tag-value" => InstanceFilter::TagValues(values),
-        "creation-start-time" => InstanceFilter::CreatedFrom(time(&values)?),
-        "creation-end-time" => InstanceFilter::CreatedUntil(time(&values)?),
-        // No dedicated hosts, clusters or IPv6 here: nothing matches.
-        "host-id" | "dedicated-cluster-id" | "ipv6-address" => InstanceFilter::Ids(Vec::new()),
-        name => match name.strip_prefix("tag:") {
-            Some(key) => InstanceFilter::Tag {
-                key: key.to_string(),
-                values,
-            },
-            None => {
-                return Err(ApiError::new(
-                    "InvalidFilter",
-                    format!("The filter `{name}` is not supported."),
-                ))
-            }
-        },
-    })
-}
+/// How CVM lists instances.
+const LISTING: ListingRules = ListingRules {
+    codes: &validate::CODES,
+    instance_id: validate::instance_id,
+    filters: &INSTANCE_FILTERS,
+    filter_values: 5,
+    bad_ip: None,
+    bad_zone: None,
+    project_attribute: attr::PROJECT_ID,
+    security_group_attribute: attr::SECURITY_GROUPS,
+    error: super::errors::to_api,
+};
 
 /// DescribeInstances.
 pub async fn describe(call: &Call<'_>) -> Result<Fields, ApiError> {
     let r: DescribeRequest = parse(call)?;
-    let ids = r.instance_ids.unwrap_or_default();
-    let filters = r.filters.unwrap_or_default();
-    validate::not_both(!ids.is_empty(), !filters.is_empty(), "InstanceIds")?;
-    validate::ids(&ids, 100, "InstanceIds", validate::instance_id)?;
-    validate::filters(&filters, &INSTANCE_FILTERS)?;
-    let (offset, limit) = validate::page(r.offset, r.limit)?;
-    let mut query_filters = Vec::new();
-    if !ids.is_empty() {
-        query_filters.push(InstanceFilter::Ids(ids));
-    }
-    for f in filters {
-        query_filters.push(instance_filter(f)?);
-    }
-    let page = list(call, query_filters, offset, limit).await?;
+    let listing = Listing {
+        ids: r.instance_ids.unwrap_or_default(),
+        filters: r.filters.unwrap_or_default(),
+        offset: r.offset,
+        limit: r.limit,
+    };
+    let page = list(call, &LISTING, listing, InstanceOrder::CreatedDesc).await?;
     Ok(fields([
-        ("TotalCount", json!(page.0)),
+        ("TotalCount", json!(page.total)),
         (
             "InstanceSet",
-            Value::Array(page.1.iter().map(views::instance).collect()),
+            Value::Array(page.items.iter().map(views::instance).collect()),
         ),
     ]))
-}
-
-async fn list(
-    call: &Call<'_>,
-    filters: Vec<InstanceFilter>,
-    offset: usize,
-    limit: usize,
-) -> Result<(usize, Vec<Instance>), ApiError> {
-    let query = InstanceQuery {
-        account: call.caller.account.clone(),
-        product: call.caller.product.clone(),
-        region: Some(call.caller.region.clone()),
-        filters,
-        order: InstanceOrder::CreatedDesc,
-        offset,
-        limit,
-    };
-    let page = call
-        .engine
-        .describe_instances(&query)
-        .await
-        .map_err(engine_error(call))?;
-    Ok((page.total, page.items))
 }
 
 #[derive(Debug, Deserialize)]
@@ -589,15 +504,13 @@ struct StatusRequest {
 /// DescribeInstancesStatus.
 pub async fn describe_status(call: &Call<'_>) -> Result<Fields, ApiError> {
     let r: StatusRequest = parse(call)?;
-    let ids = r.instance_ids.unwrap_or_default();
-    validate::ids(&ids, 100, "InstanceIds", validate::instance_id)?;
-    let (offset, limit) = validate::page(r.offset, r.limit)?;
-    let filters = if ids.is_empty() {
-        Vec::new()
-    } else {
-        vec![InstanceFilter::Ids(ids)]
+    let listing = Listing {
+        ids: r.instance_ids.unwrap_or_default(),
+        offset: r.offset,
+        limit: r.limit,
+        ..Listing::default()
     };
-    let (total, items) = list(call, filters, offset, limit).await?;
+    let Page { total, items } = list(call, &LISTING, listing, InstanceOrder::CreatedDesc).await?;
     let set: Vec<Value> = items
         .iter()
         .map(|i| json!({"InstanceId": i.id, "InstanceState": profile::state_name(i.state)}))

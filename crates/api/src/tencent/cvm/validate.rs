@@ -51,11 +51,6 @@ pub fn filters(filters: &[Filter], supported: &[&str]) -> Result<(), ApiError> {
     crate::tencent::validate::filters(&CODES, filters, supported, 5)
 }
 
-/// Ids and filters are mutually exclusive.
-pub fn not_both(ids: bool, filters: bool, ids_field: &str) -> Result<(), ApiError> {
-    crate::tencent::validate::not_both(&CODES, ids, filters, ids_field)
-}
-
 /// The HostName rule: `.` and `-` neither first, last nor doubled; Windows
 /// 2–15 characters of `[A-Za-z0-9-]`, not all digits; others 2–60 characters
 /// in dot-separated `[A-Za-z0-9-]` segments.

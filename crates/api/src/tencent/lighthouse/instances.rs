@@ -1,8 +1,9 @@
 //! Lighthouse instance actions.
 
 use super::validate::{self, Filter};
-use super::{engine_error, fields, parse, profile, views, Fields};
+use super::{engine_error, fields, parse, views, Fields};
 use crate::tencent::envelope::ApiError;
+use crate::tencent::listing::{list, Listing, ListingRules};
 use crate::tencent::validate::TagParam;
 use crate::tencent::Call;
 use serde::Deserialize;
@@ -11,7 +12,7 @@ use stratus_engine::catalog::OsFamily;
 use stratus_engine::engine::{BatchAction, CreateSpec, LoginRequest, ReinstallSpec};
 use stratus_engine::lifecycle::OperationKind;
 use stratus_engine::model::{ChargeType, Tag};
-use stratus_engine::ports::{InstanceFilter, InstanceOrder, InstanceQuery};
+use stratus_engine::ports::InstanceOrder;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -217,72 +218,23 @@ const INSTANCE_FILTERS: [&str; 9] = [
     "bundle-id",
 ];
 
-fn instance_filter(call: &Call<'_>, f: Filter) -> Result<InstanceFilter, ApiError> {
-    let values = f.values;
-    Ok(match f.name.as_str() {
-        "instance-name" => InstanceFilter::NameContains(values),
-        "private-ip-address" | "public-ip-address" => {
-            if let Some(bad) = values
-                .iter()
-                .find(|v| v.parse::<std::net::Ipv4Addr>().is_err())
-            {
-                return Err(ApiError::new(
-                    "InvalidParameterValue.InvalidIpFormat",
-                    format!("`{bad}` is not an IPv4 address."),
-                ));
-            }
-            if f.name == "private-ip-address" {
-                InstanceFilter::PrivateIps(values)
-            } else {
-                InstanceFilter::PublicIps(values)
-            }
-        }
-        "zone" => {
-            let product = call
-                .engine
-                .product(&call.caller.product)
-                .map_err(engine_error(call))?;
-            if let Some(bad) = values.iter().find(|z| product.catalog.zone(z).is_none()) {
-                return Err(ApiError::new(
-                    "InvalidParameterValue.InvalidZone",
-                    format!("The zone `{bad}` does not exist."),
-                ));
-            }
-            InstanceFilter::Zones(values)
-        }
-        "instance-state" => InstanceFilter::States(
-            values
-                .iter()
-                .flat_map(|v| profile::states_named(v))
-                .collect(),
-        ),
-        "tag-key" => InstanceFilter::TagKeys(values),
-        "tag-value" => InstanceFilter::TagValues(values),
-        "bundle-id" => InstanceFilter::Plans(values),
-        name => match name.strip_prefix("tag:") {
-            Some(key) => InstanceFilter::Tag {
-                key: key.to_string(),
-                values,
-            },
-            None => {
-                return Err(ApiError::new(
-                    "InvalidParameter.InvalidFilterNotSupportedName",
-                    format!("The filter name `{name}` is not supported."),
-                ))
-            }
-        },
-    })
-}
+/// How Lighthouse lists instances.
+const LISTING: ListingRules = ListingRules {
+    codes: &validate::CODES,
+    instance_id: validate::instance_id,
+    filters: &INSTANCE_FILTERS,
+    filter_values: 100,
+    bad_ip: Some("InvalidParameterValue.InvalidIpFormat"),
+    bad_zone: Some("InvalidParameterValue.InvalidZone"),
+    // Lighthouse has neither projects nor security groups to filter by.
+    project_attribute: "",
+    security_group_attribute: "",
+    error: super::errors::to_api,
+};
 
 /// DescribeInstances.
 pub async fn describe(call: &Call<'_>) -> Result<Fields, ApiError> {
     let r: DescribeRequest = parse(call)?;
-    let ids = r.instance_ids.unwrap_or_default();
-    let filters = r.filters.unwrap_or_default();
-    validate::not_both(!ids.is_empty(), !filters.is_empty(), "InstanceIds")?;
-    validate::ids(&ids, 100, "InstanceIds", validate::instance_id)?;
-    validate::filters(&filters, &INSTANCE_FILTERS, 100)?;
-    let (offset, limit) = validate::page(r.offset, r.limit)?;
     let order = match (r.order_field.as_deref(), r.order.as_deref()) {
         (None, None) => InstanceOrder::IsolatedFirstThenCreatedDesc,
         (None, Some(_)) => {
@@ -306,27 +258,13 @@ pub async fn describe(call: &Call<'_>) -> Result<Fields, ApiError> {
             ))
         }
     };
-    let mut query_filters = Vec::new();
-    if !ids.is_empty() {
-        query_filters.push(InstanceFilter::Ids(ids));
-    }
-    for f in filters {
-        query_filters.push(instance_filter(call, f)?);
-    }
-    let query = InstanceQuery {
-        account: call.caller.account.clone(),
-        product: call.caller.product.clone(),
-        region: Some(call.caller.region.clone()),
-        filters: query_filters,
-        order,
-        offset,
-        limit,
+    let listing = Listing {
+        ids: r.instance_ids.unwrap_or_default(),
+        filters: r.filters.unwrap_or_default(),
+        offset: r.offset,
+        limit: r.limit,
     };
-    let page = call
-        .engine
-        .describe_instances(&query)
-        .await
-        .map_err(engine_error(call))?;
+    let page = list(call, &LISTING, listing, order).await?;
     Ok(fields([
         ("TotalCount", json!(page.total)),
         (
