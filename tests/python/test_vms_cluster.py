@@ -84,6 +84,13 @@ def test_machines_live_on_one_node_and_a_gone_node_is_never_taken_over(postgres,
         # Node A's own machine is untouched.
         assert lh_a.instance(first)["InstanceState"] == "RUNNING"
         assert run_in(machine(a, first)["ssh"], key, "cat /var/lib/boot-count").strip() == "1"
+
+        # Node B comes back: its machine never stopped (only its server did),
+        # so it is adopted and observed running again, not booted anew.
+        b = node(work, url, "node-b")
+        wait_until(lambda: lh_a.instance(second)["InstanceState"] == "RUNNING",
+                   timeout=30, interval=0.5, what="node B's machine to be observed running")
+        assert run_in(machine(a, second)["ssh"], key, "cat /var/lib/boot-count").strip() == "2"
     finally:
         a.stop()
         b.stop()

@@ -163,6 +163,11 @@ impl Engine {
     /// on is ignored. Returns how many instances changed.
     pub async fn reconcile(&self) -> Result<usize, EngineError> {
         let mut changed = 0;
+        for (account, id, machine) in self.driver.running().await {
+            if self.mark_running(&account, &id, machine).await? {
+                changed += 1;
+            }
+        }
         for exit in self.driver.exits().await {
             if self
                 .mark_stopped(

@@ -469,6 +469,11 @@ pub trait Driver: Send + Sync + 'static {
     async fn exits(&self) -> Vec<Exit> {
         Vec::new()
     }
+    /// The machines of this node that run now, with what is observed of
+    /// them (a node adopting its machines after it was taken for gone).
+    async fn running(&self) -> Vec<(String, String, Machine)> {
+        Vec::new()
+    }
     /// The last `bytes` of a machine's serial console, if it has one here.
     async fn console(&self, _instance_id: &str, _bytes: u64) -> Option<String> {
         None

@@ -704,6 +704,7 @@ struct ScriptedDriver {
     refuse_image: Option<String>,
     work: Duration,
     exits: std::sync::Mutex<Vec<stratus_engine::ports::Exit>>,
+    running: std::sync::Mutex<Vec<(String, String, stratus_engine::model::Machine)>>,
     pid: std::sync::atomic::AtomicU32,
 }
 
@@ -750,6 +751,9 @@ impl stratus_engine::ports::Driver for ScriptedDriver {
     }
     async fn exits(&self) -> Vec<stratus_engine::ports::Exit> {
         self.exits.lock().expect("lock").clone()
+    }
+    async fn running(&self) -> Vec<(String, String, stratus_engine::model::Machine)> {
+        self.running.lock().expect("lock").clone()
     }
 }
 
@@ -912,6 +916,27 @@ async fn a_machine_that_stopped_on_its_own_is_observed_stopped_once() {
         engine.reconcile().await,
         Ok(0),
         "reported again, changed once"
+    );
+    // Observed running again (its node came back with it up): running.
+    driver.exits.lock().expect("lock").clear();
+    *driver.running.lock().expect("lock") = vec![(
+        "a".into(),
+        id.clone(),
+        stratus_engine::model::Machine {
+            pid: Some(300),
+            ..Default::default()
+        },
+    )];
+    assert_eq!(engine.reconcile().await, Ok(1));
+    let back = engine.inspect("a", &id).await.expect("exists");
+    assert_eq!(
+        (back.state, back.machine.expect("observed").pid),
+        (S::Running, Some(300))
+    );
+    assert_eq!(
+        engine.reconcile().await,
+        Ok(0),
+        "only a stopped record changes"
     );
 }
 

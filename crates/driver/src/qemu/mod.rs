@@ -629,6 +629,21 @@ impl Driver for QemuDriver {
             .collect()
     }
 
+    async fn running(&self) -> Vec<(String, String, Machine)> {
+        let vms: Vec<VmState> = lock(&self.vms).values().cloned().collect();
+        vms.into_iter()
+            .filter_map(|s| {
+                let dir = self.dir(&s.instance_id);
+                Self::live_pid(&dir, &s)?;
+                Some((
+                    s.account.clone(),
+                    s.instance_id.clone(),
+                    self.facts(&dir, &s),
+                ))
+            })
+            .collect()
+    }
+
     async fn console(&self, instance_id: &str, bytes: u64) -> Option<String> {
         self.state(instance_id)?;
         Some(self.dir(instance_id).console_tail(bytes))

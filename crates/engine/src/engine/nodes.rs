@@ -164,6 +164,38 @@ impl Engine {
         Ok(changed)
     }
 
+    /// Records a stopped instance whose machine is observed running (a node
+    /// that was taken for gone came back with its machines still up) as
+    /// running, with what is observed. True if it changed.
+    pub(crate) async fn mark_running(
+        &self,
+        account: &str,
+        id: &str,
+        machine: crate::model::Machine,
+    ) -> Result<bool, EngineError> {
+        let Some(instance) = self.store.instance(account, id).await? else {
+            return Ok(false);
+        };
+        if instance.state != LifecycleState::Stopped || instance.has_operation_in_flight() {
+            return Ok(false);
+        }
+        tracing::info!(instance = %instance.id, account = %instance.account, "a stopped machine is observed running");
+        let mut next = instance.clone();
+        next.state = LifecycleState::Running;
+        next.machine = Some(Box::new(machine));
+        next.version = instance.version + 1;
+        let mut writes = WriteSet::new();
+        writes.push(Change::Instance {
+            record: Box::new(next),
+            expect: Expect::Version(instance.version),
+        });
+        match self.store.commit(writes).await {
+            Ok(()) => Ok(true),
+            Err(crate::ports::StoreError::Conflict(_)) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Records a running instance as stopped with `reason`, if it still
     /// runs with no operation in flight (and, when `pid` is given, on that
     /// process). True if it changed.
