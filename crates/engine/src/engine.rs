@@ -3,6 +3,7 @@
 //! [`ProductProfile`] and [`Catalog`].
 
 mod attributes;
+mod charges;
 mod create;
 mod keypairs;
 mod login_plan;

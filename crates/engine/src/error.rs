@@ -94,6 +94,8 @@ pub enum EngineError {
     Duplicated { field: BatchField, value: String },
     #[error("more than {max} {field} in one request")]
     TooMany { field: BatchField, max: usize },
+    #[error("the purchase costs {cost:.2} but the balance is {balance:.2}")]
+    InsufficientBalance { cost: f64, balance: f64 },
     #[error("the request would have succeeded, but DryRun is set")]
     DryRunPassed,
     #[error("too many requests of this action for this account per second")]

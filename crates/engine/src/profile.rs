@@ -214,6 +214,16 @@ impl PasswordPolicy {
     }
 }
 
+/// How a product charges prepaid instances against an account's balance
+/// (when the configuration gives the account one).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PrepaidPrices {
+    /// A month of the plan's hourly price is this many hours.
+    pub hours_per_month: f64,
+    /// A gigabyte more of system disk, per month left before expiry.
+    pub disk_per_gb_month: f64,
+}
+
 /// Everything that makes one product's behaviour its own.
 #[derive(Debug, Clone)]
 pub struct ProductProfile {
@@ -234,6 +244,9 @@ pub struct ProductProfile {
     /// first (destroying only those already there), and a batch may then
     /// not mix prepaid with other instances.
     pub prepaid_terminate_isolates: bool,
+    /// What a prepaid purchase costs against an account's balance (`None`:
+    /// the product does not charge one).
+    pub prepaid_prices: Option<PrepaidPrices>,
     /// Whether key pairs may be used on Windows.
     pub keys_on_windows: bool,
     /// Most key pairs bound to one instance.

@@ -87,6 +87,7 @@ fn product() -> Product {
             reinstall_may_switch_family: true,
             reinstall_lands_in: None,
             prepaid_terminate_isolates: false,
+            prepaid_prices: None,
             keys_on_windows: false,
             max_keys_per_instance: 5,
             rate_limits: HashMap::new(),

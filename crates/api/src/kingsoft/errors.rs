@@ -239,6 +239,8 @@ pub fn to_api(e: &E, action: &str) -> ApiError {
         } => Code::InstanceKeyLimitExceeded.err(),
         E::TooMany { .. } => Code::InstanceIdLimitExceeded.err(),
         E::RateLimited => Code::RequestLimitExceeded.err(),
+        // KEC charges no balance here.
+        E::InsufficientBalance { .. } => Code::InvalidParameter.message(e.to_string()),
         E::NotOffered => Code::InvalidAction.err(),
         E::Internal(_) => ApiError::internal(e),
     }

@@ -113,6 +113,7 @@ pub fn profile() -> ProductProfile {
         // A reinstalled instance boots: overriding -> active.
         reinstall_lands_in: Some(S::Running),
         prepaid_terminate_isolates: false,
+        prepaid_prices: None,
         keys_on_windows: false,
         max_keys_per_instance: limits::KEYS_PER_INSTANCE,
         rate_limits: HashMap::new(),

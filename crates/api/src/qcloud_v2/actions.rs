@@ -9,7 +9,6 @@ use crate::tencent::cvm::profile::password_rule;
 use serde_json::{json, Map, Value};
 use stratus_engine::catalog::OsFamily;
 use stratus_engine::engine::{BatchAction, LoginRequest, ReinstallSpec};
-use stratus_engine::model::ChargeType;
 use stratus_engine::ports::{InstanceFilter, InstanceOrder, InstanceQuery};
 use stratus_engine::EngineError as E;
 
@@ -79,6 +78,9 @@ fn legacy_error(e: E) -> LegacyError {
             LegacyError::module(ModuleCode::AllResourceOpFailed, e.to_string())
         }
         E::RateLimited => LegacyError::new(Code::QuotaExceeded, e.to_string()),
+        E::InsufficientBalance { .. } => {
+            LegacyError::module(ModuleCode::AccountBalanceNotEnough, e.to_string())
+        }
         E::Internal(_) => LegacyError::internal(&e),
         other => LegacyError::new(Code::InvalidParameter, other.to_string()),
     }
@@ -131,9 +133,6 @@ fn check_password(password: &str, family: OsFamily) -> Result<(), LegacyError> {
         Err(invalid(format!("The password must be {rule}.")))
     }
 }
-
-/// Prepaid system disk space, per GB and month (CNY).
-const DISK_PRICE_PER_GB_MONTH: f64 = 1.0;
 
 async fn reset_instances(call: &LegacyCall<'_>) -> Result<Response, LegacyError> {
     let p = &call.request.params;
@@ -210,9 +209,6 @@ async fn reset_instances(call: &LegacyCall<'_>) -> Result<Response, LegacyError>
         }
         Some(size) => Some(size as u32),
     };
-    if let Some(size) = root_size {
-        charge_for_disk_growth(call, &instance, size)?;
-    }
     let spec = ReinstallSpec {
         image_id: image_id.map(str::to_string),
         login: LoginRequest {
@@ -227,43 +223,6 @@ async fn reset_instances(call: &LegacyCall<'_>) -> Result<Response, LegacyError>
         .await
         .map_err(legacy_error)?;
     Ok(envelope::async_task(views::task_id(&op)))
-}
-
-/// A prepaid instance pays for a larger system disk until it expires; the
-/// account's balance (when the configuration sets one) must cover it.
-fn charge_for_disk_growth(
-    call: &LegacyCall<'_>,
-    instance: &stratus_engine::model::Instance,
-    size: u32,
-) -> Result<(), LegacyError> {
-    if instance.charge_type != ChargeType::Prepaid || size <= instance.system_disk.size_gb {
-        return Ok(());
-    }
-    let Some(balance) = call
-        .engine
-        .accounts()
-        .by_name(&call.caller.account)
-        .and_then(|a| a.balance)
-    else {
-        return Ok(());
-    };
-    let now = call.engine.clock().now();
-    let months_left = instance
-        .expires_at
-        .map_or(1.0, |t| {
-            (t.0 - now.0).max(0) as f64 / (30.0 * 24.0 * 3600.0 * 1000.0)
-        })
-        .ceil()
-        .max(1.0);
-    let cost =
-        f64::from(size - instance.system_disk.size_gb) * DISK_PRICE_PER_GB_MONTH * months_left;
-    if cost > balance {
-        return Err(LegacyError::module(
-            ModuleCode::AccountBalanceNotEnough,
-            format!("Growing the system disk to {size} GB costs {cost:.2}; the balance is {balance:.2}."),
-        ));
-    }
-    Ok(())
 }
 
 /// Legacy region codes for the `Region` field.

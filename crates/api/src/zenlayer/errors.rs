@@ -182,7 +182,8 @@ pub fn to_api(e: &E, action: &str) -> ApiError {
             Code::InvalidParameter
         }
         E::Duplicated { .. } | E::TooMany { .. } => Code::InvalidParameter,
-        E::DryRunPassed => Code::InvalidParameter,
+        // ZEC charges no balance here.
+        E::DryRunPassed | E::InsufficientBalance { .. } => Code::InvalidParameter,
         E::RateLimited => Code::RequestLimitExceeded,
         E::NotOffered => Code::InvalidAction,
         E::Internal(_) => return internal(e),

@@ -128,6 +128,7 @@ pub fn profile() -> ProductProfile {
         reinstall_may_switch_family: false,
         reinstall_lands_in: Some(S::Running),
         prepaid_terminate_isolates: false,
+        prepaid_prices: None,
         keys_on_windows: false,
         max_keys_per_instance: 1,
         rate_limits: HashMap::new(),

@@ -120,6 +120,15 @@ impl Engine {
         let login = self
             .resolve_login(caller, profile, image.os_family, &spec.login)
             .await?;
+        if spec.charge_type == ChargeType::Prepaid {
+            self.charge_purchase(
+                caller,
+                profile.prepaid_prices,
+                plan.price,
+                spec.period_months.unwrap_or(1),
+                spec.count,
+            )?;
+        }
         if spec.dry_run {
             return Err(EngineError::DryRunPassed);
         }

@@ -111,6 +111,7 @@ impl Engine {
             None => instance.system_disk.size_gb,
         };
         self.check_image_fits(profile, &instance, image, disk_gb)?;
+        self.charge_disk_growth(caller, profile.prepaid_prices, &instance, disk_gb)?;
         let login = self
             .resolve_login(caller, profile, image.os_family, &spec.login)
             .await?;

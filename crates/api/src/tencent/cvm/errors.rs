@@ -44,6 +44,7 @@ pub fn to_api(e: &E, action: &str) -> ApiError {
         E::Duplicated { .. } => "InvalidParameterValue.Duplicate",
         E::TooMany { .. } => "InvalidParameterValue.LimitExceeded",
         E::DryRunPassed => "DryRunOperation",
+        E::InsufficientBalance { .. } => "InvalidAccount.InsufficientBalance",
         E::RateLimited => "RequestLimitExceeded",
         E::NotOffered => "InvalidAction",
         E::Internal(_) => return ApiError::internal(e),

@@ -368,9 +368,6 @@ pub async fn run(call: &Call<'_>) -> Result<Fields, ApiError> {
     if let Some(t) = internet.and_then(|i| i.internet_charge_type) {
         attributes.insert(attr::INTERNET_CHARGE_TYPE.to_string(), t);
     }
-    if charge_type == ChargeType::Prepaid {
-        check_balance(call, &plan_id, period.unwrap_or(1), count as u32)?;
-    }
     let spec = CreateSpec {
         zones: vec![zone],
         plan_id,
@@ -401,32 +398,6 @@ pub async fn run(call: &Call<'_>) -> Result<Fields, ApiError> {
         .await
         .map_err(engine_error(call))?;
     Ok(fields([("InstanceIdSet", json!(ids))]))
-}
-
-/// Prepaid purchases need the account's balance (when it declares one) to
-/// cover the price: the plan's hourly price over the period.
-fn check_balance(call: &Call<'_>, plan_id: &str, months: u32, count: u32) -> Result<(), ApiError> {
-    let Some(balance) = call
-        .engine
-        .accounts()
-        .by_name(&call.caller.account)
-        .and_then(|a| a.balance)
-    else {
-        return Ok(());
-    };
-    let product = call
-        .engine
-        .product(&call.caller.product)
-        .map_err(engine_error(call))?;
-    let hourly = product.catalog.plan(plan_id).map_or(0.0, |p| p.price);
-    let cost = hourly * 24.0 * 30.0 * f64::from(months) * f64::from(count);
-    if cost > balance {
-        return Err(ApiError::new(
-            "InvalidAccount.InsufficientBalance",
-            format!("The purchase costs {cost:.2} but the balance is {balance:.2}."),
-        ));
-    }
-    Ok(())
 }
 
 #[derive(Debug, Deserialize)]

@@ -67,6 +67,10 @@ pub fn profile() -> ProductProfile {
         reinstall_may_switch_family: true,
         reinstall_lands_in: None,
         prepaid_terminate_isolates: true,
+        prepaid_prices: Some(stratus_engine::profile::PrepaidPrices {
+            hours_per_month: 24.0 * 30.0,
+            disk_per_gb_month: 1.0,
+        }),
         keys_on_windows: false,
         max_keys_per_instance: 100,
         rate_limits: HashMap::new(),

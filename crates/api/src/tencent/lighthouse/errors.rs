@@ -47,6 +47,8 @@ pub fn to_api(e: &E, action: &str) -> ApiError {
         E::TerminationProtected(_) => "UnsupportedOperation.InvalidInstanceState",
         E::MixedChargeTypes => "InvalidParameterValue.InvalidParameterCombination",
         E::RateLimited => "RequestLimitExceeded",
+        // Lighthouse charges no balance here; named as Tencent names it.
+        E::InsufficientBalance { .. } => "FailedOperation.InsufficientBalance",
         E::NotOffered => "InvalidAction",
         E::Internal(_) => return ApiError::internal(e),
     };

@@ -55,6 +55,7 @@ pub fn profile() -> ProductProfile {
         reinstall_may_switch_family: false,
         reinstall_lands_in: None,
         prepaid_terminate_isolates: false,
+        prepaid_prices: None,
         keys_on_windows: false,
         max_keys_per_instance: 5,
         // Seed 001: "A maximum of 10 requests can be initiated per second".
