@@ -146,7 +146,12 @@ def test_stop_start_reboot_in_a_batch_with_state_named_codes(cvm):
     settled(cvm, ids[1])
     assert error_code(cvm, "RebootInstances", {"InstanceIds": ids}) == "UnsupportedOperation.InstanceStateStopped"
     call(cvm, "StartInstances", {"InstanceIds": ids})
-    assert settled(cvm, ids[0])["InstanceState"] == "RUNNING"
+    started = settled(cvm, ids[0])
+    assert started["InstanceState"] == "RUNNING" and started["StopChargingMode"] == "KEEP_CHARGING", "billing resumes"
+    prepaid = running(cvm, charge="PREPAID")
+    assert error_code(cvm, "StopInstances", {"InstanceIds": prepaid, "StoppedMode": "STOP_CHARGING"}) == \
+        "UnsupportedOperation.StoppedModeStopCharging"
+    assert instance(cvm, prepaid[0])["InstanceState"] == "RUNNING", "refused whole, nothing stopped"
     assert error_code(cvm, "RebootInstances", {"InstanceIds": ["ins-zzzzzzzz"]}) == "InvalidInstanceId.NotFound"
     assert error_code(cvm, "RebootInstances", {"InstanceIds": [ids[0], ids[0]]}) == "InvalidParameterValue.Duplicate"
     assert error_code(cvm, "RebootInstances", {"InstanceIds": [f"ins-{n:08d}" for n in range(101)]}) == "InvalidParameterValue.LimitExceeded"

@@ -133,6 +133,7 @@ mod tests {
             tags: vec![],
             user_data: None,
             termination_protected: false,
+            charging_stopped: false,
             snapshots: vec![],
             attributes: Default::default(),
             latest_operation: None,

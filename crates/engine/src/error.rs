@@ -86,6 +86,8 @@ pub enum EngineError {
     OperationInProgress { id: String, state: LifecycleState },
     #[error("the instance {0} is protected from termination")]
     TerminationProtected(String),
+    #[error("the instance {0} is not pay-as-you-go: its billing cannot stop")]
+    NotPayAsYouGo(String),
     #[error("the instances are not all paid the same way")]
     MixedChargeTypes,
     #[error("another request changed the instance {0} at the same time")]

@@ -110,6 +110,9 @@ pub struct Instance {
     /// Refuses termination until cleared.
     #[serde(default)]
     pub termination_protected: bool,
+    /// A stopped pay-as-you-go instance no longer billed (until started).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub charging_stopped: bool,
     /// Snapshots of the system disk and whether they can still roll it back.
     #[serde(default)]
     pub snapshots: Vec<Snapshot>,
@@ -191,8 +194,8 @@ pub enum OperationPlan {
     Password { password_hash: String },
     /// Key pairs to bind or unbind.
     Keys { key_ids: Vec<String> },
-    /// Vendor attributes to set when the operation succeeds.
-    Attributes(std::collections::BTreeMap<String, String>),
+    /// A stop that also stops billing (pay-as-you-go instances only).
+    StopCharging,
 }
 
 /// Everything a reinstall changes, decided when it is accepted.

@@ -343,7 +343,10 @@ async fn one_operation_at_a_time_even_when_requests_race() {
     let again = engine
         .batch(
             &caller("a", "StopInstances"),
-            BatchAction::Stop { hard: false },
+            BatchAction::Stop {
+                hard: false,
+                stop_charging: false,
+            },
             &ids,
         )
         .await;

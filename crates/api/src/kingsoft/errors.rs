@@ -240,7 +240,9 @@ pub fn to_api(e: &E, action: &str) -> ApiError {
         E::TooMany { .. } => Code::InstanceIdLimitExceeded.err(),
         E::RateLimited => Code::RequestLimitExceeded.err(),
         // KEC charges no balance here.
-        E::InsufficientBalance { .. } => Code::InvalidParameter.message(e.to_string()),
+        E::InsufficientBalance { .. } | E::NotPayAsYouGo(_) => {
+            Code::InvalidParameter.message(e.to_string())
+        }
         E::NotOffered => Code::InvalidAction.err(),
         E::Internal(_) => ApiError::internal(e),
     }

@@ -426,7 +426,11 @@ pub async fn power(call: &Call<'_>) -> Result<Fields, ApiError> {
                 None | Some("KeepCharging") | Some("StopCharging") => {}
                 Some(_) => return Err(invalid("StoppedMode")),
             }
-            BatchAction::Stop { hard: force_stop }
+            BatchAction::Stop {
+                hard: force_stop,
+                // KEC's StopCharging is accepted; no KEC billing is modelled.
+                stop_charging: false,
+            }
         }
         _ => BatchAction::Reboot { hard: force_reboot },
     };

@@ -393,7 +393,10 @@ async fn power(call: &LegacyCall<'_>) -> Result<Response, LegacyError> {
     }
     let action = match call.caller.action.as_str() {
         "StartInstances" => BatchAction::Start,
-        "StopInstances" => BatchAction::Stop { hard: force },
+        "StopInstances" => BatchAction::Stop {
+            hard: force,
+            stop_charging: false,
+        },
         _ => BatchAction::Reboot { hard: force },
     };
     let mut entries = Vec::with_capacity(ids.len());

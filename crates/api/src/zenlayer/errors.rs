@@ -183,7 +183,9 @@ pub fn to_api(e: &E, action: &str) -> ApiError {
         }
         E::Duplicated { .. } | E::TooMany { .. } => Code::InvalidParameter,
         // ZEC charges no balance here.
-        E::DryRunPassed | E::InsufficientBalance { .. } => Code::InvalidParameter,
+        E::DryRunPassed | E::InsufficientBalance { .. } | E::NotPayAsYouGo(_) => {
+            Code::InvalidParameter
+        }
         E::RateLimited => Code::RequestLimitExceeded,
         E::NotOffered => Code::InvalidAction,
         E::Internal(_) => return internal(e),

@@ -608,6 +608,7 @@ pub async fn power(call: &Call<'_>) -> Result<Fields, ApiError> {
         "StopInstances" => (
             BatchAction::Stop {
                 hard: r.force_shutdown.unwrap_or(false),
+                stop_charging: false,
             },
             false,
         ),

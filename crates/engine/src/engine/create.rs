@@ -227,6 +227,7 @@ impl Engine {
                 tags: spec.tags.clone(),
                 user_data: spec.user_data.clone(),
                 termination_protected: spec.termination_protected,
+                charging_stopped: false,
                 snapshots: Vec::new(),
                 attributes: spec.attributes.clone(),
                 latest_operation: None,

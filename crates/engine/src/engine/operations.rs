@@ -24,9 +24,11 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BatchAction {
     Start,
-    /// `hard`: power off without asking the guest (a vendor's force flag).
+    /// `hard`: power off without asking the guest (a vendor's force flag);
+    /// `stop_charging`: stop billing too (pay-as-you-go instances only).
     Stop {
         hard: bool,
+        stop_charging: bool,
     },
     /// `hard`: reset without asking the guest (a vendor's force flag).
     Reboot {
@@ -92,7 +94,7 @@ impl BatchAction {
     pub fn is_hard(&self) -> bool {
         matches!(
             self,
-            Self::Stop { hard: true } | Self::Reboot { hard: true }
+            Self::Stop { hard: true, .. } | Self::Reboot { hard: true }
         )
     }
 }
@@ -149,19 +151,6 @@ impl Engine {
         caller: &Caller,
         action: BatchAction,
         ids: &[String],
-    ) -> Result<Vec<String>, EngineError> {
-        self.batch_with_attributes(caller, action, ids, Default::default())
-            .await
-    }
-
-    /// [`Engine::batch`], also setting vendor attributes on each instance
-    /// when its operation succeeds (for actions with no plan of their own).
-    pub async fn batch_with_attributes(
-        self: &Arc<Self>,
-        caller: &Caller,
-        action: BatchAction,
-        ids: &[String],
-        attributes: std::collections::BTreeMap<String, String>,
     ) -> Result<Vec<String>, EngineError> {
         let product = self.product(&caller.product)?.clone();
         let profile = &product.profile;
@@ -230,8 +219,16 @@ impl Engine {
                         key_ids: key_ids.clone(),
                     }
                 }
-                _ if attributes.is_empty() => OperationPlan::StateOnly,
-                _ => OperationPlan::Attributes(attributes.clone()),
+                BatchAction::Stop {
+                    stop_charging: true,
+                    ..
+                } => {
+                    if instance.charge_type != ChargeType::Postpaid {
+                        return Err(EngineError::NotPayAsYouGo(instance.id.clone()));
+                    }
+                    OperationPlan::StopCharging
+                }
+                _ => OperationPlan::StateOnly,
             };
             items.push((instance, kind, plan, transition));
         }
@@ -626,6 +623,10 @@ impl Engine {
 
 /// What a successful operation changes beyond the state.
 fn apply_plan(instance: &mut Instance, op: &Operation) {
+    if op.kind == OperationKind::Start {
+        // Billing resumes with the instance.
+        instance.charging_stopped = false;
+    }
     match &op.plan {
         OperationPlan::StateOnly => {}
         OperationPlan::Reinstall(plan) => {
@@ -657,11 +658,7 @@ fn apply_plan(instance: &mut Instance, op: &Operation) {
             instance.login.password_hash = Some(password_hash.clone());
             instance.login.keep_image_login = false;
         }
-        OperationPlan::Attributes(attributes) => {
-            for (k, v) in attributes {
-                instance.attributes.insert(k.clone(), v.clone());
-            }
-        }
+        OperationPlan::StopCharging => instance.charging_stopped = true,
         OperationPlan::Keys { key_ids } => match op.kind {
             OperationKind::DisassociateKeys => {
                 instance.login.key_ids.retain(|k| !key_ids.contains(k))

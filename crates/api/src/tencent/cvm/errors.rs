@@ -41,6 +41,7 @@ pub fn to_api(e: &E, action: &str) -> ApiError {
         E::ConcurrentModification(_) => "OperationDenied.InstanceOperationInProgress",
         E::TerminationProtected(_) => "UnsupportedOperation.InstancesProtected",
         E::MixedChargeTypes => "UnsupportedOperation.InstanceMixedPricingModel",
+        E::NotPayAsYouGo(_) => "UnsupportedOperation.StoppedModeStopCharging",
         E::Duplicated { .. } => "InvalidParameterValue.Duplicate",
         E::TooMany { .. } => "InvalidParameterValue.LimitExceeded",
         E::DryRunPassed => "DryRunOperation",

@@ -527,31 +527,13 @@ pub async fn power(call: &Call<'_>) -> Result<Fields, ApiError> {
     let hard = r.stop_type.as_deref() == Some("HARD")
         || r.force_stop.unwrap_or(false)
         || r.force_reboot.unwrap_or(false);
-    let mut attributes = BTreeMap::new();
     let action = match call.caller.action.as_str() {
-        "StartInstances" => {
-            attributes.insert(attr::STOP_CHARGING.to_string(), "false".to_string());
-            BatchAction::Start
-        }
+        "StartInstances" => BatchAction::Start,
         "StopInstances" => {
-            match r.stopped_mode.as_deref() {
-                None | Some("KEEP_CHARGING") => {}
-                Some("STOP_CHARGING") => {
-                    for id in &r.instance_ids {
-                        let i = call
-                            .engine
-                            .instance(&call.caller, id)
-                            .await
-                            .map_err(engine_error(call))?;
-                        if i.charge_type != ChargeType::Postpaid {
-                            return Err(ApiError::new(
-                                "UnsupportedOperation.StoppedModeStopCharging",
-                                format!("The instance {id} is not pay-as-you-go: STOP_CHARGING does not apply."),
-                            ));
-                        }
-                    }
-                    attributes.insert(attr::STOP_CHARGING.to_string(), "true".to_string());
-                }
+            let stop_charging = match r.stopped_mode.as_deref() {
+                None | Some("KEEP_CHARGING") => false,
+                // Pay-as-you-go only: the engine refuses the others.
+                Some("STOP_CHARGING") => true,
                 Some(other) => {
                     return Err(ApiError::new(
                         "InvalidParameterValue",
@@ -560,13 +542,16 @@ pub async fn power(call: &Call<'_>) -> Result<Fields, ApiError> {
                         ),
                     ))
                 }
+            };
+            BatchAction::Stop {
+                hard,
+                stop_charging,
             }
-            BatchAction::Stop { hard }
         }
         _ => BatchAction::Reboot { hard },
     };
     call.engine
-        .batch_with_attributes(&call.caller, action, &r.instance_ids, attributes)
+        .batch(&call.caller, action, &r.instance_ids)
         .await
         .map_err(engine_error(call))?;
     Ok(Fields::new())

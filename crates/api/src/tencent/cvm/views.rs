@@ -10,7 +10,6 @@ use stratus_engine::model::{ChargeType, Instance, OperationState, Tag};
 /// Attribute keys CVM keeps on instances.
 pub mod attr {
     pub const PROJECT_ID: &str = "cvm.project_id";
-    pub const STOP_CHARGING: &str = "cvm.stop_charging";
     pub const SECURITY_GROUPS: &str = "cvm.security_groups";
     pub const INTERNET_CHARGE_TYPE: &str = "cvm.internet_charge_type";
 }
@@ -49,11 +48,8 @@ pub fn instance(i: &Instance) -> Value {
         .get(attr::PROJECT_ID)
         .and_then(|p| p.parse().ok())
         .unwrap_or(0);
-    let stop_mode = match (
-        i.charge_type,
-        i.attributes.get(attr::STOP_CHARGING).map(String::as_str),
-    ) {
-        (ChargeType::Postpaid, Some("true")) => "STOP_CHARGING",
+    let stop_mode = match (i.charge_type, i.charging_stopped) {
+        (ChargeType::Postpaid, true) => "STOP_CHARGING",
         (ChargeType::Postpaid, _) => "KEEP_CHARGING",
         _ => "NOT_APPLICABLE",
     };

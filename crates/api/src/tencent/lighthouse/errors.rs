@@ -49,6 +49,7 @@ pub fn to_api(e: &E, action: &str) -> ApiError {
         E::RateLimited => "RequestLimitExceeded",
         // Lighthouse charges no balance here; named as Tencent names it.
         E::InsufficientBalance { .. } => "FailedOperation.InsufficientBalance",
+        E::NotPayAsYouGo(_) => "UnsupportedOperation",
         E::NotOffered => "InvalidAction",
         E::Internal(_) => return ApiError::internal(e),
     };

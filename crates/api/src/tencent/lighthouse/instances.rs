@@ -292,7 +292,13 @@ pub async fn batch(call: &Call<'_>) -> Result<Fields, ApiError> {
     let hard = r.stop_type.as_deref() == Some("HARD");
     let (action, max) = match call.caller.action.as_str() {
         "StartInstances" => (BatchAction::Start, 100),
-        "StopInstances" => (BatchAction::Stop { hard }, 100),
+        "StopInstances" => (
+            BatchAction::Stop {
+                hard,
+                stop_charging: false,
+            },
+            100,
+        ),
         "RebootInstances" => (BatchAction::Reboot { hard }, 100),
         "IsolateInstances" => (BatchAction::Isolate, 20),
         _ => (BatchAction::Terminate, 100),
