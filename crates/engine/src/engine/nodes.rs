@@ -183,17 +183,7 @@ impl Engine {
         let mut next = instance.clone();
         next.state = LifecycleState::Running;
         next.machine = Some(Box::new(machine));
-        next.version = instance.version + 1;
-        let mut writes = WriteSet::new();
-        writes.push(Change::Instance {
-            record: Box::new(next),
-            expect: Expect::Version(instance.version),
-        });
-        match self.store.commit(writes).await {
-            Ok(()) => Ok(true),
-            Err(crate::ports::StoreError::Conflict(_)) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        self.observe(&instance, next).await
     }
 
     /// Records a running instance as stopped with `reason`, if it still
@@ -224,6 +214,16 @@ impl Engine {
         machine.pid = None;
         machine.ssh = None;
         machine.stopped_reason = Some(reason.to_string());
+        self.observe(&instance, next).await
+    }
+
+    /// Commits what was observed of `instance` as `next`, unless the record
+    /// changed meanwhile (the next round looks again). True if it changed.
+    async fn observe(
+        &self,
+        instance: &crate::model::Instance,
+        mut next: crate::model::Instance,
+    ) -> Result<bool, EngineError> {
         next.version = instance.version + 1;
         let mut writes = WriteSet::new();
         writes.push(Change::Instance {
@@ -232,7 +232,6 @@ impl Engine {
         });
         match self.store.commit(writes).await {
             Ok(()) => Ok(true),
-            // Someone else changed it first; the next round sees it anew.
             Err(crate::ports::StoreError::Conflict(_)) => Ok(false),
             Err(e) => Err(e.into()),
         }
