@@ -20,6 +20,7 @@ typed request models), as a user of the real KEC meets it:
 import datetime
 import hashlib
 import hmac
+import ipaddress
 import json
 import urllib.parse
 
@@ -167,6 +168,9 @@ def test_a_network_of_ones_own_from_creation_to_deletion(server):
         nic = item["NetworkInterfaceSet"][0]
         assert item["AvailabilityZone"] == "cn-beijing-6b" and item["SubnetId"] == subnet_id
         assert (nic["VpcId"], nic["SubnetId"], nic["SecurityGroupSet"]) == (vpc_id, subnet_id, [{"SecurityGroupId": group_id}])
+        # Its address is the subnet's, in the range DHCP hands out.
+        address = ipaddress.ip_address(nic["PrivateIpAddress"])
+        assert ipaddress.ip_address("172.20.1.2") <= address <= ipaddress.ip_address("172.20.1.253"), address
     for name, value in [("vpc-id", vpc_id), ("subnet-id", subnet_id), ("network-interface.group-id", group_id)]:
         found = call(k, "DescribeInstances", {"Filter": [{"Name": name, "Value": [value]}]})["InstancesSet"]
         assert sorted(ids(found, "InstanceId")) == sorted(iids), name

@@ -195,6 +195,7 @@ fn spec(password: Option<&str>) -> CreateSpec {
         system_disk_type: None,
         vpc_id: None,
         subnet_id: None,
+        private_block: None,
         data_disks: vec![],
         termination_protected: false,
         attributes: Default::default(),

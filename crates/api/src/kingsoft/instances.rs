@@ -268,6 +268,7 @@ pub async fn run(call: &Call<'_>) -> Result<Fields, ApiError> {
         system_disk_type: Some(disk_type),
         vpc_id: Some(subnet.vpc_id.clone()),
         subnet_id: Some(subnet.id.clone()),
+        private_block: subnet.block(),
         data_disks,
         termination_protected: false,
         attributes,

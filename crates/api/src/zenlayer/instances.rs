@@ -302,6 +302,7 @@ pub async fn create(call: &Call<'_>) -> Result<Fields, ApiError> {
         system_disk_type: Some(system_category),
         vpc_id: Some(subnet.vpc_id.clone()),
         subnet_id: Some(subnet.id.clone()),
+        private_block: stratus_engine::engine::Ipv4Block::parse(&subnet.cidr_block),
         data_disks,
         termination_protected: false,
         attributes,

@@ -42,6 +42,9 @@ pub struct CreateSpec {
     pub system_disk_type: Option<String>,
     pub vpc_id: Option<String>,
     pub subnet_id: Option<String>,
+    /// The subnet's address block, which private addresses are drawn from
+    /// (`None`: a private address anywhere in 10.0.0.0/8).
+    pub private_block: Option<super::networks::Ipv4Block>,
     /// Data disks: (disk type, size in GB).
     pub data_disks: Vec<(String, u32)>,
     pub termination_protected: bool,
@@ -210,7 +213,9 @@ impl Engine {
                     })
                     .collect(),
                 login: login.login.clone(),
-                private_ips: vec![private_ip()],
+                private_ips: vec![spec
+                    .private_block
+                    .map_or_else(private_ip, |b| b.random_host().to_string())],
                 public_ips: if bandwidth > 0 {
                     vec![public_ip()]
                 } else {

@@ -193,6 +193,21 @@ impl Ipv4Block {
         self.prefix
     }
 
+    /// A random address for a machine in the block: neither the network
+    /// address nor the gateway (the first two), nor the last two (reserved
+    /// and broadcast) — the range clouds hand out by DHCP.
+    pub fn random_host(self) -> Ipv4Addr {
+        use rand::Rng;
+        let size = self.size();
+        let (first, last) = if size >= 8 {
+            (2, size - 3)
+        } else {
+            (1, size.max(2) - 1)
+        };
+        let offset = rand::thread_rng().gen_range(first..=last.max(first));
+        Ipv4Addr::from(self.base.wrapping_add(offset as u32))
+    }
+
     /// How many addresses the block holds.
     pub fn size(self) -> u64 {
         1u64 << (32 - u32::from(self.prefix))
@@ -235,6 +250,18 @@ fn mask(prefix: u8) -> u32 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_host_is_drawn_from_the_handed_out_range_of_its_block() {
+        let block = super::Ipv4Block::parse("172.20.1.0/24").expect("a block");
+        for _ in 0..500 {
+            let last = block.random_host().octets()[3];
+            assert!((2..=253).contains(&last), "{last}");
+            assert_eq!(&block.random_host().octets()[..3], &[172, 20, 1]);
+        }
+        let tiny = super::Ipv4Block::parse("10.0.0.0/30").expect("a block");
+        assert!((1..=3).contains(&tiny.random_host().octets()[3]));
+    }
+
     use super::*;
 
     #[test]

@@ -389,6 +389,7 @@ pub async fn run(call: &Call<'_>) -> Result<Fields, ApiError> {
         system_disk_type: Some(system_type),
         vpc_id: Some(vpc_id),
         subnet_id: Some(subnet_id),
+        private_block: None,
         data_disks,
         termination_protected: r.disable_api_termination.unwrap_or(false),
         attributes,

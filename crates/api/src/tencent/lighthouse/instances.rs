@@ -184,6 +184,7 @@ pub async fn create(call: &Call<'_>) -> Result<Fields, ApiError> {
         system_disk_type: None,
         vpc_id: None,
         subnet_id: None,
+        private_block: None,
         data_disks: Vec::new(),
         termination_protected: false,
         attributes: Default::default(),
