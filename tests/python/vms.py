@@ -15,6 +15,7 @@ generous limits: this machine has two slow cores and no KVM.
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import tempfile
 
@@ -103,8 +104,10 @@ def console(server, iid, account="default"):
 
 
 def stop_vms(work):
-    """Kills every VM left running under `work` (they outlive their server)."""
-    subprocess.run(["pkill", "-9", "-f", str(work / "vms")], capture_output=True)
+    """Kills every VM left running under `work`, whatever its VM directories
+    are called (VMs outlive their server)."""
+    subprocess.run(["pkill", "-9", "-f", str(work)], capture_output=True)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def password_login(endpoint, password, command, timeout=60):

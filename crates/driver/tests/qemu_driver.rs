@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 use stratus_driver::qemu::{ImageFile, QemuConfig, QemuDriver, QemuSettings};
 use stratus_engine::catalog::OsFamily;
 use stratus_engine::clock::Timestamp;
@@ -31,6 +30,20 @@ fn image() -> PathBuf {
         .expect("scripts/tiny-image.sh runs");
     assert!(built.success(), "scripts/tiny-image.sh failed: {built}");
     dir
+}
+
+/// Kills whatever VM a failed test left under its directory, and removes it.
+struct Cleanup(PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = Command::new("pkill")
+            .arg("-9")
+            .arg("-f")
+            .arg(&self.0)
+            .status();
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn spec(id: &str, powered_on: bool) -> MachineSpec {
@@ -107,6 +120,7 @@ async fn work_done_once_is_not_done_again_and_terminate_leaves_nothing() {
     let image = image();
     let vm_dir = std::env::temp_dir().join(format!("stratus-qemu-driver-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&vm_dir);
+    let _cleanup = Cleanup(vm_dir.clone());
     let driver = QemuDriver::open(QemuConfig {
         vm_dir: vm_dir.clone(),
         images: vec![ImageFile {
@@ -206,6 +220,4 @@ async fn work_done_once_is_not_done_again_and_terminate_leaves_nothing() {
         Ok(None),
         "done again: done"
     );
-    tokio::time::sleep(Duration::from_millis(10)).await;
-    let _ = std::fs::remove_dir_all(&vm_dir);
 }
