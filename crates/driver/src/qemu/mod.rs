@@ -23,7 +23,7 @@ pub use config::{ImageFile, QemuConfig, QemuSettings};
 
 use async_trait::async_trait;
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use stratus_engine::lifecycle::{LifecycleState, OperationKind};
@@ -37,17 +37,6 @@ use vm::{VmDir, VmState};
 struct BackingImage {
     file: ImageFile,
     bytes: u64,
-}
-
-/// What the driver shows of one VM for inspection (the admin API).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VmView {
-    pub pid: Option<u32>,
-    pub running: bool,
-    pub ssh: Option<Endpoint>,
-    pub console_log: PathBuf,
-    pub disk: PathBuf,
-    pub boots: u32,
 }
 
 /// The QEMU driver.
@@ -155,25 +144,6 @@ impl QemuDriver {
         dir.save(state).await.map_err(DriverError)?;
         lock(&self.vms).insert(state.instance_id.clone(), state.clone());
         Ok(())
-    }
-
-    /// What the driver shows of an instance's VM, if this node hosts it.
-    pub fn view(&self, instance_id: &str) -> Option<VmView> {
-        let state = self.state(instance_id)?;
-        let dir = self.dir(instance_id);
-        let pid = Self::live_pid(&dir, &state);
-        let running = pid.is_some();
-        Some(VmView {
-            pid,
-            running,
-            ssh: state.ssh_port.filter(|_| running).map(|port| Endpoint {
-                host: "127.0.0.1".into(),
-                port,
-            }),
-            console_log: dir.console(),
-            disk: dir.disk(),
-            boots: state.boots,
-        })
     }
 
     fn facts(&self, dir: &VmDir, state: &VmState) -> Machine {
