@@ -11,10 +11,59 @@
 //! `GET /_stratus/operations?account=NAME` (every operation, oldest first).
 //! With an admin token set, every endpoint but the health check needs it.
 
+use crate::dialect::{Claim, Dialect, Head, Refusal, Serving};
 use crate::request::{RawRequest, Response};
 use serde_json::json;
+use std::sync::Arc;
 use stratus_engine::faults::FaultRule;
 use stratus_engine::Engine;
+
+/// The admin API, as the edge serves it: `/_stratus/*`, behind the token.
+pub struct AdminApi {
+    engine: Arc<Engine>,
+    token: Option<String>,
+}
+
+impl AdminApi {
+    /// The admin API over `engine`, requiring `token` when one is set.
+    pub fn new(engine: Arc<Engine>, token: Option<String>) -> Self {
+        Self { engine, token }
+    }
+}
+
+impl Dialect for AdminApi {
+    fn recognise(&self, head: &Head<'_>) -> Claim {
+        if head.path.starts_with("/_stratus/") {
+            Claim::Certain
+        } else {
+            Claim::No
+        }
+    }
+
+    fn serve<'a>(&'a self, req: &'a RawRequest) -> Serving<'a> {
+        Box::pin(async move {
+            match authorize(self.token.as_deref(), req) {
+                Ok(()) => handle(&self.engine, req).await,
+                Err(refused) => refused,
+            }
+        })
+    }
+
+    fn refuse(&self, _req: &RawRequest, refusal: &Refusal) -> Response {
+        refusal_error(refusal)
+    }
+}
+
+/// A refusal of the edge as a plain JSON error (the admin API's, and the
+/// answer to a request no dialect claims).
+pub fn refusal_error(refusal: &Refusal) -> Response {
+    match refusal {
+        Refusal::Limit(e) => error(431, &e.to_string()),
+        Refusal::BodyTooLarge => error(413, "the request body is too large"),
+        Refusal::BodyUnreadable => error(400, "the request body could not be read"),
+        Refusal::BodyTimedOut => error(408, "the request body was not received in time"),
+    }
+}
 
 /// Lets an admin request through if no token is set, or if it carries the
 /// token as `Authorization: Bearer …` (compared in constant time). The

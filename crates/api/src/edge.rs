@@ -3,7 +3,8 @@
 //! it speaks and hands it over; what comes back is written out as is. A
 //! request beyond a limit is answered here, in its dialect's envelope.
 
-use crate::limits::{self, LimitError};
+use crate::dialect::{self, Dialect, Head, Refusal};
+use crate::limits;
 use crate::request::{RawRequest, Response};
 use crate::{admin, kingsoft, qcloud_v2, tencent, zenlayer};
 use bytes::{Bytes, BytesMut};
@@ -52,64 +53,12 @@ impl Default for EdgeConfig {
 /// connection. A body declaring more is refused at once.
 const DRAIN_BYTES: u64 = 16 * 1024 * 1024;
 
-/// The dialects a request can speak.
-enum Dialect {
-    Admin,
-    Tencent,
-    QcloudV2,
-    Kingsoft,
-    Zenlayer,
-    Unknown,
-}
-
-/// Which dialect a request speaks, from its path, headers, query and (once
-/// read; empty before) body. Zenlayer's `/api/v2/` path or `x-zc-action`
-/// header come first (no other vendor uses them); then Tencent's own markers (`X-TC-Action`, TC3,
-/// `SecretId`) win; then Kingsoft's (SigV4, `X-Amz-Date`, `X-Action`, a
-/// KEC/SKS `Version`, the legacy `Accesskey`); any other form request is
-/// left to Tencent, whose v1 errors explain what is missing.
-fn recognise(path: &str, headers: &[(String, String)], query: &str, body: &[u8]) -> Dialect {
-    if path.starts_with("/_stratus/") {
-        return Dialect::Admin;
-    }
-    if zenlayer::recognises(path, headers) {
-        return Dialect::Zenlayer;
-    }
-    if qcloud_v2::is_legacy_path(path) {
-        return Dialect::QcloudV2;
-    }
-    let header = |n: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k == n)
-            .map(|(_, v)| v.as_str())
-    };
-    let form =
-        header("content-type").is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
-    let secret_id = |raw: &[u8]| form_urlencoded::parse(raw).any(|(k, _)| k == "SecretId");
-    if header("x-tc-action").is_some()
-        || header("authorization").is_some_and(|a| a.starts_with("TC3-"))
-        || secret_id(query.as_bytes())
-        || (form && secret_id(body))
-    {
-        return Dialect::Tencent;
-    }
-    if kingsoft::recognises(headers, query, if form { body } else { b"" }) {
-        return Dialect::Kingsoft;
-    }
-    if form {
-        return Dialect::Tencent;
-    }
-    Dialect::Unknown
-}
-
-/// Shared by every connection.
+/// Shared by every connection: the dialects, in the order they are asked
+/// to claim a request (Zenlayer's path and header and the legacy path are
+/// unambiguous; Tencent's markers win over Kingsoft's; Tencent takes any
+/// other form request).
 struct EdgeState {
-    engine: Arc<Engine>,
-    tencent: tencent::TencentDialect,
-    qcloud_v2: qcloud_v2::QcloudV2Dialect,
-    kingsoft: kingsoft::KingsoftDialect,
-    zenlayer: zenlayer::ZenlayerDialect,
+    dialects: Vec<Box<dyn Dialect>>,
     config: EdgeConfig,
 }
 
@@ -119,17 +68,26 @@ pub async fn serve(
     engine: Arc<Engine>,
     config: EdgeConfig,
 ) -> std::io::Result<()> {
-    let state = Arc::new(EdgeState {
-        tencent: tencent::TencentDialect::new(Arc::clone(&engine))
-            .map_err(std::io::Error::other)?,
-        qcloud_v2: qcloud_v2::QcloudV2Dialect::new(Arc::clone(&engine)),
-        kingsoft: kingsoft::KingsoftDialect::new(Arc::clone(&engine))
-            .map_err(std::io::Error::other)?,
-        zenlayer: zenlayer::ZenlayerDialect::new(Arc::clone(&engine))
-            .map_err(std::io::Error::other)?,
-        engine,
-        config,
-    });
+    let tencent =
+        Arc::new(tencent::TencentDialect::new(Arc::clone(&engine)).map_err(std::io::Error::other)?);
+    let dialects: Vec<Box<dyn Dialect>> = vec![
+        Box::new(admin::AdminApi::new(
+            Arc::clone(&engine),
+            config.admin_token.clone(),
+        )),
+        Box::new(
+            zenlayer::ZenlayerDialect::new(Arc::clone(&engine)).map_err(std::io::Error::other)?,
+        ),
+        Box::new(qcloud_v2::QcloudV2Dialect::new(
+            Arc::clone(&engine),
+            Arc::clone(&tencent),
+        )),
+        Box::new(tencent),
+        Box::new(
+            kingsoft::KingsoftDialect::new(Arc::clone(&engine)).map_err(std::io::Error::other)?,
+        ),
+    ];
+    let state = Arc::new(EdgeState { dialects, config });
     let slots = Arc::new(Semaphore::new(state.config.max_connections));
     loop {
         let permit = match Arc::clone(&slots).acquire_owned().await {
@@ -193,7 +151,15 @@ async fn handle(state: &EdgeState, req: hyper::Request<Incoming>) -> hyper::Resp
             )
         })
         .collect();
-    let dialect = recognise(&path, &headers, &query, b"");
+    let early = dialect::recognise(
+        &state.dialects,
+        &Head {
+            path: &path,
+            headers: &headers,
+            query: &query,
+            form: b"",
+        },
+    );
     let mut raw = RawRequest {
         method,
         path,
@@ -209,39 +175,31 @@ async fn handle(state: &EdgeState, req: hyper::Request<Incoming>) -> hyper::Resp
     };
     raw.body = match read {
         Ok(b) => b,
-        Err(refusal) => return into_hyper(refuse(state, &dialect, &raw, &refusal)),
+        // Refused in the envelope of the dialect the head speaks (a form
+        // body's markers are not known yet).
+        Err(refusal) => {
+            return into_hyper(match early {
+                Some(d) => d.refuse(&raw, &refusal),
+                None => admin::refusal_error(&refusal),
+            })
+        }
     };
-    let dialect = match dialect {
-        Dialect::Admin => Dialect::Admin,
-        _ => recognise(&raw.path, &raw.headers, &raw.query, &raw.body),
+    let head = Head {
+        path: &raw.path,
+        headers: &raw.headers,
+        query: &raw.query,
+        form: &raw.body,
     };
+    let form = if head.is_form() { &raw.body[..] } else { b"" };
+    let dialect = dialect::recognise(&state.dialects, &Head { form, ..head });
     let response = match dialect {
-        Dialect::Admin => match admin::authorize(state.config.admin_token.as_deref(), &raw) {
-            Ok(()) => admin::handle(&state.engine, &raw).await,
-            Err(refused) => refused,
-        },
-        Dialect::Tencent => state.tencent.handle(&raw).await,
-        Dialect::QcloudV2 => state.qcloud_v2.handle(&raw, &state.tencent).await,
-        Dialect::Kingsoft => state.kingsoft.handle(&raw).await,
-        Dialect::Zenlayer => state.zenlayer.handle(&raw).await,
-        Dialect::Unknown => admin::error(
+        Some(d) => d.serve(&raw).await,
+        None => admin::error(
             400,
             "unrecognised request: no vendor signature, action header or /_stratus/ path",
         ),
     };
     into_hyper(response)
-}
-
-/// Why the edge answers a request itself.
-enum Refusal {
-    /// The request head is beyond a limit.
-    Limit(LimitError),
-    /// The body is longer than `max_body_bytes`.
-    BodyTooLarge,
-    /// The body broke off or was malformed.
-    BodyUnreadable,
-    /// The body did not arrive within `body_timeout`.
-    BodyTimedOut,
 }
 
 /// Reads a body of at most `max` bytes within `timeout`. A longer one is
@@ -291,52 +249,6 @@ async fn read_body(mut body: Incoming, max: usize, timeout: Duration) -> Result<
             all.freeze()
         }
     })
-}
-
-/// The answer to a refused request, in the envelope and codes of the
-/// dialect it was recognised as (from its path and headers; a form body's
-/// markers are not known yet).
-fn refuse(state: &EdgeState, dialect: &Dialect, raw: &RawRequest, refusal: &Refusal) -> Response {
-    let too_large = matches!(refusal, Refusal::BodyTooLarge);
-    match (dialect, refusal) {
-        (Dialect::Tencent, Refusal::Limit(e)) => tencent::envelope::error(
-            &raw.request_id,
-            &tencent::envelope::ApiError::from(tencent::params::ParamError::from(e.clone())),
-        ),
-        (Dialect::Tencent, _) => state.tencent.body_error(raw, too_large),
-        (Dialect::QcloudV2, Refusal::Limit(e)) => qcloud_v2::envelope::error(
-            &qcloud_v2::envelope::LegacyError::from(qcloud_v2::DecodeError::from(e.clone())),
-        ),
-        (Dialect::QcloudV2, _) => {
-            qcloud_v2::envelope::error(&qcloud_v2::envelope::LegacyError::new(
-                qcloud_v2::envelope::Code::InvalidParameter,
-                if too_large {
-                    "The request body exceeds the size limit."
-                } else {
-                    "The request body could not be read."
-                },
-            ))
-        }
-        (Dialect::Kingsoft, Refusal::Limit(e)) => {
-            kingsoft::envelope::error(&raw.request_id, &kingsoft::params::limit_error(e))
-        }
-        (Dialect::Kingsoft, _) => state.kingsoft.body_error(raw, too_large),
-        (Dialect::Zenlayer, Refusal::Limit(e)) => zenlayer::envelope::error(
-            &zenlayer::envelope::request_id(&raw.request_id),
-            &zenlayer::params::limit_error(e),
-        ),
-        (Dialect::Zenlayer, _) => state.zenlayer.body_error(raw, too_large),
-        (Dialect::Admin | Dialect::Unknown, Refusal::Limit(e)) => admin::error(431, &e.to_string()),
-        (Dialect::Admin | Dialect::Unknown, Refusal::BodyTooLarge) => {
-            admin::error(413, "the request body is too large")
-        }
-        (Dialect::Admin | Dialect::Unknown, Refusal::BodyUnreadable) => {
-            admin::error(400, "the request body could not be read")
-        }
-        (Dialect::Admin | Dialect::Unknown, Refusal::BodyTimedOut) => {
-            admin::error(408, "the request body was not received in time")
-        }
-    }
 }
 
 fn into_hyper(r: Response) -> hyper::Response<Full<Bytes>> {

@@ -2,8 +2,9 @@
 //!
 //! Everything between the socket and the engine.
 //!
-//! - [`edge`]: the listener, limits, request ids, and recognising which
-//!   vendor a request speaks;
+//! - [`edge`]: the listener, limits and request ids; it asks each
+//!   [`dialect::Dialect`] in turn whether a request is its, and knows
+//!   nothing else of vendors;
 //! - [`limits`]: what any request may carry (headers, parameters, lengths,
 //!   nesting), applied by every dialect's decoder;
 //! - one module per dialect, each verifying signatures, decoding parameters,
@@ -17,6 +18,7 @@
 #![recursion_limit = "256"]
 
 pub mod admin;
+pub mod dialect;
 pub mod edge;
 pub mod kingsoft;
 pub mod limits;

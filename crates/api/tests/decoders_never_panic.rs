@@ -8,6 +8,7 @@
 
 use bytes::Bytes;
 use serde_json::Value;
+use stratus_api::dialect::Head;
 use stratus_api::limits::{self, LimitError};
 use stratus_api::request::RawRequest;
 use stratus_api::tencent::params::ApiSchema;
@@ -461,7 +462,12 @@ fn kingsoft_parameters() {
             Some("text/plain"),
         ]);
         let headers = random_headers(&mut rng, &seeds);
-        let _ = kingsoft::recognises(&headers, &text(&query), &body);
+        let _ = kingsoft::recognises(&Head {
+            path: "/",
+            headers: &headers,
+            query: &text(&query),
+            form: &body,
+        });
         let Ok(pairs) = kingsoft::params::decode("POST", *content_type, &text(&query), &body)
         else {
             continue;
@@ -553,7 +559,12 @@ fn zenlayer_bodies_and_signatures() {
             );
         }
         let headers = random_headers(&mut rng, &seeds);
-        let _ = zenlayer::recognises(&value, &headers);
+        let _ = zenlayer::recognises(&Head {
+            path: &value,
+            headers: &headers,
+            query: "",
+            form: b"",
+        });
     }
 }
 

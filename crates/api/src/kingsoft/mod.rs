@@ -23,6 +23,7 @@ mod vpc;
 
 pub use profile::product;
 
+use crate::dialect::{Claim, Dialect, Head, Refusal, Serving};
 use crate::request::{RawRequest, Response};
 use envelope::ApiError;
 use errors::{missing, Code};
@@ -102,16 +103,12 @@ impl Service {
 /// True if a request looks like Kingsoft's, from what is known before (and,
 /// given, after) its body is read: a SigV4 `Authorization` or `X-Amz-Date`,
 /// kscore's `X-Action`, a KEC/SKS `Version`, or the legacy `Accesskey`.
-pub fn recognises(headers: &[(String, String)], query: &str, body: &[u8]) -> bool {
-    let header = |n: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k == n)
-            .map(|(_, v)| v.as_str())
-    };
-    if header("authorization").is_some_and(|a| a.trim_start().starts_with("AWS4-HMAC-SHA256"))
-        || header("x-amz-date").is_some()
-        || header("x-action").is_some()
+pub fn recognises(head: &Head<'_>) -> bool {
+    if head
+        .header("authorization")
+        .is_some_and(|a| a.trim_start().starts_with("AWS4-HMAC-SHA256"))
+        || head.header("x-amz-date").is_some()
+        || head.header("x-action").is_some()
     {
         return true;
     }
@@ -128,7 +125,7 @@ pub fn recognises(headers: &[(String, String)], query: &str, body: &[u8]) -> boo
         }
         ours && !secret_id
     };
-    is_ours(query.as_bytes()) || is_ours(body)
+    is_ours(head.query.as_bytes()) || is_ours(head.form)
 }
 
 /// The dialect.
@@ -191,16 +188,6 @@ impl KingsoftDialect {
             engine,
             facts: Arc::new(profile::facts()?),
         })
-    }
-
-    /// The answer to a request whose body could not be read.
-    pub fn body_error(&self, req: &RawRequest, too_large: bool) -> Response {
-        let e = if too_large {
-            Code::InvalidParameter.message("The request body exceeds the size limit.")
-        } else {
-            Code::InvalidParameter.message("The request body could not be read.")
-        };
-        envelope::error(&req.request_id, &e)
     }
 
     /// Serves one request.
@@ -379,6 +366,33 @@ impl KingsoftDialect {
             .by_key_id(SCHEME, access_key)
             .map(|p| (p.account.name.clone(), p.credential.secret.clone()))
             .ok_or_else(|| Code::InvalidAccessKeyId.err())
+    }
+}
+
+impl Dialect for KingsoftDialect {
+    fn recognise(&self, head: &Head<'_>) -> Claim {
+        if recognises(head) {
+            Claim::Certain
+        } else {
+            Claim::No
+        }
+    }
+
+    fn serve<'a>(&'a self, req: &'a RawRequest) -> Serving<'a> {
+        Box::pin(self.handle(req))
+    }
+
+    fn refuse(&self, req: &RawRequest, refusal: &Refusal) -> Response {
+        let e = match refusal {
+            Refusal::Limit(e) => params::limit_error(e),
+            Refusal::BodyTooLarge => {
+                Code::InvalidParameter.message("The request body exceeds the size limit.")
+            }
+            Refusal::BodyUnreadable | Refusal::BodyTimedOut => {
+                Code::InvalidParameter.message("The request body could not be read.")
+            }
+        };
+        envelope::error(&req.request_id, &e)
     }
 }
 

@@ -7,6 +7,7 @@ use super::actions::{self, LegacyCall};
 use super::envelope::{self, Code, LegacyError};
 use super::signature::{check_timestamp, SignatureError};
 use super::{LegacyRequest, CVM_HOST, IMAGE_HOST};
+use crate::dialect::{Claim, Dialect, Head, Refusal, Serving};
 use crate::request::{RawRequest, Response};
 use crate::tencent::{self, TencentDialect};
 use std::collections::HashMap;
@@ -26,29 +27,32 @@ const REGION_CODES: [(&str, &str); 6] = [
     ("usw", "na-siliconvalley"),
 ];
 
-/// The dialect, with the nonces seen inside the time window.
+/// The dialect, with the nonces seen inside the time window, and the API
+/// 3.0 dialect that serves the versioned requests on the same URL.
 pub struct QcloudV2Dialect {
     engine: Arc<Engine>,
+    api3: Arc<TencentDialect>,
     nonces: Mutex<HashMap<(String, u64), i64>>,
 }
 
 impl QcloudV2Dialect {
     /// The dialect over `engine`.
-    pub fn new(engine: Arc<Engine>) -> Self {
+    pub fn new(engine: Arc<Engine>, api3: Arc<TencentDialect>) -> Self {
         Self {
             engine,
+            api3,
             nonces: Mutex::new(HashMap::new()),
         }
     }
 
     /// Serves one request on `/v2/index.php`.
-    pub async fn handle(&self, raw: &RawRequest, api3: &TencentDialect) -> Response {
+    pub async fn handle(&self, raw: &RawRequest) -> Response {
         let request = match LegacyRequest::decode(raw) {
             Ok(r) => r,
             Err(e) => return envelope::error(&e.into()),
         };
         if !request.common.is_legacy() {
-            return api3.handle(raw).await;
+            return self.api3.handle(raw).await;
         }
         match self.process(&request).await {
             Ok(response) => response,
@@ -127,6 +131,35 @@ impl QcloudV2Dialect {
             return Err(SignatureError::Expired.into());
         }
         Ok(())
+    }
+}
+
+impl Dialect for QcloudV2Dialect {
+    fn recognise(&self, head: &Head<'_>) -> Claim {
+        if super::is_legacy_path(head.path) {
+            Claim::Certain
+        } else {
+            Claim::No
+        }
+    }
+
+    fn serve<'a>(&'a self, req: &'a RawRequest) -> Serving<'a> {
+        Box::pin(self.handle(req))
+    }
+
+    fn refuse(&self, _req: &RawRequest, refusal: &Refusal) -> Response {
+        let e = match refusal {
+            Refusal::Limit(e) => LegacyError::from(super::DecodeError::from(e.clone())),
+            Refusal::BodyTooLarge => LegacyError::new(
+                Code::InvalidParameter,
+                "The request body exceeds the size limit.",
+            ),
+            Refusal::BodyUnreadable | Refusal::BodyTimedOut => LegacyError::new(
+                Code::InvalidParameter,
+                "The request body could not be read.",
+            ),
+        };
+        envelope::error(&e)
     }
 }
 

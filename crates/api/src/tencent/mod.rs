@@ -14,6 +14,7 @@ pub mod signature;
 pub mod states;
 pub mod validate;
 
+use crate::dialect::{Claim, Dialect, Head, Refusal, Serving};
 use crate::request::{RawRequest, Response};
 use envelope::ApiError;
 use params::{ApiSchema, ParamError};
@@ -70,19 +71,6 @@ impl TencentDialect {
             doors.push(ProductDoor { key, schema });
         }
         Ok(Self { engine, doors })
-    }
-
-    /// The answer to a request whose body could not be read.
-    pub fn body_error(&self, req: &RawRequest, too_large: bool) -> Response {
-        let e = if too_large {
-            ApiError::new(
-                "RequestSizeLimitExceeded",
-                "The request body exceeds the size limit.",
-            )
-        } else {
-            ApiError::new("InvalidParameter", "The request body could not be read.")
-        };
-        envelope::error(&req.request_id, &e)
     }
 
     /// Serves one request.
@@ -316,6 +304,45 @@ impl TencentDialect {
                 "The token is invalid or does not belong to this SecretId.",
             ))
         }
+    }
+}
+
+impl Dialect for TencentDialect {
+    /// Tencent's own markers (`X-TC-Action`, a TC3 signature, `SecretId`)
+    /// claim a request outright; any other form request falls back here.
+    fn recognise(&self, head: &Head<'_>) -> Claim {
+        let secret_id = |raw: &[u8]| form_urlencoded::parse(raw).any(|(k, _)| k == "SecretId");
+        if head.header("x-tc-action").is_some()
+            || head
+                .header("authorization")
+                .is_some_and(|a| a.starts_with("TC3-"))
+            || secret_id(head.query.as_bytes())
+            || secret_id(head.form)
+        {
+            Claim::Certain
+        } else if head.is_form() {
+            Claim::Fallback
+        } else {
+            Claim::No
+        }
+    }
+
+    fn serve<'a>(&'a self, req: &'a RawRequest) -> Serving<'a> {
+        Box::pin(self.handle(req))
+    }
+
+    fn refuse(&self, req: &RawRequest, refusal: &Refusal) -> Response {
+        let e = match refusal {
+            Refusal::Limit(e) => ApiError::from(ParamError::from(e.clone())),
+            Refusal::BodyTooLarge => ApiError::new(
+                "RequestSizeLimitExceeded",
+                "The request body exceeds the size limit.",
+            ),
+            Refusal::BodyUnreadable | Refusal::BodyTimedOut => {
+                ApiError::new("InvalidParameter", "The request body could not be read.")
+            }
+        };
+        envelope::error(&req.request_id, &e)
     }
 }
 

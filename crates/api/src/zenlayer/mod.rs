@@ -19,6 +19,7 @@ pub mod views;
 
 pub use profile::product;
 
+use crate::dialect::{Claim, Dialect, Head, Refusal, Serving};
 use crate::request::{RawRequest, Response};
 use envelope::ApiError;
 use errors::Code;
@@ -40,12 +41,6 @@ const SIGNATURE_WINDOW_SECONDS: i64 = 300;
 
 /// Fields of a successful response (`requestId` is added by the envelope).
 pub type Fields = Map<String, Value>;
-
-/// True if a request speaks Zenlayer: its path is `/api/v2/...` or it
-/// carries `x-zc-action`.
-pub fn recognises(path: &str, headers: &[(String, String)]) -> bool {
-    path.starts_with(PATH_PREFIX) || headers.iter().any(|(k, _)| k == "x-zc-action")
-}
 
 /// The services served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,19 +100,6 @@ impl ZenlayerDialect {
             engine,
             facts: Arc::new(facts),
         })
-    }
-
-    /// The answer to a request whose body could not be read.
-    pub fn body_error(&self, req: &RawRequest, too_large: bool) -> Response {
-        let message = if too_large {
-            "The request body exceeds the size limit."
-        } else {
-            "The request body could not be read."
-        };
-        envelope::error(
-            &envelope::request_id(&req.request_id),
-            &Code::InvalidRequest.message(message),
-        )
     }
 
     /// Serves one request.
@@ -242,6 +224,39 @@ impl ZenlayerDialect {
                 Ok(principal.account.name.clone())
             }
         }
+    }
+}
+
+/// True if a request speaks Zenlayer: its path is `/api/v2/...` or it
+/// carries `x-zc-action` (no other vendor uses either).
+pub fn recognises(head: &Head<'_>) -> bool {
+    head.path.starts_with(PATH_PREFIX) || head.header("x-zc-action").is_some()
+}
+
+impl Dialect for ZenlayerDialect {
+    fn recognise(&self, head: &Head<'_>) -> Claim {
+        if recognises(head) {
+            Claim::Certain
+        } else {
+            Claim::No
+        }
+    }
+
+    fn serve<'a>(&'a self, req: &'a RawRequest) -> Serving<'a> {
+        Box::pin(self.handle(req))
+    }
+
+    fn refuse(&self, req: &RawRequest, refusal: &Refusal) -> Response {
+        let e = match refusal {
+            Refusal::Limit(e) => params::limit_error(e),
+            Refusal::BodyTooLarge => {
+                Code::InvalidRequest.message("The request body exceeds the size limit.")
+            }
+            Refusal::BodyUnreadable | Refusal::BodyTimedOut => {
+                Code::InvalidRequest.message("The request body could not be read.")
+            }
+        };
+        envelope::error(&envelope::request_id(&req.request_id), &e)
     }
 }
 
