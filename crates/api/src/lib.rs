@@ -17,6 +17,7 @@
 // The CVM Instance structure is one large `json!` literal.
 #![recursion_limit = "256"]
 
+pub mod actions;
 pub mod admin;
 pub mod dialect;
 pub mod edge;

@@ -124,6 +124,7 @@ mod tests {
             public_ips: vec![],
             vpc_id: String::new(),
             subnet_id: String::new(),
+            security_group_ids: Vec::new(),
             bandwidth_mbps: 0,
             charge_type: ChargeType::Prepaid,
             renew_flag: None,

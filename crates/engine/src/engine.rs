@@ -19,7 +19,7 @@ pub use keypairs::{KeyPairQuery, KeyPairView};
 pub use login_plan::LoginRequest;
 pub use networks::{Ipv4Block, NetworkError, NetworkUser};
 pub use operations::BatchAction;
-pub use reinstall::{ReinstallCandidate, ReinstallSpec};
+pub use reinstall::{ProductRules, ReinstallCandidate, ReinstallSpec};
 
 use crate::accounts::Accounts;
 use crate::catalog::Catalog;

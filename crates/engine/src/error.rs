@@ -104,8 +104,41 @@ pub enum EngineError {
     RateLimited,
     #[error("this product does not offer that action")]
     NotOffered,
+    /// A product's own rule refused the request (see
+    /// [`crate::engine::ProductRules`]); it carries the dialect's answer.
+    #[error("refused by the product's rules")]
+    Refused(ProductRefusal),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// A refusal by a product's own rule, as the dialect that made the rule
+/// will answer it (the engine never looks inside).
+#[derive(Clone)]
+pub struct ProductRefusal(std::sync::Arc<dyn std::any::Any + Send + Sync>);
+
+impl ProductRefusal {
+    /// Wraps a dialect's answer.
+    pub fn new<T: std::any::Any + Send + Sync>(answer: T) -> Self {
+        Self(std::sync::Arc::new(answer))
+    }
+
+    /// The dialect's answer, if it is a `T`.
+    pub fn answer<T: std::any::Any>(&self) -> Option<&T> {
+        self.0.downcast_ref()
+    }
+}
+
+impl std::fmt::Debug for ProductRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProductRefusal(..)")
+    }
+}
+
+impl PartialEq for ProductRefusal {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl From<crate::ports::StoreError> for EngineError {

@@ -99,6 +99,9 @@ pub struct Instance {
     pub public_ips: Vec<String>,
     pub vpc_id: String,
     pub subnet_id: String,
+    /// The security groups the instance is in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub security_group_ids: Vec<String>,
     pub bandwidth_mbps: u32,
     pub charge_type: ChargeType,
     pub renew_flag: Option<Name>,
@@ -117,7 +120,7 @@ pub struct Instance {
     #[serde(default)]
     pub snapshots: Vec<Snapshot>,
     /// Vendor attributes the engine keeps but does not interpret
-    /// (project id, stop-charging mode, security groups, ...).
+    /// (project id, internet charge type, ...).
     #[serde(default)]
     pub attributes: std::collections::BTreeMap<String, String>,
     pub latest_operation: Option<LatestOperation>,

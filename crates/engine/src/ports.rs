@@ -115,6 +115,8 @@ pub enum InstanceFilter {
     VpcIds(Vec<String>),
     SubnetIds(Vec<String>),
     KeyPairs(Vec<String>),
+    /// In any of the security groups.
+    SecurityGroups(Vec<String>),
     /// A vendor attribute (a comma-separated list) holds any of the values.
     Attribute {
         key: String,
@@ -141,6 +143,7 @@ impl InstanceFilter {
                 .chain(&i.public_ips)
                 .any(|ip| any(v, ip)),
             Self::TagKeys(v) => i.tags.iter().any(|t| any(v, &t.key)),
+            Self::SecurityGroups(v) => i.security_group_ids.iter().any(|g| any(v, g)),
             Self::TagValues(v) => i.tags.iter().any(|t| any(v, &t.value)),
             Self::Tag { key, values } => i
                 .tags

@@ -125,6 +125,8 @@ pub enum PasswordViolation {
     Classes(usize),
     #[error("the password must not start with '/'")]
     LeadingSlash,
+    #[error("a Windows password must not contain the user name")]
+    ContainsUserName,
 }
 
 impl PasswordRule {
@@ -214,6 +216,34 @@ impl PasswordPolicy {
     }
 }
 
+/// Which instances a terminate sends to the recycle bin before it destroys
+/// them (a second terminate destroys one that is there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecycleBin {
+    /// None: a terminate destroys (products that isolate with an action of
+    /// their own, like Lighthouse's IsolateInstances).
+    Unused,
+    /// Prepaid instances (CVM); a batch may then not mix prepaid instances
+    /// with others.
+    Prepaid,
+    /// Every instance that was deployed; one that failed to deploy is
+    /// destroyed at once (ZEC's ReleaseInstances).
+    Deployed,
+}
+
+impl RecycleBin {
+    /// Whether a terminate of `instance` moves it to the bin instead.
+    pub fn takes(self, instance: &crate::model::Instance) -> bool {
+        use crate::lifecycle::LifecycleState as S;
+        let outside = instance.state != S::Isolated;
+        match self {
+            Self::Unused => false,
+            Self::Prepaid => outside && instance.charge_type == crate::model::ChargeType::Prepaid,
+            Self::Deployed => outside && instance.state != S::LaunchFailed,
+        }
+    }
+}
+
 /// How a product charges prepaid instances against an account's balance
 /// (when the configuration gives the account one).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -236,14 +266,16 @@ pub struct ProductProfile {
     /// Most ids in one batch request.
     pub batch_limit: usize,
     pub passwords: PasswordPolicy,
+    /// A stricter policy for resetting a password, where the product has
+    /// one (CVM's ResetInstancesPassword); `None`: `passwords`.
+    pub reset_passwords: Option<PasswordPolicy>,
     /// Whether a reinstall may move between Linux and Windows.
     pub reinstall_may_switch_family: bool,
     /// Where a reinstall lands (`None`: the state it started from).
     pub reinstall_lands_in: Option<LifecycleState>,
-    /// Whether terminating a prepaid instance moves it to the recycle bin
-    /// first (destroying only those already there), and a batch may then
-    /// not mix prepaid with other instances.
-    pub prepaid_terminate_isolates: bool,
+    /// Which instances a terminate moves to the recycle bin first
+    /// (destroying only those already there).
+    pub recycle_bin: RecycleBin,
     /// What a prepaid purchase costs against an account's balance (`None`:
     /// the product does not charge one).
     pub prepaid_prices: Option<PrepaidPrices>,

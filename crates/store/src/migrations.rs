@@ -82,6 +82,13 @@ pub const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/postgres/0006_nodes.sql"),
         },
     },
+    Migration {
+        version: 7,
+        sql: Sql::Split {
+            sqlite: include_str!("../migrations/0007_security_groups.sql"),
+            postgres: include_str!("../migrations/postgres/0007_security_groups.sql"),
+        },
+    },
 ];
 
 /// The schema version this build writes.
@@ -92,6 +99,45 @@ pub fn latest() -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn security_groups_move_from_the_attribute_to_the_typed_list() {
+        let db = rusqlite::Connection::open_in_memory().expect("opens");
+        for m in MIGRATIONS.iter().filter(|m| m.version < 7) {
+            db.execute_batch(m.sqlite()).expect("migrates");
+        }
+        let bodies = [
+            (
+                "a",
+                r#"{"id":"a","attributes":{"cvm.security_groups":"sg-1,sg-2","cvm.project_id":"0"}}"#,
+            ),
+            ("b", r#"{"id":"b","attributes":{"kec.security_groups":""}}"#),
+            ("c", r#"{"id":"c","attributes":{"zec.x":"y"}}"#),
+        ];
+        for (id, body) in bodies {
+            db.execute(
+                "INSERT INTO instances (account, id, product, state, version, body) VALUES ('acc', ?1, 'p', 'Running', 1, ?2)",
+                rusqlite::params![id, body],
+            )
+            .expect("inserts");
+        }
+        db.execute_batch(MIGRATIONS[6].sqlite())
+            .expect("migrates to 7");
+        let body = |id: &str| -> serde_json::Value {
+            let text: String = db
+                .query_row("SELECT body FROM instances WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .expect("reads");
+            serde_json::from_str(&text).expect("json")
+        };
+        let a = body("a");
+        assert_eq!(a["security_group_ids"], serde_json::json!(["sg-1", "sg-2"]));
+        assert_eq!(a["attributes"], serde_json::json!({"cvm.project_id": "0"}));
+        assert_eq!(body("b")["security_group_ids"], serde_json::json!([]));
+        assert_eq!(body("c")["security_group_ids"], serde_json::Value::Null);
+        assert_eq!(body("c")["attributes"], serde_json::json!({"zec.x": "y"}));
+    }
 
     #[test]
     fn versions_ascend_from_one_without_gaps() {

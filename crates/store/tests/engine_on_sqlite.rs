@@ -84,9 +84,10 @@ fn product() -> Product {
                 linux: rule(),
                 windows: rule(),
             },
+            reset_passwords: None,
             reinstall_may_switch_family: true,
             reinstall_lands_in: None,
-            prepaid_terminate_isolates: false,
+            recycle_bin: stratus_engine::profile::RecycleBin::Unused,
             prepaid_prices: None,
             keys_on_windows: false,
             max_keys_per_instance: 5,
@@ -198,6 +199,7 @@ fn spec(password: Option<&str>) -> CreateSpec {
         private_block: None,
         data_disks: vec![],
         termination_protected: false,
+        security_group_ids: Vec::new(),
         attributes: Default::default(),
     }
 }

@@ -268,3 +268,57 @@ async fn an_operation_bound_to_a_node_is_that_nodes_alone_and_heartbeats_are_sha
         vec![beat("a", 2, 2_000), beat("b", 3, 1_500)]
     );
 }
+
+#[tokio::test]
+async fn security_groups_move_from_the_attribute_to_the_typed_list() {
+    let Some(url) = database().await else { return };
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connects");
+    tokio::spawn(connection);
+    let migrations = stratus_store::migrations::MIGRATIONS;
+    for m in migrations.iter().filter(|m| m.version < 7) {
+        client.batch_execute(m.postgres()).await.expect("migrates");
+    }
+    for (id, body) in [
+        (
+            "a",
+            r#"{"id":"a","created_at":1,"region":"r","attributes":{"kec.security_groups":"sg-1,sg-2","k":"v"}}"#,
+        ),
+        (
+            "b",
+            r#"{"id":"b","created_at":1,"region":"r","attributes":{"x":"y"}}"#,
+        ),
+    ] {
+        client
+            .execute(
+                "INSERT INTO instances (account, id, product, state, version, body) VALUES ('acc', $1, 'p', 'Running', 1, $2)",
+                &[&id, &body],
+            )
+            .await
+            .expect("inserts");
+    }
+    client
+        .batch_execute(migrations[6].postgres())
+        .await
+        .expect("migrates to 7");
+    let body = |row: tokio_postgres::Row| -> serde_json::Value {
+        serde_json::from_str(row.get::<_, &str>(0)).expect("json")
+    };
+    let a = body(
+        client
+            .query_one("SELECT body FROM instances WHERE id = 'a'", &[])
+            .await
+            .expect("reads"),
+    );
+    assert_eq!(a["security_group_ids"], serde_json::json!(["sg-1", "sg-2"]));
+    assert_eq!(a["attributes"], serde_json::json!({"k": "v"}));
+    let b = body(
+        client
+            .query_one("SELECT body FROM instances WHERE id = 'b'", &[])
+            .await
+            .expect("reads"),
+    );
+    assert_eq!(b["attributes"], serde_json::json!({"x": "y"}));
+    assert_eq!(b["security_group_ids"], serde_json::Value::Null);
+}

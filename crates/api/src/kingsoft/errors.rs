@@ -3,6 +3,7 @@
 //! mapping of engine errors onto them.
 
 use super::envelope::ApiError;
+use super::Action;
 use stratus_engine::engine::NetworkError;
 use stratus_engine::error::BatchField;
 use stratus_engine::model::NetworkKind;
@@ -148,28 +149,31 @@ pub fn network_codes(kind: NetworkKind) -> (Code, Code) {
 }
 
 /// The Kingsoft error for a refused deletion of a `kind` network.
-pub fn network_refusal(e: &NetworkError, kind: NetworkKind, action: &str) -> ApiError {
+pub fn network_refusal(e: &NetworkError, kind: NetworkKind, action: Action) -> ApiError {
     let (not_found, in_use) = network_codes(kind);
     match e {
         NetworkError::NotFound(id) => not_found.detail(format!("`{id}` is not found.")),
         NetworkError::InUse { user, .. } => in_use.detail(format!("It is used by {user}.")),
-        NetworkError::Engine(e) => to_api(e, action),
+        NetworkError::Engine(e) => to_api(e, Some(action)),
     }
 }
 
 /// The state refusal of `action`.
-fn state_refusal(action: &str, detail: String) -> ApiError {
+fn state_refusal(action: Option<Action>, detail: String) -> ApiError {
+    use super::KecAction::{ModifyInstanceImage, RebootInstances, StartInstances};
     match action {
-        "RebootInstances" => Code::InstanceStateNotSupportedReboot.detail(detail),
-        "StartInstances" | "ModifyInstanceImage" => Code::InstanceStateNotSupported.message(
-            format!("The InstanceState for this action should be \"Stopped\". {detail}"),
-        ),
+        Some(Action::Kec(RebootInstances)) => Code::InstanceStateNotSupportedReboot.detail(detail),
+        Some(Action::Kec(StartInstances | ModifyInstanceImage)) => Code::InstanceStateNotSupported
+            .message(format!(
+                "The InstanceState for this action should be \"Stopped\". {detail}"
+            )),
         _ => Code::InstanceStateNotSupported.detail(detail),
     }
 }
 
-/// The Kingsoft error for an engine error raised by `action`.
-pub fn to_api(e: &E, action: &str) -> ApiError {
+/// The Kingsoft error for an engine error raised by `action` (`None`:
+/// before the action is known).
+pub fn to_api(e: &E, action: Option<Action>) -> ApiError {
     use super::profile::state_name;
     match e {
         E::InstanceNotFound(id) => {
@@ -244,6 +248,10 @@ pub fn to_api(e: &E, action: &str) -> ApiError {
             Code::InvalidParameter.message(e.to_string())
         }
         E::NotOffered => Code::InvalidAction.err(),
+        E::Refused(r) => r
+            .answer::<ApiError>()
+            .cloned()
+            .unwrap_or_else(|| ApiError::internal(e)),
         E::Internal(_) => ApiError::internal(e),
     }
 }

@@ -237,7 +237,6 @@ pub async fn run(call: &Call<'_>) -> Result<Fields, ApiError> {
         attr::PROJECT_ID.to_string(),
         p.get("ProjectId").unwrap_or("0").to_string(),
     );
-    attributes.insert(attr::SECURITY_GROUPS.to_string(), groups.join(","));
     attributes.insert(
         attr::NETWORK_INTERFACE.to_string(),
         uuid::Uuid::new_v4().to_string(),
@@ -271,6 +270,7 @@ pub async fn run(call: &Call<'_>) -> Result<Fields, ApiError> {
         private_block: subnet.block(),
         data_disks,
         termination_protected: false,
+        security_group_ids: groups,
         attributes,
     };
     call.check_faults()?;
@@ -303,10 +303,7 @@ fn instance_filter(f: super::params::Filter) -> Result<InstanceFilter, ApiError>
             key: attr::CHARGE_TYPE.into(),
             values,
         },
-        "network-interface.group-id" => InstanceFilter::Attribute {
-            key: attr::SECURITY_GROUPS.into(),
-            values,
-        },
+        "network-interface.group-id" => InstanceFilter::SecurityGroups(values),
         "network-interface.network-interface-id" => InstanceFilter::Attribute {
             key: attr::NETWORK_INTERFACE.into(),
             values,
@@ -405,8 +402,16 @@ pub async fn describe(call: &Call<'_>) -> Result<Fields, ApiError> {
     ]))
 }
 
+/// The power actions of KEC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Power {
+    Start,
+    Stop,
+    Reboot,
+}
+
 /// StartInstances, StopInstances and RebootInstances, all or none.
-pub async fn power(call: &Call<'_>) -> Result<Fields, ApiError> {
+pub async fn power(call: &Call<'_>, power: Power) -> Result<Fields, ApiError> {
     let p = &call.params;
     p.check_known(&[
         "InstanceId.N",
@@ -420,9 +425,9 @@ pub async fn power(call: &Call<'_>) -> Result<Fields, ApiError> {
     validate::instance_ids(&ids)?;
     let force_stop = p.bool("ForceStop").map_err(param_error)?.unwrap_or(false);
     let force_reboot = p.bool("ForceReboot").map_err(param_error)?.unwrap_or(false);
-    let action = match call.caller.action.as_str() {
-        "StartInstances" => BatchAction::Start,
-        "StopInstances" => {
+    let action = match power {
+        Power::Start => BatchAction::Start,
+        Power::Stop => {
             match p.get("StoppedMode") {
                 None | Some("KeepCharging") | Some("StopCharging") => {}
                 Some(_) => return Err(invalid("StoppedMode")),
@@ -433,7 +438,7 @@ pub async fn power(call: &Call<'_>) -> Result<Fields, ApiError> {
                 stop_charging: false,
             }
         }
-        _ => BatchAction::Reboot { hard: force_reboot },
+        Power::Reboot => BatchAction::Reboot { hard: force_reboot },
     };
     for id in &ids {
         call.engine
@@ -446,7 +451,7 @@ pub async fn power(call: &Call<'_>) -> Result<Fields, ApiError> {
         .batch(&call.caller, action, &ids)
         .await
         .map_err(|e| call.engine_error(e))?;
-    let message = if call.caller.action == "StopInstances" {
+    let message = if power == Power::Stop {
         "Messgae"
     } else {
         "Message"

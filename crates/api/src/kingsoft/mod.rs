@@ -62,6 +62,75 @@ const SERVICES: [(Service, &str, &str); 3] = [
     (Service::Sks, api::SKS_SERVICE, api::SKS_VERSION),
 ];
 
+crate::actions! {
+    /// The KEC actions served.
+    pub enum KecAction {
+        DescribeRegions,
+        DescribeAvailabilityZones,
+        DescribeImages,
+        RunInstances,
+        DescribeInstances,
+        StartInstances,
+        StopInstances,
+        RebootInstances,
+        TerminateInstances,
+        ModifyInstanceImage,
+    }
+}
+
+crate::actions! {
+    /// The VPC actions served.
+    pub enum VpcAction {
+        DescribeVpcs,
+        DescribeSubnets,
+        DescribeSecurityGroups,
+        CreateVpc,
+        CreateSubnet,
+        CreateSecurityGroup,
+        DeleteVpc,
+        DeleteSubnet,
+        DeleteSecurityGroup,
+    }
+}
+
+crate::actions! {
+    /// The SKS (key pair) actions served.
+    pub enum SksAction {
+        CreateKey,
+        ImportKey,
+        DescribeKeys,
+        DeleteKey,
+    }
+}
+
+/// An action of one of the Kingsoft services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Kec(KecAction),
+    Vpc(VpcAction),
+    Sks(SksAction),
+}
+
+impl Action {
+    /// The action `name` names in `service`, if served.
+    pub fn parse(service: Service, name: &str) -> Option<Self> {
+        match service {
+            Service::Kec => KecAction::from_name(name).map(Self::Kec),
+            Service::Vpc => VpcAction::from_name(name).map(Self::Vpc),
+            Service::Sks => SksAction::from_name(name).map(Self::Sks),
+        }
+    }
+
+    /// The wire name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Kec(a) => a.name(),
+            Self::Vpc(a) => a.name(),
+            Self::Sks(a) => a.name(),
+        }
+    }
+}
+
 /// Where a request names its service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Naming {
@@ -137,8 +206,10 @@ pub struct KingsoftDialect {
 /// A request that passed authentication.
 pub struct Call<'a> {
     pub engine: &'a Arc<Engine>,
-    pub facts: &'a KecFacts,
+    pub facts: &'a Arc<KecFacts>,
     pub caller: Caller,
+    /// The action, typed.
+    pub action: Action,
     pub params: Params,
     /// The `User-Agent` the request came with.
     pub user_agent: String,
@@ -154,21 +225,23 @@ impl Call<'_> {
 
     /// Maps an engine error raised by this call.
     pub fn engine_error(&self, e: stratus_engine::EngineError) -> ApiError {
-        errors::to_api(&e, &self.caller.action)
+        errors::to_api(&e, Some(self.action))
     }
 
     /// A fault rule for this action answers at once with `ServiceUnavailable`
     /// and the rule's message: KEC reports back-end failures when it accepts
     /// a request (seed 004).
     pub fn check_faults(&self) -> Result<(), ApiError> {
-        match self
-            .engine
-            .faults()
-            .decide(&self.caller.product, &self.caller.action)
-        {
-            Some(message) => Err(Code::ServiceUnavailable.message(message)),
-            None => Ok(()),
-        }
+        check_faults(self.engine, &self.caller)
+    }
+}
+
+/// A fault rule for `caller`'s action answers at once with
+/// `ServiceUnavailable` and the rule's message.
+pub fn check_faults(engine: &Engine, caller: &Caller) -> Result<(), ApiError> {
+    match engine.faults().decide(&caller.product, &caller.action) {
+        Some(message) => Err(Code::ServiceUnavailable.message(message)),
+        None => Ok(()),
     }
 }
 
@@ -249,42 +322,21 @@ impl KingsoftDialect {
         self.engine
             .admit(&caller)
             .await
-            .map_err(|e| errors::to_api(&e, &action))?;
+            .map_err(|e| errors::to_api(&e, None))?;
+        let action = Action::parse(service, &action).ok_or_else(|| {
+            Code::InvalidAction.message(format!(
+                "The action {action} is not valid for version {version}."
+            ))
+        })?;
         let call = Call {
             engine: &self.engine,
             facts: &self.facts,
             caller,
+            action,
             params: Params::from_pairs(&pairs),
             user_agent: req.header("user-agent").unwrap_or_default().to_string(),
         };
-        match (service, action.as_str()) {
-            (Service::Kec, "DescribeRegions") => offerings::describe_regions(&call),
-            (Service::Kec, "DescribeAvailabilityZones") => offerings::describe_zones(&call),
-            (Service::Kec, "DescribeImages") => offerings::describe_images(&call),
-            (Service::Kec, "RunInstances") => instances::run(&call).await,
-            (Service::Kec, "DescribeInstances") => instances::describe(&call).await,
-            (Service::Kec, "StartInstances" | "StopInstances" | "RebootInstances") => {
-                instances::power(&call).await
-            }
-            (Service::Kec, "TerminateInstances") => instances::terminate(&call).await,
-            (Service::Kec, "ModifyInstanceImage") => reinstall::modify_instance_image(&call).await,
-            (Service::Vpc, "DescribeVpcs") => vpc::describe_vpcs(&call).await,
-            (Service::Vpc, "DescribeSubnets") => vpc::describe_subnets(&call).await,
-            (Service::Vpc, "DescribeSecurityGroups") => vpc::describe_security_groups(&call).await,
-            (Service::Vpc, "CreateVpc") => vpc::create_vpc(&call).await,
-            (Service::Vpc, "CreateSubnet") => vpc::create_subnet(&call).await,
-            (Service::Vpc, "CreateSecurityGroup") => vpc::create_security_group(&call).await,
-            (Service::Vpc, "DeleteVpc") => vpc::delete_vpc(&call).await,
-            (Service::Vpc, "DeleteSubnet") => vpc::delete_subnet(&call).await,
-            (Service::Vpc, "DeleteSecurityGroup") => vpc::delete_security_group(&call).await,
-            (Service::Sks, "CreateKey") => keys::create(&call).await,
-            (Service::Sks, "ImportKey") => keys::import(&call).await,
-            (Service::Sks, "DescribeKeys") => keys::describe(&call).await,
-            (Service::Sks, "DeleteKey") => keys::delete(&call).await,
-            (_, other) => Err(Code::InvalidAction.message(format!(
-                "The action {other} is not valid for version {version}."
-            ))),
-        }
+        dispatch(&call).await
     }
 
     /// Verifies the request's signature: SigV4 if an `Authorization` header
@@ -366,6 +418,42 @@ impl KingsoftDialect {
             .by_key_id(SCHEME, access_key)
             .map(|p| (p.account.name.clone(), p.credential.secret.clone()))
             .ok_or_else(|| Code::InvalidAccessKeyId.err())
+    }
+}
+
+/// Serves one typed action.
+async fn dispatch(call: &Call<'_>) -> Result<Fields, ApiError> {
+    use instances::Power;
+    match call.action {
+        Action::Kec(a) => match a {
+            KecAction::DescribeRegions => offerings::describe_regions(call),
+            KecAction::DescribeAvailabilityZones => offerings::describe_zones(call),
+            KecAction::DescribeImages => offerings::describe_images(call),
+            KecAction::RunInstances => instances::run(call).await,
+            KecAction::DescribeInstances => instances::describe(call).await,
+            KecAction::StartInstances => instances::power(call, Power::Start).await,
+            KecAction::StopInstances => instances::power(call, Power::Stop).await,
+            KecAction::RebootInstances => instances::power(call, Power::Reboot).await,
+            KecAction::TerminateInstances => instances::terminate(call).await,
+            KecAction::ModifyInstanceImage => reinstall::modify_instance_image(call).await,
+        },
+        Action::Vpc(a) => match a {
+            VpcAction::DescribeVpcs => vpc::describe_vpcs(call).await,
+            VpcAction::DescribeSubnets => vpc::describe_subnets(call).await,
+            VpcAction::DescribeSecurityGroups => vpc::describe_security_groups(call).await,
+            VpcAction::CreateVpc => vpc::create_vpc(call).await,
+            VpcAction::CreateSubnet => vpc::create_subnet(call).await,
+            VpcAction::CreateSecurityGroup => vpc::create_security_group(call).await,
+            VpcAction::DeleteVpc => vpc::delete_vpc(call).await,
+            VpcAction::DeleteSubnet => vpc::delete_subnet(call).await,
+            VpcAction::DeleteSecurityGroup => vpc::delete_security_group(call).await,
+        },
+        Action::Sks(a) => match a {
+            SksAction::CreateKey => keys::create(call).await,
+            SksAction::ImportKey => keys::import(call).await,
+            SksAction::DescribeKeys => keys::describe(call).await,
+            SksAction::DeleteKey => keys::delete(call).await,
+        },
     }
 }
 

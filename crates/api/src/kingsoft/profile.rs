@@ -109,10 +109,11 @@ pub fn profile() -> ProductProfile {
             linux: password_rule(),
             windows: password_rule(),
         },
+        reset_passwords: None,
         reinstall_may_switch_family: true,
         // A reinstalled instance boots: overriding -> active.
         reinstall_lands_in: Some(S::Running),
-        prepaid_terminate_isolates: false,
+        recycle_bin: stratus_engine::profile::RecycleBin::Unused,
         prepaid_prices: None,
         keys_on_windows: false,
         max_keys_per_instance: limits::KEYS_PER_INSTANCE,

@@ -92,17 +92,19 @@ pub fn key_ids(ids: &[String]) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Key login on `image`: not on Windows; Rocky Linux only with RSA 2048.
-pub async fn keys_for_image(
-    call: &Call<'_>,
-    image: &Image,
-    key_ids: &[String],
-) -> Result<(), ApiError> {
+/// The key pairs a login names, as far as an image's rules look at them.
+#[derive(Debug, Clone, Default)]
+pub struct LoginKeys {
+    /// A named key the account does not have.
+    pub missing: Option<String>,
+    /// Each key found, with its RSA size (`None`: not RSA).
+    pub rsa_bits: Vec<(String, Option<usize>)>,
+}
+
+/// Reads the key pairs of `key_ids`.
+pub async fn login_keys(call: &Call<'_>, key_ids: &[String]) -> Result<LoginKeys, ApiError> {
     if key_ids.is_empty() {
-        return Ok(());
-    }
-    if image.os_family == OsFamily::Windows {
-        return Err(Code::ImageTypeNotSupportedKeyLogin.err());
+        return Ok(LoginKeys::default());
     }
     let query = KeyPairQuery {
         ids: key_ids.to_vec(),
@@ -115,29 +117,64 @@ pub async fn keys_for_image(
         .key_pairs(&call.caller, &query)
         .await
         .map_err(|e| call.engine_error(e))?;
-    if let Some(missing) = key_ids
-        .iter()
-        .find(|id| !found.items.iter().any(|k| &k.key_pair.id == *id))
-    {
+    Ok(LoginKeys {
+        missing: key_ids
+            .iter()
+            .find(|id| !found.items.iter().any(|k| &k.key_pair.id == *id))
+            .cloned(),
+        rsa_bits: found
+            .items
+            .iter()
+            .map(|k| {
+                let bits = parse_public_key(&k.key_pair.public_key)
+                    .ok()
+                    .and_then(|p| p.rsa_bits);
+                (k.key_pair.id.clone(), bits)
+            })
+            .collect(),
+    })
+}
+
+/// Key login on `image`: not on Windows; Rocky Linux only with RSA 2048.
+pub fn keys_fit_image(image: &Image, keys: &LoginKeys, named: bool) -> Result<(), ApiError> {
+    if !named {
+        return Ok(());
+    }
+    if image.os_family == OsFamily::Windows {
+        return Err(Code::ImageTypeNotSupportedKeyLogin.err());
+    }
+    if let Some(missing) = &keys.missing {
         return Err(
             Code::KeyIdInvalidParameterValue.detail(format!("The key {missing} does not exist."))
         );
     }
     if ImageFacts::of(image).rsa_2048_keys_only {
-        for k in &found.items {
-            let bits = parse_public_key(&k.key_pair.public_key)
-                .ok()
-                .and_then(|p| p.rsa_bits);
-            if bits != Some(limits::RSA_ONLY_BITS) {
+        for (id, bits) in &keys.rsa_bits {
+            if *bits != Some(limits::RSA_ONLY_BITS) {
                 return Err(Code::RockyLinuxOnlySupport2048ForRsaKey.detail(format!(
-                    "The key {} is {}.",
-                    k.key_pair.id,
+                    "The key {id} is {}.",
                     bits.map_or("not an RSA key".to_string(), |b| format!("RSA {b}"))
                 )));
             }
         }
     }
     Ok(())
+}
+
+/// Key login on `image` for the keys `key_ids` names.
+pub async fn keys_for_image(
+    call: &Call<'_>,
+    image: &Image,
+    key_ids: &[String],
+) -> Result<(), ApiError> {
+    if key_ids.is_empty() {
+        return Ok(());
+    }
+    if image.os_family == OsFamily::Windows {
+        return Err(Code::ImageTypeNotSupportedKeyLogin.err());
+    }
+    let keys = login_keys(call, key_ids).await?;
+    keys_fit_image(image, &keys, true)
 }
 
 /// `InstancePassword`, `KeyId.N` and `KeepImageLogin` as the engine wants

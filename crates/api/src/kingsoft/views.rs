@@ -13,7 +13,6 @@ use stratus_engine::model::{ChargeType, Instance};
 /// Attribute keys KEC keeps on instances.
 pub mod attr {
     pub const PROJECT_ID: &str = "kec.project_id";
-    pub const SECURITY_GROUPS: &str = "kec.security_groups";
     pub const NETWORK_INTERFACE: &str = "kec.network_interface_id";
     pub const MAC_ADDRESS: &str = "kec.mac_address";
     pub const CHARGE_TYPE: &str = "kec.charge_type";
@@ -50,9 +49,9 @@ fn platform(family: OsFamily) -> &'static str {
 pub fn instance(i: &Instance, catalog: &Catalog) -> Value {
     let attr = |k: &str| i.attributes.get(k).cloned().unwrap_or_default();
     let project: i64 = attr(attr::PROJECT_ID).parse().unwrap_or(0);
-    let groups: Vec<Value> = attr(attr::SECURITY_GROUPS)
-        .split(',')
-        .filter(|g| !g.is_empty())
+    let groups: Vec<Value> = i
+        .security_group_ids
+        .iter()
         .map(|g| json!({"SecurityGroupId": g}))
         .collect();
     let group_ids: Vec<Value> = groups

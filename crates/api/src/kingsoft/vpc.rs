@@ -9,7 +9,7 @@ use super::errors::{invalid, missing, network_codes, network_refusal, Code};
 use super::networks::{self, find, AddressPlan, Net};
 use super::params::Params;
 use super::profile::{limits, network};
-use super::views::{self, attr};
+use super::views;
 use super::{fields, param_error, Call, Fields};
 use crate::kingsoft::envelope::ApiError;
 use serde_json::{json, Value};
@@ -406,10 +406,7 @@ pub async fn delete_security_group(call: &Call<'_>) -> Result<Fields, ApiError> 
         call,
         NetworkKind::SecurityGroup,
         "SecurityGroupId",
-        |values| InstanceFilter::Attribute {
-            key: attr::SECURITY_GROUPS.to_string(),
-            values,
-        },
+        InstanceFilter::SecurityGroups,
     )
     .await
 }
@@ -449,7 +446,7 @@ async fn delete_once(
     {
         Ok(_) => Ok(fields([("Return", json!(true))])),
         Err(NetworkError::Engine(EngineError::ConcurrentModification(_))) => Err(Failure::Raced),
-        Err(e) => Err(network_refusal(&e, kind, &call.caller.action).into()),
+        Err(e) => Err(network_refusal(&e, kind, call.action).into()),
     }
 }
 

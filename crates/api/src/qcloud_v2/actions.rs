@@ -12,25 +12,53 @@ use stratus_engine::engine::{BatchAction, LoginRequest, ReinstallSpec};
 use stratus_engine::ports::{InstanceFilter, InstanceOrder, InstanceQuery};
 use stratus_engine::EngineError as E;
 
+crate::actions! {
+    /// The legacy actions served.
+    pub enum Action {
+        ResetInstances,
+        DescribeInstances,
+        DescribeImages,
+        StartInstances,
+        StopInstances,
+        RestartInstances,
+    }
+}
+
+impl Action {
+    /// True for the actions that change an instance.
+    fn writes(self) -> bool {
+        !matches!(self, Self::DescribeInstances | Self::DescribeImages)
+    }
+}
+
 /// An authenticated legacy call: what every action below is given.
 pub struct LegacyCall<'a> {
     pub engine: &'a std::sync::Arc<stratus_engine::Engine>,
     pub caller: stratus_engine::Caller,
+    pub action: Action,
     pub request: &'a super::LegacyRequest,
+}
+
+/// The action a legacy request names, if served.
+pub fn parse_action(name: &str) -> Result<Action, LegacyError> {
+    Action::from_name(name).ok_or_else(|| {
+        LegacyError::new(
+            Code::UnsupportedAction,
+            format!("The action `{name}` is not supported in this version."),
+        )
+    })
 }
 
 /// Serves one legacy action.
 pub async fn dispatch(call: &LegacyCall<'_>) -> Result<Response, LegacyError> {
     check_faults(call)?;
-    match call.caller.action.as_str() {
-        "ResetInstances" => reset_instances(call).await,
-        "DescribeInstances" => describe_instances(call).await,
-        "DescribeImages" => describe_images(call),
-        "StartInstances" | "StopInstances" | "RestartInstances" => power(call).await,
-        other => Err(LegacyError::new(
-            Code::UnsupportedAction,
-            format!("The action `{other}` is not supported in this version."),
-        )),
+    match call.action {
+        Action::ResetInstances => reset_instances(call).await,
+        Action::DescribeInstances => describe_instances(call).await,
+        Action::DescribeImages => describe_images(call),
+        Action::StartInstances | Action::StopInstances | Action::RestartInstances => {
+            power(call).await
+        }
     }
 }
 
@@ -40,13 +68,7 @@ pub async fn dispatch(call: &LegacyCall<'_>) -> Result<Response, LegacyError> {
 /// reinstall or a restart), so the failure surfaces as the documented
 /// "system busy".
 fn check_faults(call: &LegacyCall<'_>) -> Result<(), LegacyError> {
-    let writes = [
-        "ResetInstances",
-        "StartInstances",
-        "StopInstances",
-        "RestartInstances",
-    ];
-    if !writes.contains(&call.caller.action.as_str()) {
+    if !call.action.writes() {
         return Ok(());
     }
     match call
@@ -81,6 +103,10 @@ fn legacy_error(e: E) -> LegacyError {
         E::InsufficientBalance { .. } => {
             LegacyError::module(ModuleCode::AccountBalanceNotEnough, e.to_string())
         }
+        E::Refused(ref r) => r
+            .answer::<LegacyError>()
+            .cloned()
+            .unwrap_or_else(|| LegacyError::internal(&e)),
         E::Internal(_) => LegacyError::internal(&e),
         other => LegacyError::new(Code::InvalidParameter, other.to_string()),
     }
@@ -391,13 +417,13 @@ async fn power(call: &LegacyCall<'_>) -> Result<Response, LegacyError> {
     if ids.len() > 100 {
         return Err(invalid("At most 100 `instanceIds` are accepted."));
     }
-    let action = match call.caller.action.as_str() {
-        "StartInstances" => BatchAction::Start,
-        "StopInstances" => BatchAction::Stop {
+    let action = match call.action {
+        Action::StopInstances => BatchAction::Stop {
             hard: force,
             stop_charging: false,
         },
-        _ => BatchAction::Reboot { hard: force },
+        Action::RestartInstances => BatchAction::Reboot { hard: force },
+        _ => BatchAction::Start,
     };
     let mut entries = Vec::with_capacity(ids.len());
     for id in ids {

@@ -74,11 +74,12 @@ impl QcloudV2Dialect {
                 LegacyError::new(Code::SecretIdNotFound, "The SecretId does not exist.")
             })?;
         let account = principal.account.name.clone();
-        let hosts: &[&str] = if action == "DescribeImages" {
-            &[IMAGE_HOST, CVM_HOST]
-        } else {
-            &[CVM_HOST]
-        };
+        let hosts: &[&str] =
+            if actions::Action::from_name(&action) == Some(actions::Action::DescribeImages) {
+                &[IMAGE_HOST, CVM_HOST]
+            } else {
+                &[CVM_HOST]
+            };
         request.verify_signature(&principal.credential.secret, hosts)?;
         let timestamp = request.common.timestamp_seconds()?;
         let now = self.engine.clock().now().unix_seconds();
@@ -112,9 +113,12 @@ impl QcloudV2Dialect {
             ),
             other => LegacyError::internal(&other),
         })?;
+        // The rate limit counts every signed request, served or not.
+        let typed = actions::parse_action(&caller.action)?;
         let call = LegacyCall {
             engine: &self.engine,
             caller,
+            action: typed,
             request,
         };
         actions::dispatch(&call).await

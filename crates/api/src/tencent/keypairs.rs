@@ -14,9 +14,45 @@ use stratus_engine::engine::{BatchAction, KeyPairQuery, KeyPairView};
 use stratus_engine::model::Tag;
 use stratus_engine::EngineError;
 
+crate::actions! {
+    /// The key pair actions, the same in every API 3.0 product.
+    pub enum KeyPairAction {
+        CreateKeyPair,
+        ImportKeyPair,
+        DescribeKeyPairs,
+        DeleteKeyPairs,
+        AssociateInstancesKeyPairs,
+        DisassociateInstancesKeyPairs,
+    }
+}
+
+impl KeyPairAction {
+    /// True for the actions that name a missing key by its id
+    /// (`KeyIdNotFound`) rather than as a key pair.
+    pub fn names_key_ids(self) -> bool {
+        !matches!(self, Self::CreateKeyPair | Self::ImportKeyPair)
+    }
+}
+
+/// Serves a key pair action of a product whose actions are `A`.
+pub async fn serve<A: Copy>(
+    call: &Call<'_, A>,
+    action: KeyPairAction,
+    rules: &KeyPairRules<A>,
+) -> Result<Fields, ApiError> {
+    match action {
+        KeyPairAction::CreateKeyPair => create(call, rules).await,
+        KeyPairAction::ImportKeyPair => import(call, rules).await,
+        KeyPairAction::DescribeKeyPairs => describe(call, rules).await,
+        KeyPairAction::DeleteKeyPairs => delete(call, rules).await,
+        KeyPairAction::AssociateInstancesKeyPairs => bind(call, rules, true).await,
+        KeyPairAction::DisassociateInstancesKeyPairs => bind(call, rules, false).await,
+    }
+}
+
 /// How one product's key pair actions differ.
 #[derive(Debug, Clone, Copy)]
-pub struct KeyPairRules {
+pub struct KeyPairRules<A> {
     pub codes: &'static Codes,
     /// Codes for a key name that is empty, too long, or has other
     /// characters than letters, digits and underscores.
@@ -33,12 +69,12 @@ pub struct KeyPairRules {
     /// Whether binding keys to a running instance needs `ForceStop`.
     pub running_needs_force_stop: bool,
     pub view: fn(&KeyPairView, Option<&str>) -> Value,
-    pub error: fn(&EngineError, &str) -> ApiError,
+    pub error: fn(&EngineError, A) -> ApiError,
 }
 
-impl KeyPairRules {
-    fn engine_error<'a>(&'a self, call: &'a Call<'a>) -> impl Fn(EngineError) -> ApiError + 'a {
-        move |e| (self.error)(&e, &call.caller.action)
+impl<A: Copy> KeyPairRules<A> {
+    fn engine_error<'a>(&'a self, call: &'a Call<'a, A>) -> impl Fn(EngineError) -> ApiError + 'a {
+        move |e| (self.error)(&e, call.action)
     }
 
     fn key_name(&self, name: &str) -> Result<(), ApiError> {
@@ -107,7 +143,7 @@ struct CreateRequest {
 }
 
 /// CreateKeyPair: the private key is in this response and nowhere else.
-pub async fn create(call: &Call<'_>, rules: &KeyPairRules) -> Result<Fields, ApiError> {
+async fn create<A: Copy>(call: &Call<'_, A>, rules: &KeyPairRules<A>) -> Result<Fields, ApiError> {
     let r: CreateRequest = parse(call)?;
     rules.key_name(&r.key_name)?;
     let tags = r.labels.tags()?;
@@ -136,7 +172,7 @@ struct ImportRequest {
 }
 
 /// ImportKeyPair.
-pub async fn import(call: &Call<'_>, rules: &KeyPairRules) -> Result<Fields, ApiError> {
+async fn import<A: Copy>(call: &Call<'_, A>, rules: &KeyPairRules<A>) -> Result<Fields, ApiError> {
     let r: ImportRequest = parse(call)?;
     rules.key_name(&r.key_name)?;
     let tags = r.labels.tags()?;
@@ -158,15 +194,18 @@ struct DescribeRequest {
 }
 
 /// DescribeKeyPairs (never returns private keys).
-pub async fn describe(call: &Call<'_>, rules: &KeyPairRules) -> Result<Fields, ApiError> {
+async fn describe<A: Copy>(
+    call: &Call<'_, A>,
+    rules: &KeyPairRules<A>,
+) -> Result<Fields, ApiError> {
     let r: DescribeRequest = parse(call)?;
     let codes = rules.codes;
     let mut ids = r.key_ids.unwrap_or_default();
     let filters = r.filters.unwrap_or_default();
-    validate::not_both(codes, !ids.is_empty(), !filters.is_empty(), "KeyIds")?;
-    validate::ids(codes, &ids, 100, "KeyIds", rules.key_id)?;
-    validate::filters(codes, &filters, rules.filters, rules.filter_values)?;
-    let (offset, limit) = validate::page(codes, r.offset, r.limit)?;
+    codes.not_both(!ids.is_empty(), !filters.is_empty(), "KeyIds")?;
+    codes.ids(&ids, 100, "KeyIds", rules.key_id)?;
+    codes.filters(&filters, rules.filters, rules.filter_values)?;
+    let (offset, limit) = codes.page(r.offset, r.limit)?;
     let mut names = Vec::new();
     let mut other = Vec::new();
     for f in filters {
@@ -223,15 +262,11 @@ struct DeleteRequest {
 }
 
 /// DeleteKeyPairs (keys bound to instances are refused).
-pub async fn delete(call: &Call<'_>, rules: &KeyPairRules) -> Result<Fields, ApiError> {
+async fn delete<A: Copy>(call: &Call<'_, A>, rules: &KeyPairRules<A>) -> Result<Fields, ApiError> {
     let r: DeleteRequest = parse(call)?;
-    validate::ids(
-        rules.codes,
-        &r.key_ids,
-        rules.delete_limit,
-        "KeyIds",
-        rules.key_id,
-    )?;
+    rules
+        .codes
+        .ids(&r.key_ids, rules.delete_limit, "KeyIds", rules.key_id)?;
     call.engine
         .delete_key_pairs(&call.caller, &r.key_ids)
         .await
@@ -251,16 +286,16 @@ struct BindRequest {
 }
 
 /// AssociateInstancesKeyPairs and DisassociateInstancesKeyPairs.
-pub async fn bind(call: &Call<'_>, rules: &KeyPairRules) -> Result<Fields, ApiError> {
+async fn bind<A: Copy>(
+    call: &Call<'_, A>,
+    rules: &KeyPairRules<A>,
+    associate: bool,
+) -> Result<Fields, ApiError> {
     let r: BindRequest = parse(call)?;
-    validate::ids(
-        rules.codes,
-        &r.instance_ids,
-        100,
-        "InstanceIds",
-        rules.instance_id,
-    )?;
-    validate::ids(rules.codes, &r.key_ids, 100, "KeyIds", rules.key_id)?;
+    rules
+        .codes
+        .ids(&r.instance_ids, 100, "InstanceIds", rules.instance_id)?;
+    rules.codes.ids(&r.key_ids, 100, "KeyIds", rules.key_id)?;
     for t in [&r.associate_type, &r.disassociate_type]
         .into_iter()
         .flatten()
@@ -280,7 +315,7 @@ pub async fn bind(call: &Call<'_>, rules: &KeyPairRules) -> Result<Fields, ApiEr
     }
     // The engine refuses a running instance where the product needs ForceStop.
     let allow_running = !rules.running_needs_force_stop || r.force_stop.unwrap_or(false);
-    let action = if call.caller.action == "AssociateInstancesKeyPairs" {
+    let action = if associate {
         BatchAction::AssociateKeys {
             key_ids: r.key_ids,
             allow_running,

@@ -6,8 +6,9 @@
 
 use super::envelope::ApiError;
 use super::states::states_named;
-use super::validate::{self, Codes, Filter};
+use super::validate::{Codes, Filter};
 use super::Call;
+use serde::Deserialize;
 use stratus_engine::clock::Timestamp;
 use stratus_engine::model::{ChargeType, Instance};
 use stratus_engine::ports::{InstanceFilter, InstanceOrder, InstanceQuery, Page};
@@ -15,7 +16,7 @@ use stratus_engine::EngineError;
 
 /// How one product's instance listing differs.
 #[derive(Debug, Clone, Copy)]
-pub struct ListingRules {
+pub struct ListingRules<A> {
     pub codes: &'static Codes,
     pub instance_id: fn(&str, &str) -> Result<(), ApiError>,
     /// The filter names the product offers, and the most values of one.
@@ -26,26 +27,28 @@ pub struct ListingRules {
     pub bad_ip: Option<&'static str>,
     /// The code for a zone the catalog does not have (`None`: not checked).
     pub bad_zone: Option<&'static str>,
-    /// Vendor attributes behind the `project-id` and `security-group-id`
-    /// filters, where the product has them.
+    /// The vendor attribute behind the `project-id` filter, where the
+    /// product has one.
     pub project_attribute: &'static str,
-    pub security_group_attribute: &'static str,
-    pub error: fn(&EngineError, &str) -> ApiError,
+    pub error: fn(&EngineError, A) -> ApiError,
 }
 
 /// A listing as a request gives it.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct Listing {
+    #[serde(default, rename = "InstanceIds")]
     pub ids: Vec<String>,
+    #[serde(default)]
     pub filters: Vec<Filter>,
     pub offset: Option<i64>,
     pub limit: Option<i64>,
 }
 
 /// The requested page of the caller's instances in its region.
-pub async fn list(
-    call: &Call<'_>,
-    rules: &ListingRules,
+pub async fn list<A: Copy>(
+    call: &Call<'_, A>,
+    rules: &ListingRules<A>,
     listing: Listing,
     order: InstanceOrder,
 ) -> Result<Page<Instance>, ApiError> {
@@ -56,10 +59,10 @@ pub async fn list(
         offset,
         limit,
     } = listing;
-    validate::not_both(codes, !ids.is_empty(), !filters.is_empty(), "InstanceIds")?;
-    validate::ids(codes, &ids, 100, "InstanceIds", rules.instance_id)?;
-    validate::filters(codes, &filters, rules.filters, rules.filter_values)?;
-    let (offset, limit) = validate::page(codes, offset, limit)?;
+    codes.not_both(!ids.is_empty(), !filters.is_empty(), "InstanceIds")?;
+    codes.ids(&ids, 100, "InstanceIds", rules.instance_id)?;
+    codes.filters(&filters, rules.filters, rules.filter_values)?;
+    let (offset, limit) = codes.page(offset, limit)?;
     let mut query_filters = Vec::new();
     if !ids.is_empty() {
         query_filters.push(InstanceFilter::Ids(ids));
@@ -79,12 +82,12 @@ pub async fn list(
     call.engine
         .describe_instances(&query)
         .await
-        .map_err(|e| (rules.error)(&e, &call.caller.action))
+        .map_err(|e| (rules.error)(&e, call.action))
 }
 
-fn instance_filter(
-    call: &Call<'_>,
-    rules: &ListingRules,
+fn instance_filter<A: Copy>(
+    call: &Call<'_, A>,
+    rules: &ListingRules<A>,
     f: Filter,
 ) -> Result<InstanceFilter, ApiError> {
     let values = f.values;
@@ -126,7 +129,7 @@ fn instance_filter(
                 let product = call
                     .engine
                     .product(&call.caller.product)
-                    .map_err(|e| (rules.error)(&e, &call.caller.action))?;
+                    .map_err(|e| (rules.error)(&e, call.action))?;
                 if let Some(bad) = values.iter().find(|z| product.catalog.zone(z).is_none()) {
                     return Err(ApiError::new(
                         code,
@@ -144,10 +147,7 @@ fn instance_filter(
             key: rules.project_attribute.into(),
             values,
         },
-        "security-group-id" => InstanceFilter::Attribute {
-            key: rules.security_group_attribute.into(),
-            values,
-        },
+        "security-group-id" => InstanceFilter::SecurityGroups(values),
         "vpc-id" => InstanceFilter::VpcIds(values),
         "subnet-id" => InstanceFilter::SubnetIds(values),
         "instance-charge-type" => InstanceFilter::ChargeTypes(

@@ -6,13 +6,17 @@
 
 pub mod cvm;
 pub mod envelope;
+pub mod instances;
 pub mod keypairs;
 pub mod lighthouse;
 pub mod listing;
+pub mod offerings;
 pub mod params;
+pub mod profile;
 pub mod signature;
 pub mod states;
 pub mod validate;
+pub mod views;
 
 use crate::dialect::{Claim, Dialect, Head, Refusal, Serving};
 use crate::request::{RawRequest, Response};
@@ -42,12 +46,24 @@ pub struct TencentDialect {
     doors: Vec<ProductDoor>,
 }
 
-/// A request that passed authentication and parameter checks.
-pub struct Call<'a> {
+/// A request that passed authentication and parameter checks, for the
+/// product whose typed action is `A`.
+pub struct Call<'a, A> {
     pub engine: &'a Arc<Engine>,
     pub caller: Caller,
+    /// The action, as the product's typed enum.
+    pub action: A,
     /// Typed parameters, checked against the API model.
     pub params: Value,
+}
+
+impl<A> Call<'_, A> {
+    /// The engine product this call is for.
+    pub fn product(&self) -> Result<&Arc<stratus_engine::Product>, ApiError> {
+        self.engine
+            .product(&self.caller.product)
+            .map_err(|e| ApiError::internal(&e))
+    }
 }
 
 /// The common parameters of a request, from headers (TC3) or parameters (v1).
@@ -128,7 +144,8 @@ impl TencentDialect {
             }
             Some(r) => r.clone(),
             None if door.key == lighthouse::PRODUCT
-                && lighthouse::region_optional(&common.action) =>
+                && lighthouse::Action::from_name(&common.action)
+                    .is_some_and(lighthouse::region_optional) =>
             {
                 String::new()
             }
@@ -164,15 +181,35 @@ impl TencentDialect {
             door.schema.unflatten(structure, &api_params)
         }
         .map_err(param_error)?;
-        let call = Call {
-            engine: &self.engine,
-            caller,
-            params,
+        let engine = &self.engine;
+        let unserved = || {
+            ApiError::new(
+                "InvalidAction",
+                format!("The action `{}` does not exist.", common.action),
+            )
         };
         match door.key {
-            lighthouse::PRODUCT => lighthouse::dispatch(&call).await,
-            cvm::PRODUCT => cvm::dispatch(&call).await,
-            _ => Err(ApiError::new("InvalidAction", "The action does not exist.")),
+            lighthouse::PRODUCT => {
+                let action = lighthouse::Action::from_name(&common.action).ok_or_else(unserved)?;
+                lighthouse::dispatch(&Call {
+                    engine,
+                    caller,
+                    action,
+                    params,
+                })
+                .await
+            }
+            cvm::PRODUCT => {
+                let action = cvm::Action::from_name(&common.action).ok_or_else(unserved)?;
+                cvm::dispatch(&Call {
+                    engine,
+                    caller,
+                    action,
+                    params,
+                })
+                .await
+            }
+            _ => Err(unserved()),
         }
     }
 
@@ -350,7 +387,7 @@ impl Dialect for TencentDialect {
 pub type Fields = serde_json::Map<String, Value>;
 
 /// The request structure of a call.
-pub fn parse<T: serde::de::DeserializeOwned>(call: &Call<'_>) -> Result<T, ApiError> {
+pub fn parse<T: serde::de::DeserializeOwned, A>(call: &Call<'_, A>) -> Result<T, ApiError> {
     serde_json::from_value(call.params.clone()).map_err(|e| {
         ApiError::new(
             "InvalidParameter",
@@ -362,17 +399,6 @@ pub fn parse<T: serde::de::DeserializeOwned>(call: &Call<'_>) -> Result<T, ApiEr
 /// Response fields from pairs.
 pub fn fields<const N: usize>(pairs: [(&str, Value); N]) -> Fields {
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
-}
-
-/// Key-pair actions name a missing key differently from the others.
-pub fn is_key_pair_action(action: &str) -> bool {
-    matches!(
-        action,
-        "DeleteKeyPairs"
-            | "DescribeKeyPairs"
-            | "AssociateInstancesKeyPairs"
-            | "DisassociateInstancesKeyPairs"
-    )
 }
 
 /// Parameters every v1 request carries beside the action's own.

@@ -4,7 +4,6 @@
 
 use super::envelope::ApiError;
 use serde::Deserialize;
-use stratus_engine::profile::IdStyle;
 
 /// A `Filter` structure.
 #[derive(Debug, Clone, Deserialize)]
@@ -47,13 +46,6 @@ pub fn renew_flag(flag: Option<&str>) -> Result<(), ApiError> {
     }
 }
 
-fn prefixed(prefix: &str) -> IdStyle {
-    IdStyle::Prefixed {
-        prefix: prefix.to_string(),
-        len: 8,
-    }
-}
-
 /// Checks one id: `prefix` followed by 8 lower-case letters or digits.
 pub fn id(
     value: &str,
@@ -67,7 +59,7 @@ pub fn id(
             format!("The value of `{field}` is longer than {MAX_ID_LEN} characters."),
         ));
     }
-    if !prefixed(prefix).matches(value) {
+    if !super::profile::prefixed(prefix).matches(value) {
         return Err(ApiError::new(
             malformed_code,
             format!("The value `{value}` of `{field}` is malformed: expected `{prefix}` followed by 8 lower-case letters or digits."),
@@ -76,105 +68,107 @@ pub fn id(
     Ok(())
 }
 
-/// A list of ids: at most `max`, no duplicates, each well formed.
-pub fn ids(
-    codes: &Codes,
-    values: &[String],
-    max: usize,
-    field: &str,
-    each: fn(&str, &str) -> Result<(), ApiError>,
-) -> Result<(), ApiError> {
-    if values.len() > max {
-        return Err(ApiError::new(
-            codes.too_many_values,
-            format!("`{field}` accepts at most {max} values."),
-        ));
-    }
-    let mut seen = std::collections::HashSet::new();
-    for v in values {
-        if !seen.insert(v) {
+impl Codes {
+    /// A list of ids: at most `max`, no duplicates, each well formed.
+    pub fn ids(
+        &self,
+        values: &[String],
+        max: usize,
+        field: &str,
+        each: fn(&str, &str) -> Result<(), ApiError>,
+    ) -> Result<(), ApiError> {
+        if values.len() > max {
             return Err(ApiError::new(
-                codes.duplicated,
-                format!("The value `{v}` of `{field}` is duplicated."),
+                self.too_many_values,
+                format!("`{field}` accepts at most {max} values."),
             ));
         }
-        each(v, field)?;
+        let mut seen = std::collections::HashSet::new();
+        for v in values {
+            if !seen.insert(v) {
+                return Err(ApiError::new(
+                    self.duplicated,
+                    format!("The value `{v}` of `{field}` is duplicated."),
+                ));
+            }
+            each(v, field)?;
+        }
+        Ok(())
     }
-    Ok(())
-}
 
-/// Offset and Limit: non-negative, Limit 1–100 (default 20).
-pub fn page(
-    codes: &Codes,
-    offset: Option<i64>,
-    limit: Option<i64>,
-) -> Result<(usize, usize), ApiError> {
-    let offset = offset.unwrap_or(0);
-    let limit = limit.unwrap_or(20);
-    if offset < 0 || limit < 0 {
-        return Err(ApiError::new(
-            codes.negative,
-            "Offset and Limit must not be negative.",
-        ));
-    }
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::new(
-            codes.limit_out_of_range,
-            "Limit must be between 1 and 100.",
-        ));
-    }
-    Ok((offset as usize, limit as usize))
-}
-
-/// Filters: at most 10, each with a supported name and at most
-/// `max_values` values.
-pub fn filters(
-    codes: &Codes,
-    filters: &[Filter],
-    supported: &[&str],
-    max_values: usize,
-) -> Result<(), ApiError> {
-    if filters.len() > 10 {
-        return Err(ApiError::new(
-            codes.too_many_values,
-            "At most 10 filters are accepted.",
-        ));
-    }
-    for f in filters {
-        let tag_filter = f.name.strip_prefix("tag:").is_some_and(|k| !k.is_empty())
-            && supported.contains(&"tag:");
-        if !tag_filter && !supported.contains(&f.name.as_str()) {
+    /// Offset and Limit: non-negative, Limit 1–100 (default 20).
+    pub fn page(
+        &self,
+        offset: Option<i64>,
+        limit: Option<i64>,
+    ) -> Result<(usize, usize), ApiError> {
+        let offset = offset.unwrap_or(0);
+        let limit = limit.unwrap_or(20);
+        if offset < 0 || limit < 0 {
             return Err(ApiError::new(
-                codes.filter_name,
-                format!(
-                    "The filter name `{}` is not supported; supported: {}.",
-                    f.name,
-                    supported.join(", ")
-                ),
+                self.negative,
+                "Offset and Limit must not be negative.",
             ));
         }
-        if f.values.len() > max_values {
+        if !(1..=100).contains(&limit) {
             return Err(ApiError::new(
-                codes.filter_values,
-                format!(
-                    "The filter `{}` accepts at most {max_values} values.",
-                    f.name
-                ),
+                self.limit_out_of_range,
+                "Limit must be between 1 and 100.",
             ));
         }
+        Ok((offset as usize, limit as usize))
     }
-    Ok(())
-}
 
-/// Ids and filters are mutually exclusive.
-pub fn not_both(codes: &Codes, ids: bool, filters: bool, ids_field: &str) -> Result<(), ApiError> {
-    if ids && filters {
-        return Err(ApiError::new(
-            codes.ids_with_filters,
-            format!("`{ids_field}` and `Filters` cannot be given together."),
-        ));
+    /// Filters: at most 10, each with a supported name and at most
+    /// `max_values` values.
+    pub fn filters(
+        &self,
+        filters: &[Filter],
+        supported: &[&str],
+        max_values: usize,
+    ) -> Result<(), ApiError> {
+        if filters.len() > 10 {
+            return Err(ApiError::new(
+                self.too_many_values,
+                "At most 10 filters are accepted.",
+            ));
+        }
+        for f in filters {
+            let tag_filter = f.name.strip_prefix("tag:").is_some_and(|k| !k.is_empty())
+                && supported.contains(&"tag:");
+            if !tag_filter && !supported.contains(&f.name.as_str()) {
+                return Err(ApiError::new(
+                    self.filter_name,
+                    format!(
+                        "The filter name `{}` is not supported; supported: {}.",
+                        f.name,
+                        supported.join(", ")
+                    ),
+                ));
+            }
+            if f.values.len() > max_values {
+                return Err(ApiError::new(
+                    self.filter_values,
+                    format!(
+                        "The filter `{}` accepts at most {max_values} values.",
+                        f.name
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
-    Ok(())
+
+    /// Ids and filters are mutually exclusive.
+    pub fn not_both(&self, ids: bool, filters: bool, ids_field: &str) -> Result<(), ApiError> {
+        if ids && filters {
+            return Err(ApiError::new(
+                self.ids_with_filters,
+                format!("`{ids_field}` and `Filters` cannot be given together."),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// A `Tag` structure of a request.

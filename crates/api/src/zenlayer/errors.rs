@@ -4,6 +4,7 @@
 //! silent ([REC]), in Zenlayer's upper-snake style.
 
 use super::envelope::ApiError;
+use super::Action;
 use stratus_engine::lifecycle::LifecycleState;
 use stratus_engine::EngineError as E;
 
@@ -140,19 +141,21 @@ pub fn internal(e: &dyn std::fmt::Display) -> ApiError {
 }
 
 /// The code for an instance that may not do `action` in `state`.
-fn state_code(action: &str, state: LifecycleState) -> Code {
+fn state_code(action: Option<Action>, state: LifecycleState) -> Code {
+    use Action::*;
     match (action, state) {
         (_, LifecycleState::Isolated | LifecycleState::Isolating) => Code::InstanceRecycled,
-        ("StopInstances" | "ResetInstancePassword" | "ResetInstancesPassword", _) => {
+        (Some(StopInstances | ResetInstancePassword | ResetInstancesPassword), _) => {
             Code::InstanceNotRunning
         }
-        ("StartInstances" | "ResetInstance" | "ResetInstances", _) => Code::InstanceNotStopped,
+        (Some(StartInstances | ResetInstance | ResetInstances), _) => Code::InstanceNotStopped,
         _ => Code::InstanceStatus,
     }
 }
 
-/// The Zenlayer code and message for an engine error raised by `action`.
-pub fn to_api(e: &E, action: &str) -> ApiError {
+/// The Zenlayer code and message for an engine error raised by `action`
+/// (`None`: before the action is known).
+pub fn to_api(e: &E, action: Option<Action>) -> ApiError {
     let code = match e {
         E::InstanceNotFound(_) => Code::InstanceNotFound,
         E::ImageNotFound(_) => Code::ImageNotFound,
@@ -188,6 +191,12 @@ pub fn to_api(e: &E, action: &str) -> ApiError {
         }
         E::RateLimited => Code::RequestLimitExceeded,
         E::NotOffered => Code::InvalidAction,
+        E::Refused(r) => {
+            return r
+                .answer::<ApiError>()
+                .cloned()
+                .unwrap_or_else(|| internal(e))
+        }
         E::Internal(_) => return internal(e),
     };
     let message = match (code, e) {
@@ -213,13 +222,13 @@ mod tests {
         let cases = [
             (
                 E::InstanceNotFound("1".into()),
-                "ResetInstance",
+                Action::ResetInstance,
                 404,
                 "INVALID_INSTANCE_NOT_FOUND",
             ),
             (
                 E::ImageNotFound("x".into()),
-                "ResetInstance",
+                Action::ResetInstance,
                 404,
                 "INVALID_IMAGE_NOT_FOUND",
             ),
@@ -228,7 +237,7 @@ mod tests {
                     image_gb: 50,
                     disk_gb: 20,
                 },
-                "ResetInstance",
+                Action::ResetInstance,
                 400,
                 "INVALID_IMAGE_SIZE_EXCEED",
             ),
@@ -238,7 +247,7 @@ mod tests {
                     state: LifecycleState::Isolated,
                     kind: OperationKind::Reboot,
                 },
-                "RebootInstances",
+                Action::RebootInstances,
                 403,
                 "OPERATION_DENIED_INSTANCE_RECYCLED",
             ),
@@ -248,19 +257,19 @@ mod tests {
                     state: LifecycleState::Stopped,
                     kind: OperationKind::Reboot,
                 },
-                "RebootInstances",
+                Action::RebootInstances,
                 403,
                 "OPERATION_DENIED_INSTANCE_STATUS",
             ),
             (
                 E::RateLimited,
-                "ResetInstance",
+                Action::ResetInstance,
                 429,
                 "REQUEST_LIMIT_EXCEEDED",
             ),
         ];
         for (e, action, status, code) in cases {
-            let a = to_api(&e, action);
+            let a = to_api(&e, Some(action));
             assert_eq!((a.status, a.code), (status, code), "{e:?}");
         }
     }

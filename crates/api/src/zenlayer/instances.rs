@@ -305,6 +305,7 @@ pub async fn create(call: &Call<'_>) -> Result<Fields, ApiError> {
         private_block: stratus_engine::engine::Ipv4Block::parse(&subnet.cidr_block),
         data_disks,
         termination_protected: false,
+        security_group_ids: Vec::new(),
         attributes,
     };
     let caller = Caller {
@@ -595,25 +596,33 @@ struct PowerRequest {
     force_reboot: Option<bool>,
 }
 
+/// The power actions of ZEC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Power {
+    Start,
+    Stop,
+    Reboot,
+}
+
 /// StartInstances (`BOOTING`), StopInstances (`STOPPING`) and
 /// RebootInstances (`REBOOT`), each back to `RUNNING` or `STOPPED`.
 /// `forceReboot` (2025) also accepts an instance already `BOOTING` or in
 /// `REBOOT`: it joins the restart under way, which ends `RUNNING` (one
 /// operation at a time per instance), so nothing new is started for it.
-pub async fn power(call: &Call<'_>) -> Result<Fields, ApiError> {
+pub async fn power(call: &Call<'_>, power: Power) -> Result<Fields, ApiError> {
     let r: PowerRequest = call.parse()?;
     let ids = r.instance_ids.unwrap_or_default();
     let instances = require_all(call, &ids).await?;
-    let (action, force) = match call.caller.action.as_str() {
-        "StartInstances" => (BatchAction::Start, false),
-        "StopInstances" => (
+    let (action, force) = match power {
+        Power::Start => (BatchAction::Start, false),
+        Power::Stop => (
             BatchAction::Stop {
                 hard: r.force_shutdown.unwrap_or(false),
                 stop_charging: false,
             },
             false,
         ),
-        _ => {
+        Power::Reboot => {
             let force = call.is_2025() && r.force_reboot.unwrap_or(false);
             (BatchAction::Reboot { hard: force }, force)
         }
@@ -697,6 +706,7 @@ async fn reinstall_one(
         system_disk_type: None,
         // The new name and attributes commit with the reinstall itself.
         changes: changes.clone(),
+        rules: None,
     };
     call.engine.reinstall(&call.caller, id, spec).await?;
     Ok(())
@@ -754,6 +764,7 @@ pub async fn reset_password(call: &Call<'_>) -> Result<Fields, ApiError> {
             &call.caller,
             BatchAction::ResetPassword {
                 password,
+                user_name: None,
                 allow_running: true,
             },
             &ids,
@@ -778,11 +789,7 @@ pub async fn release(call: &Call<'_>) -> Result<Fields, ApiError> {
     let _ = r.depend_resource;
     let ids = r.instance_ids.unwrap_or_default();
     let instances = require_all(call, &ids).await?;
-    one_by_one(call, instances, |i| {
-        Some(match i.state {
-            LifecycleState::Isolated | LifecycleState::LaunchFailed => BatchAction::Terminate,
-            _ => BatchAction::Isolate,
-        })
-    })
-    .await
+    // The engine decides, on the state it commits against: the recycle
+    // bin first, then destroyed (the profile's `RecycleBin::Deployed`).
+    one_by_one(call, instances, |_| Some(BatchAction::Terminate)).await
 }

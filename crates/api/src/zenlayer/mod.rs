@@ -49,6 +49,62 @@ pub enum Service {
     Ccs,
 }
 
+crate::actions! {
+    /// The key pair actions: of `ccs` (2025-09-01), and of `zec` before.
+    pub enum KeyPairAction {
+        ImportKeyPair,
+        DescribeKeyPairs,
+        DeleteKeyPairs,
+        ModifyKeyPairAttribute,
+    }
+}
+
+crate::actions! {
+    /// The actions served, over both services and versions ([`Action::parse`]
+    /// says which serves which).
+    pub enum Action {
+        DescribeRegions,
+        DescribeZones,
+        DescribeZoneInstanceConfigInfos,
+        DescribeImages,
+        DescribeVpcs,
+        DescribeSubnets,
+        CreateVpc,
+        CreateSubnet,
+        CreateZecInstances,
+        DescribeInstances,
+        DescribeInstancesStatus,
+        ModifyInstancesAttribute,
+        StartInstances,
+        StopInstances,
+        RebootInstances,
+        ResetInstance,
+        ResetInstances,
+        ResetInstancePassword,
+        ResetInstancesPassword,
+        ReleaseInstances,
+    }
+    nested { KeyPair(KeyPairAction) }
+}
+
+impl Action {
+    /// The action `name` names in `service` at `version`, if served there:
+    /// key pairs moved from `zec` to `ccs` in 2025-09-01, which also added
+    /// DescribeRegions and ResetInstances.
+    pub fn parse(service: Service, version: ApiVersion, name: &str) -> Option<Self> {
+        let action = Self::from_name(name)?;
+        let v2025 = version == ApiVersion::V2025;
+        let served = match (service, action) {
+            (Service::Ccs, Self::KeyPair(_)) => true,
+            (Service::Ccs, _) => false,
+            (Service::Zec, Self::KeyPair(_)) => !v2025,
+            (Service::Zec, Self::DescribeRegions | Self::ResetInstances) => v2025,
+            (Service::Zec, _) => true,
+        };
+        served.then_some(action)
+    }
+}
+
 /// The dialect.
 pub struct ZenlayerDialect {
     engine: Arc<Engine>,
@@ -60,6 +116,8 @@ pub struct Call<'a> {
     pub engine: &'a Arc<Engine>,
     pub facts: &'a ZecFacts,
     pub caller: Caller,
+    /// The action, typed.
+    pub action: Action,
     pub version: ApiVersion,
     /// The JSON body (an object).
     pub params: Value,
@@ -74,7 +132,7 @@ impl Call<'_> {
 
     /// Maps an engine error raised by this call.
     pub fn engine_error(&self, e: stratus_engine::EngineError) -> ApiError {
-        errors::to_api(&e, &self.caller.action)
+        errors::to_api(&e, Some(self.action))
     }
 
     /// The ZEC product of the engine.
@@ -148,6 +206,11 @@ impl ZenlayerDialect {
                 ))
             })?;
         let params = params::decode(&req.body)?;
+        let typed = Action::parse(service, api_version, action).ok_or_else(|| {
+            Code::InvalidAction.message(format!(
+                "The action `{action}` does not exist in version {version} of this service."
+            ))
+        })?;
         let call = Call {
             engine: &self.engine,
             facts: &self.facts,
@@ -159,6 +222,7 @@ impl ZenlayerDialect {
                 request_id: request_id.to_string(),
                 action: action.to_string(),
             },
+            action: typed,
             version: api_version,
             params,
         };
@@ -167,10 +231,7 @@ impl ZenlayerDialect {
                 .message("The number of requests exceeds the frequency limit."),
             other => errors::internal(&other),
         })?;
-        match service {
-            Service::Zec => dispatch_zec(&call).await,
-            Service::Ccs => dispatch_ccs(&call).await,
-        }
+        dispatch(&call).await
     }
 
     /// The account a request is signed (or bearer-authorized) for.
@@ -260,60 +321,38 @@ impl Dialect for ZenlayerDialect {
     }
 }
 
-/// Serves one action of `/api/v2/zec`.
-async fn dispatch_zec(call: &Call<'_>) -> Result<Fields, ApiError> {
-    let v2025 = call.is_2025();
-    match call.caller.action.as_str() {
-        "DescribeRegions" if v2025 => offerings::describe_regions(call),
-        "DescribeZones" => offerings::describe_zones(call),
-        "DescribeZoneInstanceConfigInfos" => offerings::describe_zone_instance_configs(call),
-        "DescribeImages" => offerings::describe_images(call),
-        "DescribeVpcs" => network::describe_vpcs(call).await,
-        "DescribeSubnets" => network::describe_subnets(call).await,
-        "CreateVpc" => network::create_vpc(call).await,
-        "CreateSubnet" => network::create_subnet(call).await,
-        "CreateZecInstances" => instances::create(call).await,
-        "DescribeInstances" => instances::describe(call).await,
-        "DescribeInstancesStatus" => instances::describe_status(call).await,
-        "ModifyInstancesAttribute" => instances::modify(call).await,
-        "StartInstances" | "StopInstances" | "RebootInstances" => instances::power(call).await,
-        "ResetInstance" => instances::reset(call).await,
-        "ResetInstances" if v2025 => instances::reset_many(call).await,
-        "ResetInstancePassword" | "ResetInstancesPassword" => instances::reset_password(call).await,
-        "ReleaseInstances" => instances::release(call).await,
-        // Key pairs moved to ccs in 2025-09-01.
-        "ImportKeyPair" | "DescribeKeyPairs" | "DeleteKeyPairs" | "ModifyKeyPairAttribute"
-            if !v2025 =>
-        {
-            dispatch_keys(call).await
+/// Serves one typed action.
+async fn dispatch(call: &Call<'_>) -> Result<Fields, ApiError> {
+    use instances::Power;
+    match call.action {
+        Action::DescribeRegions => offerings::describe_regions(call),
+        Action::DescribeZones => offerings::describe_zones(call),
+        Action::DescribeZoneInstanceConfigInfos => offerings::describe_zone_instance_configs(call),
+        Action::DescribeImages => offerings::describe_images(call),
+        Action::DescribeVpcs => network::describe_vpcs(call).await,
+        Action::DescribeSubnets => network::describe_subnets(call).await,
+        Action::CreateVpc => network::create_vpc(call).await,
+        Action::CreateSubnet => network::create_subnet(call).await,
+        Action::CreateZecInstances => instances::create(call).await,
+        Action::DescribeInstances => instances::describe(call).await,
+        Action::DescribeInstancesStatus => instances::describe_status(call).await,
+        Action::ModifyInstancesAttribute => instances::modify(call).await,
+        Action::StartInstances => instances::power(call, Power::Start).await,
+        Action::StopInstances => instances::power(call, Power::Stop).await,
+        Action::RebootInstances => instances::power(call, Power::Reboot).await,
+        Action::ResetInstance => instances::reset(call).await,
+        Action::ResetInstances => instances::reset_many(call).await,
+        Action::ResetInstancePassword | Action::ResetInstancesPassword => {
+            instances::reset_password(call).await
         }
-        other => Err(unknown_action(other, call)),
+        Action::ReleaseInstances => instances::release(call).await,
+        Action::KeyPair(k) => match k {
+            KeyPairAction::ImportKeyPair => keypairs::import(call).await,
+            KeyPairAction::DescribeKeyPairs => keypairs::describe(call).await,
+            KeyPairAction::DeleteKeyPairs => keypairs::delete(call).await,
+            KeyPairAction::ModifyKeyPairAttribute => keypairs::modify(call).await,
+        },
     }
-}
-
-/// Serves one action of `/api/v2/ccs`.
-async fn dispatch_ccs(call: &Call<'_>) -> Result<Fields, ApiError> {
-    dispatch_keys(call).await
-}
-
-async fn dispatch_keys(call: &Call<'_>) -> Result<Fields, ApiError> {
-    match call.caller.action.as_str() {
-        "ImportKeyPair" => keypairs::import(call).await,
-        "DescribeKeyPairs" => keypairs::describe(call).await,
-        "DeleteKeyPairs" => keypairs::delete(call).await,
-        "ModifyKeyPairAttribute" => keypairs::modify(call).await,
-        other => Err(unknown_action(other, call)),
-    }
-}
-
-fn unknown_action(action: &str, call: &Call<'_>) -> ApiError {
-    let version = match call.version {
-        ApiVersion::V2025 => profile::V2025,
-        ApiVersion::V2024 => profile::V2024,
-    };
-    Code::InvalidAction.message(format!(
-        "The action `{action}` does not exist in version {version} of this service."
-    ))
 }
 
 fn auth_error(e: SignatureError) -> ApiError {

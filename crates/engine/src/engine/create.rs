@@ -48,6 +48,8 @@ pub struct CreateSpec {
     /// Data disks: (disk type, size in GB).
     pub data_disks: Vec<(String, u32)>,
     pub termination_protected: bool,
+    /// The security groups the instances join.
+    pub security_group_ids: Vec<String>,
     /// Vendor attributes kept on the instance.
     pub attributes: std::collections::BTreeMap<String, String>,
 }
@@ -234,6 +236,7 @@ impl Engine {
                 termination_protected: spec.termination_protected,
                 charging_stopped: false,
                 snapshots: Vec::new(),
+                security_group_ids: spec.security_group_ids.clone(),
                 attributes: spec.attributes.clone(),
                 latest_operation: None,
                 machine: None,

@@ -17,6 +17,7 @@ use crate::ports::{
     Change, DiskSpec, DriverError, DriverRefusal, DriverTask, Expect, MachineSpec, WriteSet,
 };
 use crate::profile::ProductProfile;
+use crate::profile::RecycleBin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,10 +39,12 @@ pub enum BatchAction {
     Isolate,
     /// Destroy.
     Terminate,
-    /// Set a new password; `allow_running` lets a running instance be
-    /// stopped for it, otherwise only stopped instances are accepted.
+    /// Set a new password for `user_name` (the image's administrator when
+    /// `None`); `allow_running` lets a running instance be stopped for it,
+    /// otherwise only stopped instances are accepted.
     ResetPassword {
         password: String,
+        user_name: Option<String>,
         allow_running: bool,
     },
     /// Bind key pairs; `allow_running`: a running instance is accepted
@@ -170,19 +173,22 @@ impl Engine {
             OsFamily::Linux
         };
         let prepaid = |i: &Instance| i.charge_type == ChargeType::Prepaid;
-        let retires = kind == OperationKind::Terminate && profile.prepaid_terminate_isolates;
-        if retires && instances.iter().any(prepaid) && !instances.iter().all(prepaid) {
+        let retires = kind == OperationKind::Terminate;
+        if retires
+            && profile.recycle_bin == RecycleBin::Prepaid
+            && instances.iter().any(prepaid)
+            && !instances.iter().all(prepaid)
+        {
             return Err(EngineError::MixedChargeTypes);
         }
         let mut items = Vec::with_capacity(instances.len());
         for instance in instances {
-            // A prepaid instance outside the recycle bin goes there first.
-            let kind =
-                if retires && prepaid(&instance) && instance.state != LifecycleState::Isolated {
-                    OperationKind::Isolate
-                } else {
-                    kind
-                };
+            // The recycle bin first, where the product keeps one.
+            let kind = if retires && profile.recycle_bin.takes(&instance) {
+                OperationKind::Isolate
+            } else {
+                kind
+            };
             let mut transition = self.check_can_start(profile, &instance, kind)?;
             // Protection refuses the request, whichever way it would retire.
             if action == BatchAction::Terminate && instance.termination_protected {
@@ -196,12 +202,12 @@ impl Engine {
                 });
             }
             let plan = match &action {
-                BatchAction::ResetPassword { password, .. } => {
-                    profile
-                        .passwords
-                        .rule(strictest)
-                        .check(password)
-                        .map_err(EngineError::InvalidPassword)?;
+                BatchAction::ResetPassword {
+                    password,
+                    user_name,
+                    ..
+                } => {
+                    check_new_password(profile, strictest, password, user_name.as_deref())?;
                     if instance.state == LifecycleState::Running {
                         // The instance is shut down and started again to apply it.
                         transition.through = Some(LifecycleState::Rebooting);
@@ -672,4 +678,33 @@ fn apply_plan(instance: &mut Instance, op: &Operation) {
             }
         },
     }
+}
+
+/// The rule a password reset must meet, for the strictest OS family of the
+/// batch: the product's reset policy, and on Windows no user name inside
+/// the password (the image's `Administrator` when none is named).
+fn check_new_password(
+    profile: &crate::profile::ProductProfile,
+    family: OsFamily,
+    password: &str,
+    user_name: Option<&str>,
+) -> Result<(), EngineError> {
+    let policy = profile
+        .reset_passwords
+        .as_ref()
+        .unwrap_or(&profile.passwords);
+    policy
+        .rule(family)
+        .check(password)
+        .map_err(EngineError::InvalidPassword)?;
+    let user = user_name
+        .filter(|u| !u.is_empty())
+        .unwrap_or("Administrator")
+        .to_lowercase();
+    if family == OsFamily::Windows && password.to_lowercase().contains(&user) {
+        return Err(EngineError::InvalidPassword(
+            crate::profile::PasswordViolation::ContainsUserName,
+        ));
+    }
+    Ok(())
 }

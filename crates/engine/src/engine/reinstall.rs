@@ -5,13 +5,49 @@ use super::attributes::InstanceChanges;
 use super::login_plan::LoginRequest;
 use super::{Caller, Engine};
 use crate::catalog::{Image, OsFamily};
-use crate::error::EngineError;
+use crate::error::{EngineError, ProductRefusal};
 use crate::lifecycle::OperationKind;
 use crate::model::{Instance, OperationPlan, ReinstallPlan};
 use crate::name::Name;
 use crate::ports::{Change, WriteSet};
 use crate::profile::ProductProfile;
 use std::sync::Arc;
+
+/// A product's own rules for a reinstall, beside the engine's: the engine
+/// runs them on the very instance and image it commits against (so nothing
+/// changes between the check and the commit), after its own state check,
+/// and they may refine the request from what they see (a disk type kept,
+/// the login an image carries). A refusal is the dialect's answer.
+#[derive(Clone)]
+pub struct ProductRules(Arc<ReinstallRule>);
+
+/// A product's rule for a reinstall (see [`ProductRules`]).
+type ReinstallRule =
+    dyn Fn(&Instance, &Image, &mut ReinstallSpec) -> Result<(), ProductRefusal> + Send + Sync;
+
+impl ProductRules {
+    /// Rules from a function of the instance, the image and the request.
+    pub fn new(
+        rules: impl Fn(&Instance, &Image, &mut ReinstallSpec) -> Result<(), ProductRefusal>
+            + Send
+            + Sync
+            + 'static,
+    ) -> Self {
+        Self(Arc::new(rules))
+    }
+}
+
+impl std::fmt::Debug for ProductRules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProductRules(..)")
+    }
+}
+
+impl PartialEq for ProductRules {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
 
 /// What a reinstall request asks for.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -29,6 +65,8 @@ pub struct ReinstallSpec {
     /// Name and vendor attributes changed at once, in the same commit that
     /// accepts the reinstall.
     pub changes: InstanceChanges,
+    /// The product's own rules, run in the engine's read.
+    pub rules: Option<ProductRules>,
 }
 
 /// An image and whether the instance may be reinstalled with it.
@@ -87,7 +125,7 @@ impl Engine {
         self: &Arc<Self>,
         caller: &Caller,
         instance_id: &str,
-        spec: ReinstallSpec,
+        mut spec: ReinstallSpec,
     ) -> Result<String, EngineError> {
         let product = self.product(&caller.product)?.clone();
         let (profile, catalog) = (&product.profile, &product.catalog);
@@ -100,6 +138,9 @@ impl Engine {
         let image = catalog
             .image(&image_id, &caller.account)
             .ok_or_else(|| EngineError::ImageNotFound(image_id.clone()))?;
+        if let Some(rules) = spec.rules.take() {
+            (rules.0)(&instance, image, &mut spec).map_err(EngineError::Refused)?;
+        }
         let disk_gb = match spec.system_disk_gb {
             Some(requested) if requested < instance.system_disk.size_gb => {
                 return Err(EngineError::DiskShrink {

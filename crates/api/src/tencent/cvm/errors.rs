@@ -2,11 +2,12 @@
 //! state in the code.
 
 use super::profile::{state_code, state_name};
+use super::Action;
 use crate::tencent::envelope::ApiError;
 use stratus_engine::EngineError as E;
 
 /// The CVM code and message for an engine error raised by `action`.
-pub fn to_api(e: &E, action: &str) -> ApiError {
+pub fn to_api(e: &E, action: Action) -> ApiError {
     let code = match e {
         E::InstanceNotFound(_) => "InvalidInstanceId.NotFound",
         E::ImageNotFound(_) => "InvalidImageId.NotFound",
@@ -16,7 +17,7 @@ pub fn to_api(e: &E, action: &str) -> ApiError {
         E::ZoneNotFound(_) => "InvalidZone.MismatchRegion",
         E::ZoneSoldOut(_) => "ResourceInsufficient.ZoneSoldOutForSpecifiedInstance",
         E::RegionNotFound(_) => "InvalidRegion.NotFound",
-        E::KeyPairNotFound(_) if crate::tencent::is_key_pair_action(action) => {
+        E::KeyPairNotFound(_) if matches!(action, Action::KeyPair(k) if k.names_key_ids()) => {
             "InvalidKeyPairId.NotFound"
         }
         E::KeyPairNotFound(_) => "InvalidParameterValue.KeyPairNotFound",
@@ -48,6 +49,12 @@ pub fn to_api(e: &E, action: &str) -> ApiError {
         E::InsufficientBalance { .. } => "InvalidAccount.InsufficientBalance",
         E::RateLimited => "RequestLimitExceeded",
         E::NotOffered => "InvalidAction",
+        E::Refused(r) => {
+            return r
+                .answer::<ApiError>()
+                .cloned()
+                .unwrap_or_else(|| ApiError::internal(e))
+        }
         E::Internal(_) => return ApiError::internal(e),
     };
     let message = match e {

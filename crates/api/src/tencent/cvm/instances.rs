@@ -1,18 +1,23 @@
 //! CVM instance actions.
 
-use super::validate::{self, Filter};
+use super::validate;
 use super::views::{self, attr};
-use super::{engine_error, fields, parse, profile, Fields};
+use super::Call;
+use super::{engine_error, fields, parse, profile, Action, Fields};
 use crate::tencent::envelope::ApiError;
+use crate::tencent::instances::{
+    client_token, instance_page, refuse, reinstall, stop_type, ChargePrepaid, PasswordReset,
+    ResetPasswordRules, PERIODS,
+};
 use crate::tencent::listing::{list, Listing, ListingRules};
 use crate::tencent::validate::TagSpec;
-use crate::tencent::Call;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use stratus_engine::catalog::OsFamily;
-use stratus_engine::engine::{BatchAction, CreateSpec, LoginRequest, ReinstallSpec};
+use stratus_engine::engine::{BatchAction, CreateSpec, LoginRequest, ProductRules, ReinstallSpec};
+use stratus_engine::error::ProductRefusal;
 use stratus_engine::model::{ChargeType, Tag};
 use stratus_engine::ports::{InstanceOrder, Page};
 
@@ -30,7 +35,7 @@ fn login_request(l: Option<LoginSettings>) -> Result<LoginRequest, ApiError> {
         return Ok(LoginRequest::default());
     };
     let keys = l.key_ids.unwrap_or_default();
-    validate::ids(&keys, 100, "LoginSettings.KeyIds", validate::key_id)?;
+    validate::CODES.ids(&keys, 100, "LoginSettings.KeyIds", validate::key_id)?;
     let keep = match l.keep_image_login.as_deref() {
         None | Some("false") | Some("FALSE") => false,
         Some("true") | Some("TRUE") => true,
@@ -75,13 +80,6 @@ fn default_network(region: &str, zone: &str) -> (String, String) {
 struct Placement {
     zone: Option<String>,
     project_id: Option<i64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ChargePrepaid {
-    period: i64,
-    renew_flag: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -136,8 +134,6 @@ struct RunRequest {
     disable_api_termination: Option<bool>,
 }
 
-/// Prepaid periods (months) CVM sells.
-const PERIODS: [i64; 16] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 24, 36, 48, 60];
 const DISK_TYPES: [&str; 8] = [
     "LOCAL_BASIC",
     "LOCAL_SSD",
@@ -213,10 +209,7 @@ fn instance_names(name: Option<&str>, count: usize) -> Result<Vec<String>, ApiEr
 /// RunInstances.
 pub async fn run(call: &Call<'_>) -> Result<Fields, ApiError> {
     let r: RunRequest = parse(call)?;
-    let engine = call.engine;
-    let product = engine
-        .product(&call.caller.product)
-        .map_err(engine_error(call))?;
+    let product = call.product()?;
     let placement = r
         .placement
         .ok_or_else(|| ApiError::new("MissingParameter", "`Placement.Zone` is required."))?;
@@ -284,14 +277,10 @@ pub async fn run(call: &Call<'_>) -> Result<Fields, ApiError> {
     if let Some(u) = &r.user_data {
         validate::user_data(u)?;
     }
-    if let Some(token) = &r.client_token {
-        if token.len() > 64 || !token.is_ascii() {
-            return Err(ApiError::new(
-                "InvalidParameterValue.LimitExceeded",
-                "`ClientToken` must be at most 64 ASCII characters.",
-            ));
-        }
-    }
+    client_token(
+        r.client_token.as_deref(),
+        "InvalidParameterValue.LimitExceeded",
+    )?;
     let system_disk = r.system_disk.unwrap_or(SystemDisk {
         disk_type: None,
         disk_size: None,
@@ -361,10 +350,6 @@ pub async fn run(call: &Call<'_>) -> Result<Fields, ApiError> {
         attr::PROJECT_ID.to_string(),
         placement.project_id.unwrap_or(0).to_string(),
     );
-    attributes.insert(
-        attr::SECURITY_GROUPS.to_string(),
-        r.security_group_ids.unwrap_or_default().join(","),
-    );
     if let Some(t) = internet.and_then(|i| i.internet_charge_type) {
         attributes.insert(attr::INTERNET_CHARGE_TYPE.to_string(), t);
     }
@@ -392,22 +377,10 @@ pub async fn run(call: &Call<'_>) -> Result<Fields, ApiError> {
         private_block: None,
         data_disks,
         termination_protected: r.disable_api_termination.unwrap_or(false),
+        security_group_ids: r.security_group_ids.unwrap_or_default(),
         attributes,
     };
-    let ids = engine
-        .create_instances(&call.caller, spec)
-        .await
-        .map_err(engine_error(call))?;
-    Ok(fields([("InstanceIdSet", json!(ids))]))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct DescribeRequest {
-    instance_ids: Option<Vec<String>>,
-    filters: Option<Vec<Filter>>,
-    offset: Option<i64>,
-    limit: Option<i64>,
+    crate::tencent::instances::create(call, spec, super::errors::to_api).await
 }
 
 const INSTANCE_FILTERS: [&str; 20] = [
@@ -434,7 +407,7 @@ const INSTANCE_FILTERS: [&str; 20] = [
 ];
 
 /// How CVM lists instances.
-const LISTING: ListingRules = ListingRules {
+const LISTING: ListingRules<Action> = ListingRules {
     codes: &validate::CODES,
     instance_id: validate::instance_id,
     filters: &INSTANCE_FILTERS,
@@ -442,46 +415,20 @@ const LISTING: ListingRules = ListingRules {
     bad_ip: None,
     bad_zone: None,
     project_attribute: attr::PROJECT_ID,
-    security_group_attribute: attr::SECURITY_GROUPS,
     error: super::errors::to_api,
 };
 
 /// DescribeInstances.
 pub async fn describe(call: &Call<'_>) -> Result<Fields, ApiError> {
-    let r: DescribeRequest = parse(call)?;
-    let listing = Listing {
-        ids: r.instance_ids.unwrap_or_default(),
-        filters: r.filters.unwrap_or_default(),
-        offset: r.offset,
-        limit: r.limit,
-    };
+    let listing: Listing = parse(call)?;
     let page = list(call, &LISTING, listing, InstanceOrder::CreatedDesc).await?;
-    Ok(fields([
-        ("TotalCount", json!(page.total)),
-        (
-            "InstanceSet",
-            Value::Array(page.items.iter().map(views::instance).collect()),
-        ),
-    ]))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct StatusRequest {
-    instance_ids: Option<Vec<String>>,
-    offset: Option<i64>,
-    limit: Option<i64>,
+    Ok(instance_page(&page, views::instance))
 }
 
 /// DescribeInstancesStatus.
 pub async fn describe_status(call: &Call<'_>) -> Result<Fields, ApiError> {
-    let r: StatusRequest = parse(call)?;
-    let listing = Listing {
-        ids: r.instance_ids.unwrap_or_default(),
-        offset: r.offset,
-        limit: r.limit,
-        ..Listing::default()
-    };
+    // The API model has no `Filters` here: a listing of ids and a page.
+    let listing: Listing = parse(call)?;
     let Page { total, items } = list(call, &LISTING, listing, InstanceOrder::CreatedDesc).await?;
     let set: Vec<Value> = items
         .iter()
@@ -503,34 +450,29 @@ struct PowerRequest {
     stopped_mode: Option<String>,
 }
 
-const STOP_TYPES: [&str; 3] = ["SOFT", "HARD", "SOFT_FIRST"];
+/// The power actions of CVM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Power {
+    Start,
+    Stop,
+    Reboot,
+}
 
 /// StartInstances, StopInstances and RebootInstances.
-pub async fn power(call: &Call<'_>) -> Result<Fields, ApiError> {
+pub async fn power(call: &Call<'_>, power: Power) -> Result<Fields, ApiError> {
     let r: PowerRequest = parse(call)?;
-    validate::ids(&r.instance_ids, 100, "InstanceIds", validate::instance_id)?;
-    if let Some(t) = &r.stop_type {
-        if !STOP_TYPES.contains(&t.as_str()) {
-            return Err(ApiError::new(
-                "InvalidParameterValue",
-                format!("`StopType` must be SOFT, HARD or SOFT_FIRST, not `{t}`."),
-            ));
-        }
-        if r.force_stop.is_some() || r.force_reboot.is_some() {
-            return Err(ApiError::new(
-                "InvalidParameterCombination",
-                "The deprecated `ForceStop`/`ForceReboot` cannot be combined with `StopType`.",
-            ));
-        }
+    validate::CODES.ids(&r.instance_ids, 100, "InstanceIds", validate::instance_id)?;
+    let hard_stop = stop_type(r.stop_type.as_deref())?;
+    if r.stop_type.is_some() && (r.force_stop.is_some() || r.force_reboot.is_some()) {
+        return Err(ApiError::new(
+            "InvalidParameterCombination",
+            "The deprecated `ForceStop`/`ForceReboot` cannot be combined with `StopType`.",
+        ));
     }
-    // SOFT_FIRST falls back to a hard stop only when the guest does not
-    // answer, which every driver does after its power-down timeout.
-    let hard = r.stop_type.as_deref() == Some("HARD")
-        || r.force_stop.unwrap_or(false)
-        || r.force_reboot.unwrap_or(false);
-    let action = match call.caller.action.as_str() {
-        "StartInstances" => BatchAction::Start,
-        "StopInstances" => {
+    let hard = hard_stop || r.force_stop.unwrap_or(false) || r.force_reboot.unwrap_or(false);
+    let action = match power {
+        Power::Start => BatchAction::Start,
+        Power::Stop => {
             let stop_charging = match r.stopped_mode.as_deref() {
                 None | Some("KEEP_CHARGING") => false,
                 // Pay-as-you-go only: the engine refuses the others.
@@ -549,7 +491,7 @@ pub async fn power(call: &Call<'_>) -> Result<Fields, ApiError> {
                 stop_charging,
             }
         }
-        _ => BatchAction::Reboot { hard },
+        Power::Reboot => BatchAction::Reboot { hard },
     };
     call.engine
         .batch(&call.caller, action, &r.instance_ids)
@@ -576,37 +518,13 @@ pub async fn reset(call: &Call<'_>) -> Result<Fields, ApiError> {
     if let Some(i) = &r.image_id {
         validate::image_id(i, "ImageId")?;
     }
-    let instance = call
-        .engine
-        .instance(&call.caller, &r.instance_id)
-        .await
-        .map_err(engine_error(call))?;
-    let product = call
-        .engine
-        .product(&call.caller.product)
-        .map_err(engine_error(call))?;
-    let target_family = r
-        .image_id
-        .as_deref()
-        .and_then(|i| product.catalog.image(i, &call.caller.account))
-        .map_or(instance.os_family, |i| i.os_family);
-    if let Some(h) = &r.host_name {
-        validate::host_name(h, target_family == OsFamily::Windows)?;
-    }
     if let Some(u) = &r.user_data {
         validate::user_data(u)?;
     }
     let mut disk_gb = None;
+    let mut disk_type = None;
     if let Some(d) = r.system_disk {
-        if d.disk_type
-            .as_ref()
-            .is_some_and(|t| *t != instance.system_disk.disk_type)
-        {
-            return Err(ApiError::new(
-                "InvalidParameterValue",
-                "The system disk type cannot be changed by a reinstall; only its size may grow.",
-            ));
-        }
+        disk_type = d.disk_type;
         if let Some(size) = d.disk_size {
             if !(20..=1024).contains(&size) {
                 return Err(ApiError::new(
@@ -617,85 +535,66 @@ pub async fn reset(call: &Call<'_>) -> Result<Fields, ApiError> {
             disk_gb = Some(size as u32);
         }
     }
+    // The host name follows the rules of the OS the image brings; the disk
+    // keeps its type (as the engine reads the instance).
+    let rules = ProductRules::new(move |instance, image, spec| {
+        if let Some(h) = &spec.host_name {
+            validate::host_name(h, image.os_family == OsFamily::Windows)
+                .map_err(ProductRefusal::new)?;
+        }
+        if disk_type
+            .as_ref()
+            .is_some_and(|t| *t != instance.system_disk.disk_type)
+        {
+            return Err(refuse(
+                "InvalidParameterValue",
+                "The system disk type cannot be changed by a reinstall; only its size may grow.",
+            ));
+        }
+        Ok(())
+    });
     let spec = ReinstallSpec {
         image_id: r.image_id,
         login: login_request(r.login_settings)?,
         system_disk_gb: disk_gb,
         host_name: r.host_name,
         user_data: r.user_data,
+        rules: Some(rules),
         ..Default::default()
     };
-    call.engine
-        .reinstall(&call.caller, &r.instance_id, spec)
-        .await
-        .map_err(engine_error(call))?;
-    Ok(Fields::new())
+    reinstall(call, &r.instance_id, spec, super::errors::to_api).await
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct ResetPasswordRequest {
-    instance_ids: Vec<String>,
-    password: String,
-    user_name: Option<String>,
+    #[serde(flatten)]
+    common: PasswordReset,
     force_stop: Option<bool>,
 }
 
-/// Specials of the ResetInstancesPassword rule (spec §5.4).
-const RESET_SPECIALS: &str = "()`~!@#$%^&*-+=_|{}[]:;'<>,.?/";
+impl From<ResetPasswordRequest> for PasswordReset {
+    fn from(r: ResetPasswordRequest) -> Self {
+        r.common
+    }
+}
 
-/// ResetInstancesPassword: stricter than creation (≥3 classes, no leading
-/// `/`, Windows passwords may not contain the user name).
+/// ResetInstancesPassword: the engine applies the profile's reset rule
+/// (stricter than creation) and refuses a Windows password containing the
+/// user name; a running instance needs `ForceStop`.
 pub async fn reset_password(call: &Call<'_>) -> Result<Fields, ApiError> {
     let r: ResetPasswordRequest = parse(call)?;
-    validate::ids(&r.instance_ids, 100, "InstanceIds", validate::instance_id)?;
-    if r.user_name.as_ref().is_some_and(|u| u.chars().count() > 64) {
-        return Err(ApiError::new(
-            "InvalidParameterValue.LimitExceeded",
-            "`UserName` is longer than 64 characters.",
-        ));
-    }
-    let mut windows = false;
-    for id in &r.instance_ids {
-        windows |= call
-            .engine
-            .instance(&call.caller, id)
-            .await
-            .map_err(engine_error(call))?
-            .os_family
-            == OsFamily::Windows;
-    }
-    let rule = profile::password_rule(if windows { 12 } else { 8 }, 3, RESET_SPECIALS, true);
-    let user = r
-        .user_name
-        .clone()
-        .unwrap_or_else(|| if windows { "Administrator" } else { "root" }.to_string());
-    let contains_user = windows && r.password.to_lowercase().contains(&user.to_lowercase());
-    if let Err(e) = rule.check(&r.password) {
-        return Err(ApiError::new(
-            "InvalidParameterValue.InvalidPassword",
-            e.to_string(),
-        ));
-    }
-    if contains_user {
-        return Err(ApiError::new(
-            "InvalidParameterValue.InvalidPassword",
-            "A Windows password must not contain the user name.",
-        ));
-    }
-    call.engine
-        .batch(
-            &call.caller,
-            BatchAction::ResetPassword {
-                password: r.password,
-                allow_running: r.force_stop.unwrap_or(false),
-            },
-            &r.instance_ids,
-        )
-        .await
-        .map_err(engine_error(call))?;
-    Ok(Fields::new())
+    let allow_running = r.force_stop.unwrap_or(false);
+    crate::tencent::instances::reset_password(call, &RESET_PASSWORD, r.into(), allow_running).await
 }
+
+/// How CVM checks ResetInstancesPassword.
+const RESET_PASSWORD: ResetPasswordRules<Action> = ResetPasswordRules {
+    codes: &validate::CODES,
+    instance_id: validate::instance_id,
+    user_name_too_long: "InvalidParameterValue.LimitExceeded",
+    error: super::errors::to_api,
+};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -711,7 +610,7 @@ pub async fn terminate(call: &Call<'_>) -> Result<Fields, ApiError> {
     let r: TerminateRequest = parse(call)?;
     // Addresses and data disks go with the instance here; nothing else holds them.
     let _ = (r.release_address, r.release_prepaid_data_disks);
-    validate::ids(&r.instance_ids, 100, "InstanceIds", validate::instance_id)?;
+    validate::CODES.ids(&r.instance_ids, 100, "InstanceIds", validate::instance_id)?;
     // One command: the engine sends prepaid instances to the recycle bin
     // and destroys the rest (the profile's rule), all or none.
     call.engine

@@ -1,11 +1,11 @@
 //! CVM's key pair rules (the actions are Tencent's, shared with
 //! Lighthouse: [`crate::tencent::keypairs`]).
 
-use super::{errors, validate, views};
+use super::{errors, validate, views, Action};
 use crate::tencent::keypairs::KeyPairRules;
 
 /// How CVM's key pair actions differ from Lighthouse's.
-pub const RULES: KeyPairRules = KeyPairRules {
+pub const RULES: KeyPairRules<Action> = KeyPairRules {
     codes: &validate::CODES,
     name_empty: "InvalidKeyPairNameEmpty",
     name_too_long: "InvalidKeyPairNameTooLong",

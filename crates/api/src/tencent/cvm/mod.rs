@@ -13,9 +13,32 @@ pub use offerings::zone_number;
 pub use profile::product;
 
 use super::envelope::ApiError;
-use super::Call;
+use super::keypairs::{self as shared_keypairs, KeyPairAction};
 pub use super::Fields;
 use super::{fields, parse};
+
+crate::actions! {
+    /// The CVM actions served.
+    pub enum Action {
+        DescribeRegions,
+        DescribeZones,
+        DescribeInstanceTypeConfigs,
+        DescribeImages,
+        RunInstances,
+        DescribeInstances,
+        DescribeInstancesStatus,
+        StartInstances,
+        StopInstances,
+        RebootInstances,
+        ResetInstance,
+        ResetInstancesPassword,
+        TerminateInstances,
+    }
+    nested { KeyPair(KeyPairAction) }
+}
+
+/// A CVM request.
+pub type Call<'a> = super::Call<'a, Action>;
 
 /// The engine product key.
 pub const PRODUCT: &str = "cvm";
@@ -25,32 +48,25 @@ pub const SCHEMA: &str = include_str!("../../../../../catalog/tencent/cvm-2017-0
 
 /// Serves one CVM action.
 pub async fn dispatch(call: &Call<'_>) -> Result<Fields, ApiError> {
-    match call.caller.action.as_str() {
-        "DescribeRegions" => offerings::describe_regions(call),
-        "DescribeZones" => offerings::describe_zones(call),
-        "DescribeInstanceTypeConfigs" => offerings::describe_instance_type_configs(call),
-        "DescribeImages" => offerings::describe_images(call),
-        "RunInstances" => instances::run(call).await,
-        "DescribeInstances" => instances::describe(call).await,
-        "DescribeInstancesStatus" => instances::describe_status(call).await,
-        "StartInstances" | "StopInstances" | "RebootInstances" => instances::power(call).await,
-        "ResetInstance" => instances::reset(call).await,
-        "ResetInstancesPassword" => instances::reset_password(call).await,
-        "TerminateInstances" => instances::terminate(call).await,
-        "CreateKeyPair" => crate::tencent::keypairs::create(call, &keypairs::RULES).await,
-        "ImportKeyPair" => crate::tencent::keypairs::import(call, &keypairs::RULES).await,
-        "DescribeKeyPairs" => crate::tencent::keypairs::describe(call, &keypairs::RULES).await,
-        "DeleteKeyPairs" => crate::tencent::keypairs::delete(call, &keypairs::RULES).await,
-        "AssociateInstancesKeyPairs" | "DisassociateInstancesKeyPairs" => {
-            crate::tencent::keypairs::bind(call, &keypairs::RULES).await
-        }
-        other => Err(ApiError::new(
-            "InvalidAction",
-            format!("The action `{other}` does not exist."),
-        )),
+    use instances::Power;
+    match call.action {
+        Action::DescribeRegions => super::offerings::describe_regions(call, false),
+        Action::DescribeZones => offerings::describe_zones(call),
+        Action::DescribeInstanceTypeConfigs => offerings::describe_instance_type_configs(call),
+        Action::DescribeImages => offerings::describe_images(call),
+        Action::RunInstances => instances::run(call).await,
+        Action::DescribeInstances => instances::describe(call).await,
+        Action::DescribeInstancesStatus => instances::describe_status(call).await,
+        Action::StartInstances => instances::power(call, Power::Start).await,
+        Action::StopInstances => instances::power(call, Power::Stop).await,
+        Action::RebootInstances => instances::power(call, Power::Reboot).await,
+        Action::ResetInstance => instances::reset(call).await,
+        Action::ResetInstancesPassword => instances::reset_password(call).await,
+        Action::TerminateInstances => instances::terminate(call).await,
+        Action::KeyPair(k) => shared_keypairs::serve(call, k, &keypairs::RULES).await,
     }
 }
 
 fn engine_error<'a>(call: &'a Call<'a>) -> impl Fn(stratus_engine::EngineError) -> ApiError + 'a {
-    move |e| errors::to_api(&e, &call.caller.action)
+    move |e| errors::to_api(&e, call.action)
 }

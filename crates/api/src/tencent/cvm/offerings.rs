@@ -1,9 +1,9 @@
 //! What CVM sells: regions, zones, instance types and images.
 
 use super::validate::{self, Filter};
-use super::{engine_error, fields, parse, views, Fields};
+use super::Call;
+use super::{fields, parse, views, Fields};
 use crate::tencent::envelope::ApiError;
-use crate::tencent::Call;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use stratus_engine::catalog::Image;
@@ -26,30 +26,9 @@ pub fn zone_number(region: &str, zone: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// DescribeRegions.
-pub fn describe_regions(call: &Call<'_>) -> Result<Fields, ApiError> {
-    let product = call
-        .engine
-        .product(&call.caller.product)
-        .map_err(engine_error(call))?;
-    let set: Vec<Value> = product
-        .catalog
-        .regions
-        .iter()
-        .map(|r| json!({"Region": r.id, "RegionName": r.name, "RegionState": if r.available { "AVAILABLE" } else { "UNAVAILABLE" }}))
-        .collect();
-    Ok(fields([
-        ("TotalCount", json!(set.len())),
-        ("RegionSet", Value::Array(set)),
-    ]))
-}
-
 /// DescribeZones (of the request's region).
 pub fn describe_zones(call: &Call<'_>) -> Result<Fields, ApiError> {
-    let product = call
-        .engine
-        .product(&call.caller.product)
-        .map_err(engine_error(call))?;
+    let product = call.product()?;
     let region = &call.caller.region;
     let set: Vec<Value> = product
         .catalog
@@ -82,11 +61,8 @@ struct TypeConfigsRequest {
 pub fn describe_instance_type_configs(call: &Call<'_>) -> Result<Fields, ApiError> {
     let r: TypeConfigsRequest = parse(call)?;
     let filters = r.filters.unwrap_or_default();
-    validate::filters(&filters, &["zone", "instance-family", "instance-type"])?;
-    let product = call
-        .engine
-        .product(&call.caller.product)
-        .map_err(engine_error(call))?;
+    validate::CODES.filters(&filters, &["zone", "instance-family", "instance-type"], 5)?;
+    let product = call.product()?;
     let zones = product
         .catalog
         .region(&call.caller.region)
@@ -159,13 +135,11 @@ pub fn describe_images(call: &Call<'_>) -> Result<Fields, ApiError> {
             "`ImageIds` and `Filters` cannot be given together.",
         ));
     }
-    validate::ids(&ids, 100, "ImageIds", validate::image_id)?;
-    validate::filters(&filters, &IMAGE_FILTERS)?;
-    let (offset, limit) = validate::page(r.offset.map(|o| o as i64), r.limit.map(|l| l as i64))?;
-    let product = call
-        .engine
-        .product(&call.caller.product)
-        .map_err(engine_error(call))?;
+    validate::CODES.ids(&ids, 100, "ImageIds", validate::image_id)?;
+    validate::CODES.filters(&filters, &IMAGE_FILTERS, 5)?;
+    let (offset, limit) =
+        validate::CODES.page(r.offset.map(|o| o as i64), r.limit.map(|l| l as i64))?;
+    let product = call.product()?;
     let plan = match &r.instance_type {
         Some(t) => Some(product.catalog.plan(t).ok_or_else(|| {
             ApiError::new(

@@ -2,19 +2,15 @@
 
 use std::collections::HashMap;
 use stratus_engine::catalog::Catalog;
-use stratus_engine::lifecycle::{LifecycleState as S, OperationKind as K};
-use stratus_engine::profile::{IdFormats, IdStyle, PasswordPolicy, PasswordRule, ProductProfile};
+use stratus_engine::lifecycle::LifecycleState as S;
+use stratus_engine::profile::{PasswordPolicy, PasswordRule, ProductProfile};
 use stratus_engine::Product;
 
 /// Special characters of the RunInstances / ResetInstance password rule (spec §5.4).
 const SPECIALS: &str = "()`~!@#$%^&*-+=|{}[]:;',.?/";
 
-fn prefixed(prefix: &str) -> IdStyle {
-    IdStyle::Prefixed {
-        prefix: prefix.to_string(),
-        len: 8,
-    }
-}
+/// Specials of the ResetInstancesPassword rule (spec §5.4).
+const RESET_SPECIALS: &str = "()`~!@#$%^&*-+=_|{}[]:;'<>,.?/";
 
 /// A CVM password rule: `min_len`–30 characters of `min_classes` classes.
 pub fn password_rule(
@@ -38,35 +34,26 @@ pub fn password_rule(
 pub fn profile() -> ProductProfile {
     ProductProfile {
         key: super::PRODUCT.to_string(),
-        ids: IdFormats {
-            instance: prefixed("ins-"),
-            image: prefixed("img-"),
-            key_pair: prefixed("skey-"),
-            disk: prefixed("disk-"),
-        },
-        allowed_states: HashMap::from([
-            (K::Start, vec![S::Stopped]),
-            (K::Stop, vec![S::Running]),
-            (K::Reboot, vec![S::Running]),
-            (K::Reinstall, vec![S::Running, S::Stopped]),
-            (K::ResetPassword, vec![S::Running, S::Stopped]),
-            (K::AssociateKeys, vec![S::Running, S::Stopped]),
-            (K::DisassociateKeys, vec![S::Running, S::Stopped]),
-            (K::Isolate, vec![S::Running, S::Stopped]),
-            (
-                K::Terminate,
-                vec![S::Running, S::Stopped, S::Isolated, S::LaunchFailed],
-            ),
-        ]),
+        ids: crate::tencent::profile::id_formats("ins-", "img-", "skey-", "disk-"),
+        allowed_states: crate::tencent::profile::allowed_states(
+            vec![S::Running, S::Stopped],
+            vec![S::Running, S::Stopped, S::Isolated, S::LaunchFailed],
+        ),
         batch_limit: 100,
         passwords: PasswordPolicy {
             linux: password_rule(8, 2, SPECIALS, false),
             windows: password_rule(12, 3, SPECIALS, false),
         },
+        // ResetInstancesPassword is stricter than creation (spec §5.4): three
+        // classes, its own specials, no leading `/`.
+        reset_passwords: Some(PasswordPolicy {
+            linux: password_rule(8, 3, RESET_SPECIALS, true),
+            windows: password_rule(12, 3, RESET_SPECIALS, true),
+        }),
         // Seed 003: Linux <-> Windows is allowed and changes the system disk.
         reinstall_may_switch_family: true,
         reinstall_lands_in: None,
-        prepaid_terminate_isolates: true,
+        recycle_bin: stratus_engine::profile::RecycleBin::Prepaid,
         prepaid_prices: Some(stratus_engine::profile::PrepaidPrices {
             hours_per_month: 24.0 * 30.0,
             disk_per_gb_month: 1.0,

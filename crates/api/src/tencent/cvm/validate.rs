@@ -31,26 +31,6 @@ pub fn key_id(value: &str, field: &str) -> Result<(), ApiError> {
     id(value, "skey-", "InvalidKeyPairId.Malformed", field)
 }
 
-/// A list of ids.
-pub fn ids(
-    values: &[String],
-    max: usize,
-    field: &str,
-    each: fn(&str, &str) -> Result<(), ApiError>,
-) -> Result<(), ApiError> {
-    crate::tencent::validate::ids(&CODES, values, max, field, each)
-}
-
-/// Offset and Limit.
-pub fn page(offset: Option<i64>, limit: Option<i64>) -> Result<(usize, usize), ApiError> {
-    crate::tencent::validate::page(&CODES, offset, limit)
-}
-
-/// Filters (CVM: at most 5 values each).
-pub fn filters(filters: &[Filter], supported: &[&str]) -> Result<(), ApiError> {
-    crate::tencent::validate::filters(&CODES, filters, supported, 5)
-}
-
 /// The HostName rule: `.` and `-` neither first, last nor doubled; Windows
 /// 2–15 characters of `[A-Za-z0-9-]`, not all digits; others 2–60 characters
 /// in dot-separated `[A-Za-z0-9-]` segments.

@@ -2,15 +2,16 @@
 //! (spec §5.1–5.2).
 
 use super::profile::state_name;
+use crate::tencent::views::operation_state;
+pub use crate::tencent::views::tags;
 use serde_json::{json, Value};
 use stratus_engine::catalog::{Image, ImageKind, ImageState, Plan};
 use stratus_engine::engine::KeyPairView;
-use stratus_engine::model::{ChargeType, Instance, OperationState, Tag};
+use stratus_engine::model::{ChargeType, Instance};
 
 /// Attribute keys CVM keeps on instances.
 pub mod attr {
     pub const PROJECT_ID: &str = "cvm.project_id";
-    pub const SECURITY_GROUPS: &str = "cvm.security_groups";
     pub const INTERNET_CHARGE_TYPE: &str = "cvm.internet_charge_type";
 }
 
@@ -21,23 +22,6 @@ pub fn charge_type(c: ChargeType) -> &'static str {
         ChargeType::Postpaid => "POSTPAID_BY_HOUR",
         ChargeType::Spot => "SPOTPAID",
     }
-}
-
-fn operation_state(s: OperationState) -> &'static str {
-    match s {
-        OperationState::Operating => "OPERATING",
-        OperationState::Success => "SUCCESS",
-        OperationState::Failed => "FAILED",
-    }
-}
-
-/// Tags as `[{Key, Value}]`.
-pub fn tags(tags: &[Tag]) -> Value {
-    Value::Array(
-        tags.iter()
-            .map(|t| json!({"Key": t.key, "Value": t.value}))
-            .collect(),
-    )
 }
 
 /// An `Instance` structure.
@@ -53,11 +37,6 @@ pub fn instance(i: &Instance) -> Value {
         (ChargeType::Postpaid, _) => "KEEP_CHARGING",
         _ => "NOT_APPLICABLE",
     };
-    let security_groups: Vec<&str> = i
-        .attributes
-        .get(attr::SECURITY_GROUPS)
-        .map(|s| s.split(',').filter(|x| !x.is_empty()).collect())
-        .unwrap_or_default();
     let windows = i.os_family == stratus_engine::catalog::OsFamily::Windows;
     json!({
         "Placement": {
@@ -98,7 +77,7 @@ pub fn instance(i: &Instance) -> Value {
         "CreatedTime": i.created_at.iso8601(),
         "ExpiredTime": i.expires_at.map(|t| t.iso8601()),
         "OsName": i.os_name,
-        "SecurityGroupIds": security_groups,
+        "SecurityGroupIds": i.security_group_ids,
         "LoginSettings": { "Password": null, "KeyIds": i.login.key_ids, "KeepImageLogin": null },
         "InstanceState": state_name(i.state),
         "Tags": tags(&i.tags),

@@ -1,10 +1,12 @@
 //! Engine errors as Lighthouse error codes: the one table.
 
+use super::Action;
 use crate::tencent::envelope::ApiError;
+use crate::tencent::keypairs::KeyPairAction;
 use stratus_engine::EngineError as E;
 
 /// The Lighthouse code and message for an engine error raised by `action`.
-pub fn to_api(e: &E, action: &str) -> ApiError {
+pub fn to_api(e: &E, action: Action) -> ApiError {
     let code = match e {
         E::InstanceNotFound(_) => "ResourceNotFound.InstanceIdNotFound",
         E::ImageNotFound(_) => "ResourceNotFound.BlueprintIdNotFound",
@@ -14,7 +16,7 @@ pub fn to_api(e: &E, action: &str) -> ApiError {
         E::ZoneNotFound(_) => "InvalidParameterValue.ZoneInvalid",
         E::ZoneSoldOut(_) => "ResourcesSoldOut.ZonesHasNoBundleConfigs",
         E::RegionNotFound(_) => "UnsupportedRegion",
-        E::KeyPairNotFound(_) if crate::tencent::is_key_pair_action(action) => {
+        E::KeyPairNotFound(_) if matches!(action, Action::KeyPair(k) if k.names_key_ids()) => {
             "ResourceNotFound.KeyIdNotFound"
         }
         E::KeyPairNotFound(_) => "ResourceNotFound.KeyPairNotFound",
@@ -26,7 +28,9 @@ pub fn to_api(e: &E, action: &str) -> ApiError {
         E::PublicKeyMalformed => "InvalidParameterValue.KeyPairPublicKeyMalformed",
         E::InvalidPassword(_) => "InvalidParameterValue.InvalidPassword",
         E::PasswordWithKeys => "InvalidParameterValue.InvalidParameterCombination",
-        E::KeysOnWindows if action == "AssociateInstancesKeyPairs" => {
+        E::KeysOnWindows
+            if action == Action::KeyPair(KeyPairAction::AssociateInstancesKeyPairs) =>
+        {
             "UnsupportedOperation.WindowsNotAllowToAssociateKeyPair"
         }
         E::KeysOnWindows => "UnsupportedOperation.WindowsNotSupportKeyPair",
@@ -51,6 +55,12 @@ pub fn to_api(e: &E, action: &str) -> ApiError {
         E::InsufficientBalance { .. } => "FailedOperation.InsufficientBalance",
         E::NotPayAsYouGo(_) => "UnsupportedOperation",
         E::NotOffered => "InvalidAction",
+        E::Refused(r) => {
+            return r
+                .answer::<ApiError>()
+                .cloned()
+                .unwrap_or_else(|| ApiError::internal(e))
+        }
         E::Internal(_) => return ApiError::internal(e),
     };
     let message = match e {

@@ -1,15 +1,21 @@
 //! Lighthouse instance actions.
 
-use super::validate::{self, Filter};
-use super::{engine_error, fields, parse, views, Fields};
+use super::validate;
+use super::Call;
+use super::{engine_error, fields, parse, views, Action, Fields};
 use crate::tencent::envelope::ApiError;
+use crate::tencent::instances::{
+    client_token, instance_page, refuse, reinstall, stop_type, ChargePrepaid, PasswordReset,
+    ResetPasswordRules, PERIODS,
+};
+use crate::tencent::keypairs::KeyPairAction;
 use crate::tencent::listing::{list, Listing, ListingRules};
 use crate::tencent::validate::TagParam;
-use crate::tencent::Call;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use stratus_engine::catalog::ImageKind;
 use stratus_engine::catalog::OsFamily;
-use stratus_engine::engine::{BatchAction, CreateSpec, LoginRequest, ReinstallSpec};
+use stratus_engine::engine::{BatchAction, CreateSpec, LoginRequest, ProductRules, ReinstallSpec};
 use stratus_engine::lifecycle::OperationKind;
 use stratus_engine::model::{ChargeType, Tag};
 use stratus_engine::ports::InstanceOrder;
@@ -28,7 +34,7 @@ fn login_request(login: Option<LoginConfiguration>) -> Result<LoginRequest, ApiE
         return Ok(LoginRequest::default());
     };
     let keys = l.key_ids.unwrap_or_default();
-    validate::ids(&keys, 5, "LoginConfiguration.KeyIds", validate::key_id)?;
+    validate::CODES.ids(&keys, 5, "LoginConfiguration.KeyIds", validate::key_id)?;
     match l.auto_generate_password.as_deref() {
         None | Some("NO") => {}
         Some("YES") if l.password.is_some() => {
@@ -72,13 +78,6 @@ fn tags(params: Option<Vec<TagParam>>) -> Result<Vec<Tag>, ApiError> {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ChargePrepaid {
-    period: i64,
-    renew_flag: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
 struct CreateRequest {
     bundle_id: String,
     blueprint_id: String,
@@ -94,8 +93,6 @@ struct CreateRequest {
     tags: Option<Vec<TagParam>>,
     domain_name: Option<String>,
 }
-
-const PERIODS: [i64; 16] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 24, 36, 48, 60];
 
 /// CreateInstances.
 pub async fn create(call: &Call<'_>) -> Result<Fields, ApiError> {
@@ -123,14 +120,10 @@ pub async fn create(call: &Call<'_>) -> Result<Fields, ApiError> {
             ));
         }
     }
-    if let Some(token) = &r.client_token {
-        if token.len() > 64 || !token.is_ascii() {
-            return Err(ApiError::new(
-                "InvalidParameterValue.ClientTokenTooLong",
-                "`ClientToken` must be at most 64 ASCII characters.",
-            ));
-        }
-    }
+    client_token(
+        r.client_token.as_deref(),
+        "InvalidParameterValue.ClientTokenTooLong",
+    )?;
     if r.domain_name.is_some() && count != 1 {
         return Err(ApiError::new(
             "InvalidParameterValue.InvalidParameterCombination",
@@ -143,10 +136,7 @@ pub async fn create(call: &Call<'_>) -> Result<Fields, ApiError> {
             format!("The firewall template {id} does not exist."),
         ));
     }
-    let engine = call.engine;
-    let product = engine
-        .product(&call.caller.product)
-        .map_err(engine_error(call))?;
+    let product = call.product()?;
     if r.containers.as_ref().is_some_and(|c| !c.is_empty()) {
         let docker = product
             .catalog
@@ -187,22 +177,17 @@ pub async fn create(call: &Call<'_>) -> Result<Fields, ApiError> {
         private_block: None,
         data_disks: Vec::new(),
         termination_protected: false,
+        security_group_ids: Vec::new(),
         attributes: Default::default(),
     };
-    let ids = engine
-        .create_instances(&call.caller, spec)
-        .await
-        .map_err(engine_error(call))?;
-    Ok(fields([("InstanceIdSet", json!(ids))]))
+    crate::tencent::instances::create(call, spec, super::errors::to_api).await
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct DescribeRequest {
-    instance_ids: Option<Vec<String>>,
-    filters: Option<Vec<Filter>>,
-    offset: Option<i64>,
-    limit: Option<i64>,
+    #[serde(flatten)]
+    listing: Listing,
     order_field: Option<String>,
     order: Option<String>,
 }
@@ -220,16 +205,15 @@ const INSTANCE_FILTERS: [&str; 9] = [
 ];
 
 /// How Lighthouse lists instances.
-const LISTING: ListingRules = ListingRules {
+const LISTING: ListingRules<Action> = ListingRules {
     codes: &validate::CODES,
     instance_id: validate::instance_id,
     filters: &INSTANCE_FILTERS,
     filter_values: 100,
     bad_ip: Some("InvalidParameterValue.InvalidIpFormat"),
     bad_zone: Some("InvalidParameterValue.InvalidZone"),
-    // Lighthouse has neither projects nor security groups to filter by.
+    // Lighthouse has no projects to filter by.
     project_attribute: "",
-    security_group_attribute: "",
     error: super::errors::to_api,
 };
 
@@ -259,20 +243,8 @@ pub async fn describe(call: &Call<'_>) -> Result<Fields, ApiError> {
             ))
         }
     };
-    let listing = Listing {
-        ids: r.instance_ids.unwrap_or_default(),
-        filters: r.filters.unwrap_or_default(),
-        offset: r.offset,
-        limit: r.limit,
-    };
-    let page = list(call, &LISTING, listing, order).await?;
-    Ok(fields([
-        ("TotalCount", json!(page.total)),
-        (
-            "InstanceSet",
-            Value::Array(page.items.iter().map(views::instance).collect()),
-        ),
-    ]))
+    let page = list(call, &LISTING, r.listing, order).await?;
+    Ok(instance_page(&page, views::instance))
 }
 
 #[derive(Debug, Deserialize)]
@@ -283,48 +255,48 @@ struct BatchRequest {
     isolate_data_disk: Option<bool>,
 }
 
-const STOP_TYPES: [&str; 3] = ["SOFT", "HARD", "SOFT_FIRST"];
+/// The batch actions of Lighthouse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Batch {
+    Start,
+    Stop,
+    Reboot,
+    Isolate,
+    Terminate,
+}
 
 /// StartInstances, StopInstances, RebootInstances, IsolateInstances, TerminateInstances.
-pub async fn batch(call: &Call<'_>) -> Result<Fields, ApiError> {
+pub async fn batch(call: &Call<'_>, batch: Batch) -> Result<Fields, ApiError> {
     let r: BatchRequest = parse(call)?;
     // Lighthouse instances here have no separate data disks to keep or isolate.
     let _ = r.isolate_data_disk;
-    let hard = r.stop_type.as_deref() == Some("HARD");
-    let (action, max) = match call.caller.action.as_str() {
-        "StartInstances" => (BatchAction::Start, 100),
-        "StopInstances" => (
+    let hard = stop_type(r.stop_type.as_deref())?;
+    let (action, max) = match batch {
+        Batch::Start => (BatchAction::Start, 100),
+        Batch::Stop => (
             BatchAction::Stop {
                 hard,
                 stop_charging: false,
             },
             100,
         ),
-        "RebootInstances" => (BatchAction::Reboot { hard }, 100),
-        "IsolateInstances" => (BatchAction::Isolate, 20),
-        _ => (BatchAction::Terminate, 100),
+        Batch::Reboot => (BatchAction::Reboot { hard }, 100),
+        Batch::Isolate => (BatchAction::Isolate, 20),
+        Batch::Terminate => (BatchAction::Terminate, 100),
     };
-    if let Some(t) = &r.stop_type {
-        if !STOP_TYPES.contains(&t.as_str()) {
-            return Err(ApiError::new(
-                "InvalidParameterValue",
-                format!("`StopType` must be SOFT, HARD or SOFT_FIRST, not `{t}`."),
-            ));
-        }
-    }
     if r.instance_ids.is_empty() {
         return Err(ApiError::new(
             "MissingParameter",
             "`InstanceIds` must not be empty.",
         ));
     }
-    if r.instance_ids.len() > max && call.caller.action == "IsolateInstances" {
+    if r.instance_ids.len() > max && batch == Batch::Isolate {
         return Err(ApiError::new(
             "LimitExceeded.IsolateResourcesLimitExceeded",
             format!("At most {max} instances can be isolated at once."),
         ));
     }
-    validate::ids(&r.instance_ids, max, "InstanceIds", validate::instance_id)?;
+    validate::CODES.ids(&r.instance_ids, max, "InstanceIds", validate::instance_id)?;
     call.engine
         .batch(&call.caller, action, &r.instance_ids)
         .await
@@ -349,92 +321,40 @@ pub async fn reset(call: &Call<'_>) -> Result<Fields, ApiError> {
         validate::blueprint_id(b, "BlueprintId")?;
     }
     let login = login_request(r.login_configuration)?;
-    let engine = call.engine;
-    if r.containers.as_ref().is_some_and(|c| !c.is_empty()) {
-        let instance = engine
-            .instance(&call.caller, &r.instance_id)
-            .await
-            .map_err(engine_error(call))?;
-        let product = engine
-            .product(&call.caller.product)
-            .map_err(engine_error(call))?;
-        let blueprint = r
-            .blueprint_id
-            .clone()
-            .unwrap_or_else(|| instance.image_id.to_string());
-        let docker = product
-            .catalog
-            .image(&blueprint, &call.caller.account)
-            .is_some_and(|b| b.kind == stratus_engine::catalog::ImageKind::Docker);
-        if !docker {
-            return Err(ApiError::new(
+    // Containers need a DOCKER blueprint: the new one, or the one the
+    // instance runs as the engine reads it.
+    let containers = r.containers.as_ref().is_some_and(|c| !c.is_empty());
+    let rules = ProductRules::new(move |_, blueprint, _| {
+        if containers && blueprint.kind != ImageKind::Docker {
+            return Err(refuse(
                 "UnsupportedOperation.BlueprintTypeNotSupportOperation",
                 "`Containers` can only be given with a DOCKER blueprint.",
             ));
         }
-    }
+        Ok(())
+    });
     let spec = ReinstallSpec {
         image_id: r.blueprint_id,
         login,
+        rules: Some(rules),
         ..Default::default()
     };
-    engine
-        .reinstall(&call.caller, &r.instance_id, spec)
-        .await
-        .map_err(engine_error(call))?;
-    Ok(Fields::new())
+    reinstall(call, &r.instance_id, spec, super::errors::to_api).await
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ResetPasswordRequest {
-    instance_ids: Vec<String>,
-    password: String,
-    user_name: Option<String>,
-}
-
-/// ResetInstancesPassword.
+/// ResetInstancesPassword: a running instance is stopped for it.
 pub async fn reset_password(call: &Call<'_>) -> Result<Fields, ApiError> {
-    let r: ResetPasswordRequest = parse(call)?;
-    validate::ids(&r.instance_ids, 100, "InstanceIds", validate::instance_id)?;
-    if let Some(user) = &r.user_name {
-        if user.chars().count() > 64 {
-            return Err(ApiError::new(
-                "InvalidParameterValue.TooLong",
-                "`UserName` is longer than 64 characters.",
-            ));
-        }
-    }
-    // Windows passwords must not contain the user name.
-    let mut any_windows = false;
-    for id in &r.instance_ids {
-        if let Ok(i) = call.engine.instance(&call.caller, id).await {
-            any_windows |= i.os_family == OsFamily::Windows;
-        }
-    }
-    let user = r
-        .user_name
-        .clone()
-        .unwrap_or_else(|| "Administrator".to_string());
-    if any_windows && r.password.to_lowercase().contains(&user.to_lowercase()) {
-        return Err(ApiError::new(
-            "InvalidParameterValue.InvalidPassword",
-            "A Windows password must not contain the user name.",
-        ));
-    }
-    call.engine
-        .batch(
-            &call.caller,
-            BatchAction::ResetPassword {
-                password: r.password,
-                allow_running: true,
-            },
-            &r.instance_ids,
-        )
-        .await
-        .map_err(engine_error(call))?;
-    Ok(Fields::new())
+    let r: PasswordReset = parse(call)?;
+    crate::tencent::instances::reset_password(call, &RESET_PASSWORD, r, true).await
 }
+
+/// How Lighthouse checks ResetInstancesPassword.
+const RESET_PASSWORD: ResetPasswordRules<Action> = ResetPasswordRules {
+    codes: &validate::CODES,
+    instance_id: validate::instance_id,
+    user_name_too_long: "InvalidParameterValue.TooLong",
+    error: super::errors::to_api,
+};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -443,35 +363,37 @@ struct DeniedRequest {
 }
 
 /// The actions DescribeInstancesDeniedActions reports on.
-const REPORTED: [(&str, OperationKind); 8] = [
-    ("StartInstances", OperationKind::Start),
-    ("StopInstances", OperationKind::Stop),
-    ("RebootInstances", OperationKind::Reboot),
-    ("ResetInstance", OperationKind::Reinstall),
-    ("ResetInstancesPassword", OperationKind::ResetPassword),
-    ("IsolateInstances", OperationKind::Isolate),
-    ("TerminateInstances", OperationKind::Terminate),
-    ("AssociateInstancesKeyPairs", OperationKind::AssociateKeys),
+const REPORTED: [(Action, OperationKind); 8] = [
+    (Action::StartInstances, OperationKind::Start),
+    (Action::StopInstances, OperationKind::Stop),
+    (Action::RebootInstances, OperationKind::Reboot),
+    (Action::ResetInstance, OperationKind::Reinstall),
+    (Action::ResetInstancesPassword, OperationKind::ResetPassword),
+    (Action::IsolateInstances, OperationKind::Isolate),
+    (Action::TerminateInstances, OperationKind::Terminate),
+    (
+        Action::KeyPair(KeyPairAction::AssociateInstancesKeyPairs),
+        OperationKind::AssociateKeys,
+    ),
 ];
 
 /// DescribeInstancesDeniedActions.
 pub async fn denied_actions(call: &Call<'_>) -> Result<Fields, ApiError> {
     let r: DeniedRequest = parse(call)?;
-    validate::ids(&r.instance_ids, 100, "InstanceIds", validate::instance_id)?;
-    let engine = call.engine;
-    let product = engine
-        .product(&call.caller.product)
-        .map_err(engine_error(call))?;
+    validate::CODES.ids(&r.instance_ids, 100, "InstanceIds", validate::instance_id)?;
+    let product = call.product()?;
     let mut set = Vec::new();
     for id in &r.instance_ids {
-        let instance = engine
+        let instance = call
+            .engine
             .instance(&call.caller, id)
             .await
             .map_err(engine_error(call))?;
         let denied: Vec<Value> = REPORTED
             .iter()
             .filter_map(|(action, kind)| {
-                let refusal = engine
+                let refusal = call
+                    .engine
                     .check_can_start(&product.profile, &instance, *kind)
                     .err()
                     .or_else(|| {
@@ -479,8 +401,8 @@ pub async fn denied_actions(call: &Call<'_>) -> Result<Fields, ApiError> {
                             && instance.os_family == OsFamily::Windows)
                             .then_some(stratus_engine::EngineError::KeysOnWindows)
                     })?;
-                let e = super::errors::to_api(&refusal, action);
-                Some(json!({"Action": action, "Code": e.code, "Message": e.message}))
+                let e = super::errors::to_api(&refusal, *action);
+                Some(json!({"Action": action.name(), "Code": e.code, "Message": e.message}))
             })
             .collect();
         set.push(json!({"InstanceId": id, "DeniedActions": denied}));

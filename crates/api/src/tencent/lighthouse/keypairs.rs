@@ -1,11 +1,11 @@
 //! Lighthouse's key pair rules (the actions are Tencent's, shared with CVM:
 //! [`crate::tencent::keypairs`]).
 
-use super::{errors, validate, views};
+use super::{errors, validate, views, Action};
 use crate::tencent::keypairs::KeyPairRules;
 
 /// How Lighthouse's key pair actions differ from CVM's.
-pub const RULES: KeyPairRules = KeyPairRules {
+pub const RULES: KeyPairRules<Action> = KeyPairRules {
     codes: &validate::CODES,
     name_empty: "InvalidParameterValue.InvalidKeyPairNameEmpty",
     name_too_long: "InvalidParameterValue.InvalidKeyPairNameTooLong",

@@ -1,37 +1,12 @@
 //! What Lighthouse sells: regions, zones, bundles and blueprints.
 
 use super::validate::{self, Filter};
+use super::Call;
 use super::{engine_error, fields, parse, views, Fields};
 use crate::tencent::envelope::ApiError;
-use crate::tencent::Call;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use stratus_engine::catalog::{Image, Plan};
-
-/// DescribeRegions.
-pub fn describe_regions(call: &Call<'_>) -> Result<Fields, ApiError> {
-    let product = call
-        .engine
-        .product(&call.caller.product)
-        .map_err(engine_error(call))?;
-    let set: Vec<Value> = product
-        .catalog
-        .regions
-        .iter()
-        .map(|r| {
-            json!({
-                "Region": r.id,
-                "RegionName": r.name,
-                "RegionState": if r.available { "AVAILABLE" } else { "UNAVAILABLE" },
-                "IsChinaMainland": r.mainland,
-            })
-        })
-        .collect();
-    Ok(fields([
-        ("TotalCount", json!(set.len())),
-        ("RegionSet", Value::Array(set)),
-    ]))
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -49,10 +24,7 @@ pub fn describe_zones(call: &Call<'_>) -> Result<Fields, ApiError> {
             format!("`OrderField` `{f}` is not supported."),
         ));
     }
-    let product = call
-        .engine
-        .product(&call.caller.product)
-        .map_err(engine_error(call))?;
+    let product = call.product()?;
     let mut zones: Vec<_> = product
         .catalog
         .region(&call.caller.region)
@@ -113,13 +85,10 @@ pub fn describe_bundles(call: &Call<'_>) -> Result<Fields, ApiError> {
     let r: BundlesRequest = parse(call)?;
     let ids = r.bundle_ids.unwrap_or_default();
     let filters = r.filters.unwrap_or_default();
-    validate::not_both(!ids.is_empty(), !filters.is_empty(), "BundleIds")?;
-    validate::filters(&filters, &BUNDLE_FILTERS, 5)?;
-    let (offset, limit) = validate::page(r.offset, r.limit)?;
-    let product = call
-        .engine
-        .product(&call.caller.product)
-        .map_err(engine_error(call))?;
+    validate::CODES.not_both(!ids.is_empty(), !filters.is_empty(), "BundleIds")?;
+    validate::CODES.filters(&filters, &BUNDLE_FILTERS, 5)?;
+    let (offset, limit) = validate::CODES.page(r.offset, r.limit)?;
+    let product = call.product()?;
     for z in r.zones.iter().flatten() {
         if product.catalog.zone(z).is_none() {
             return Err(ApiError::new(
@@ -219,13 +188,10 @@ fn blueprint_query(
     ids: Vec<String>,
     filters: Vec<Filter>,
 ) -> Result<Vec<Image>, ApiError> {
-    validate::not_both(!ids.is_empty(), !filters.is_empty(), "BlueprintIds")?;
-    validate::ids(&ids, 100, "BlueprintIds", validate::blueprint_id)?;
-    validate::filters(&filters, &BLUEPRINT_FILTERS, 100)?;
-    let product = call
-        .engine
-        .product(&call.caller.product)
-        .map_err(engine_error(call))?;
+    validate::CODES.not_both(!ids.is_empty(), !filters.is_empty(), "BlueprintIds")?;
+    validate::CODES.ids(&ids, 100, "BlueprintIds", validate::blueprint_id)?;
+    validate::CODES.filters(&filters, &BLUEPRINT_FILTERS, 100)?;
+    let product = call.product()?;
     Ok(product
         .catalog
         .images
@@ -240,7 +206,7 @@ fn blueprint_query(
 /// DescribeBlueprints.
 pub fn describe_blueprints(call: &Call<'_>) -> Result<Fields, ApiError> {
     let r: BlueprintsRequest = parse(call)?;
-    let (offset, limit) = validate::page(r.offset, r.limit)?;
+    let (offset, limit) = validate::CODES.page(r.offset, r.limit)?;
     let matching = blueprint_query(
         call,
         r.blueprint_ids.unwrap_or_default(),
@@ -276,7 +242,7 @@ struct ResetBlueprintsRequest {
 pub async fn describe_reset_instance_blueprints(call: &Call<'_>) -> Result<Fields, ApiError> {
     let r: ResetBlueprintsRequest = parse(call)?;
     validate::instance_id(&r.instance_id, "InstanceId")?;
-    let (offset, limit) = validate::page(r.offset, r.limit)?;
+    let (offset, limit) = validate::CODES.page(r.offset, r.limit)?;
     let wanted = blueprint_query(call, Vec::new(), r.filters.unwrap_or_default())?;
     let candidates = call
         .engine

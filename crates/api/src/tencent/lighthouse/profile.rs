@@ -2,19 +2,12 @@
 
 use std::collections::HashMap;
 use stratus_engine::catalog::Catalog;
-use stratus_engine::lifecycle::{LifecycleState as S, OperationKind as K};
-use stratus_engine::profile::{IdFormats, IdStyle, PasswordPolicy, PasswordRule, ProductProfile};
+use stratus_engine::lifecycle::LifecycleState as S;
+use stratus_engine::profile::{PasswordPolicy, PasswordRule, ProductProfile};
 use stratus_engine::Product;
 
 /// Special characters Lighthouse accepts in passwords (spec §4.2; no space).
 const SPECIALS: &str = "()`~!@#$%^&*-+=_|{}[]:;'<>,.?/";
-
-fn prefixed(prefix: &str) -> IdStyle {
-    IdStyle::Prefixed {
-        prefix: prefix.to_string(),
-        len: 8,
-    }
-}
 
 /// The Lighthouse profile.
 pub fn profile() -> ProductProfile {
@@ -29,32 +22,21 @@ pub fn profile() -> ProductProfile {
     };
     ProductProfile {
         key: super::PRODUCT.to_string(),
-        ids: IdFormats {
-            instance: prefixed("lhins-"),
-            image: prefixed("lhbp-"),
-            key_pair: prefixed("lhkp-"),
-            disk: prefixed("lhdisk-"),
-        },
-        allowed_states: HashMap::from([
-            (K::Start, vec![S::Stopped]),
-            (K::Stop, vec![S::Running]),
-            (K::Reboot, vec![S::Running]),
-            (K::Reinstall, vec![S::Running, S::Stopped]),
-            (K::ResetPassword, vec![S::Running, S::Stopped]),
-            (K::AssociateKeys, vec![S::Running, S::Stopped]),
-            (K::DisassociateKeys, vec![S::Running, S::Stopped]),
-            (K::Isolate, vec![S::Running, S::Stopped, S::LaunchFailed]),
-            (K::Terminate, vec![S::Isolated]),
-        ]),
+        ids: crate::tencent::profile::id_formats("lhins-", "lhbp-", "lhkp-", "lhdisk-"),
+        allowed_states: crate::tencent::profile::allowed_states(
+            vec![S::Running, S::Stopped, S::LaunchFailed],
+            vec![S::Isolated],
+        ),
         batch_limit: 100,
         passwords: PasswordPolicy {
             linux: rule(8),
             windows: rule(12),
         },
+        reset_passwords: None,
         // Seed 001: no switching between LINUX_UNIX and WINDOWS.
         reinstall_may_switch_family: false,
         reinstall_lands_in: None,
-        prepaid_terminate_isolates: false,
+        recycle_bin: stratus_engine::profile::RecycleBin::Unused,
         prepaid_prices: None,
         keys_on_windows: false,
         max_keys_per_instance: 5,

@@ -2,10 +2,12 @@
 //! present (spec §4.2–4.4).
 
 use super::profile::state_name;
+use crate::tencent::views::operation_state;
+pub use crate::tencent::views::tags;
 use serde_json::{json, Value};
 use stratus_engine::catalog::{Image, ImageKind, ImageState, OsFamily, Plan};
 use stratus_engine::engine::KeyPairView;
-use stratus_engine::model::{Instance, OperationState, Tag};
+use stratus_engine::model::Instance;
 
 /// `LINUX_UNIX` or `WINDOWS`.
 pub fn platform_type(f: OsFamily) -> &'static str {
@@ -34,23 +36,6 @@ pub fn blueprint_state(s: ImageState) -> &'static str {
         ImageState::Offline => "OFFLINE",
         ImageState::CreateFailed => "CREATEFAILED",
     }
-}
-
-fn operation_state(s: OperationState) -> &'static str {
-    match s {
-        OperationState::Operating => "OPERATING",
-        OperationState::Success => "SUCCESS",
-        OperationState::Failed => "FAILED",
-    }
-}
-
-/// Tags as `[{Key, Value}]`.
-pub fn tags(tags: &[Tag]) -> Value {
-    Value::Array(
-        tags.iter()
-            .map(|t| json!({"Key": t.key, "Value": t.value}))
-            .collect(),
-    )
 }
 
 /// An `Instance` structure.

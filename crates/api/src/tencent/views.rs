@@ -1,0 +1,22 @@
+//! Parts of the API 3.0 views Lighthouse and CVM render alike.
+
+use serde_json::{json, Value};
+use stratus_engine::model::{OperationState, Tag};
+
+/// The `LatestOperationState` of an operation.
+pub fn operation_state(s: OperationState) -> &'static str {
+    match s {
+        OperationState::Operating => "OPERATING",
+        OperationState::Success => "SUCCESS",
+        OperationState::Failed => "FAILED",
+    }
+}
+
+/// Tags as `[{Key, Value}]`.
+pub fn tags(tags: &[Tag]) -> Value {
+    Value::Array(
+        tags.iter()
+            .map(|t| json!({"Key": t.key, "Value": t.value}))
+            .collect(),
+    )
+}
