@@ -25,6 +25,7 @@ pub mod kingsoft;
 pub mod limits;
 pub mod qcloud_v2;
 pub mod request;
+pub mod signing;
 pub mod tencent;
 pub mod zenlayer;
 

@@ -39,7 +39,11 @@ impl Admission for RateLimiter {
         };
         let key = (account.to_string(), product.to_string(), action.to_string());
         let entry = windows.entry(key).or_insert((second, 0));
-        if entry.0 != second {
+        // Windows only move forward: a request that read the clock just
+        // before another one crossed into the next second counts against
+        // that newer window (resetting to its older second would let a
+        // second burst through).
+        if second > entry.0 {
             *entry = (second, 0);
         }
         if entry.1 >= limit {
@@ -53,6 +57,19 @@ impl Admission for RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_late_reading_of_the_clock_never_reopens_an_older_window() {
+        let limiter = RateLimiter::default();
+        let at = |s: i64| Timestamp(s * 1000);
+        let admit = |now| limiter.admit("a", "p", "X", 2, now);
+        assert!(admit(at(11)).await.expect("memory"));
+        // Read the clock at second 10, reached the lock after second 11 began.
+        assert!(admit(at(10)).await.expect("memory"));
+        assert!(!admit(at(10)).await.expect("memory"));
+        assert!(!admit(at(11)).await.expect("memory"));
+        assert!(admit(at(12)).await.expect("memory"));
+    }
 
     #[tokio::test]
     async fn admits_the_limit_per_second_and_resets_next_second() {

@@ -113,6 +113,10 @@ mod tests {
             ),
             ("b", r#"{"id":"b","attributes":{"kec.security_groups":""}}"#),
             ("c", r#"{"id":"c","attributes":{"zec.x":"y"}}"#),
+            (
+                "d",
+                r#"{"id":"d","attributes":{"zec.security_group_id":"sg-z"}}"#,
+            ),
         ];
         for (id, body) in bodies {
             db.execute(
@@ -137,6 +141,8 @@ mod tests {
         assert_eq!(body("b")["security_group_ids"], serde_json::json!([]));
         assert_eq!(body("c")["security_group_ids"], serde_json::Value::Null);
         assert_eq!(body("c")["attributes"], serde_json::json!({"zec.x": "y"}));
+        assert_eq!(body("d")["security_group_ids"], serde_json::json!(["sg-z"]));
+        assert_eq!(body("d")["attributes"], serde_json::json!({}));
     }
 
     #[test]

@@ -996,3 +996,56 @@ async fn a_reinstall_and_its_immediate_changes_are_one_commit() {
     );
     assert_eq!(during.version, before.version + 1, "one write, not two");
 }
+
+#[tokio::test]
+async fn an_instance_and_the_deletion_of_its_subnet_cannot_both_win() {
+    use stratus_engine::engine::NetworkError;
+    use stratus_engine::model::{Network, NetworkKind};
+    use stratus_engine::ports::InstanceFilter;
+    let engine = engine_on(Arc::new(SqliteStore::open(None).expect("store")), 2000.0);
+    let subnet = |id: &str| Network {
+        id: id.into(),
+        account: String::new(),
+        product: String::new(),
+        kind: NetworkKind::Subnet,
+        name: id.into(),
+        cidr_block: "10.0.1.0/24".into(),
+        region: None,
+        vpc_id: None,
+        created_at: Timestamp(0),
+        version: 0,
+    };
+    let a = caller("a", "CreateSubnet");
+    let in_subnet = |id: &str| CreateSpec {
+        subnet_id: Some(id.into()),
+        ..spec(Some("Passw0rd!old"))
+    };
+    // Deleted after the dialect looked it up: the instance is refused.
+    engine
+        .create_network(&a, subnet("sn-1"))
+        .await
+        .expect("created");
+    engine
+        .delete_network(&a, "sn-1", InstanceFilter::SubnetIds(vec!["sn-1".into()]))
+        .await
+        .expect("nothing uses it");
+    let refused = engine.create_instances(&a, in_subnet("sn-1")).await;
+    assert!(
+        matches!(refused, Err(EngineError::ConcurrentModification(_))),
+        "{refused:?}"
+    );
+    // Racing: whichever commits first, never an instance in a deleted subnet.
+    engine
+        .create_network(&a, subnet("sn-2"))
+        .await
+        .expect("created");
+    let (created, deleted) = tokio::join!(
+        engine.create_instances(&a, in_subnet("sn-2")),
+        engine.delete_network(&a, "sn-2", InstanceFilter::SubnetIds(vec!["sn-2".into()])),
+    );
+    match (created, deleted) {
+        (Ok(_), Err(NetworkError::InUse { .. })) => {}
+        (Err(EngineError::ConcurrentModification(_)), Ok(_)) => {}
+        other => panic!("both or neither won: {other:?}"),
+    }
+}

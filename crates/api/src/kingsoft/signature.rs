@@ -5,11 +5,8 @@
 //! (hex HMAC-SHA256 over the sorted, RFC 3986-encoded parameters). Nothing
 //! else in the dialect reads credentials.
 
-use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
-
-type HmacSha256 = Hmac<Sha256>;
+pub use crate::signing::sha256_hex;
+use crate::signing::{auth_parts, hmac_sha256 as hmac256, same};
 
 /// The SHA-256 of an empty payload, in hex.
 pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -49,23 +46,9 @@ pub fn parse_authorization(value: &str) -> Result<SigV4Authorization, SignatureE
         .trim()
         .strip_prefix("AWS4-HMAC-SHA256")
         .ok_or(SignatureError::Incomplete)?;
-    let (mut credential, mut signed, mut signature) = (None, None, None);
-    for part in rest.split(',') {
-        let part = part.trim();
-        if let Some(v) = part.strip_prefix("Credential=") {
-            credential = Some(v);
-        } else if let Some(v) = part.strip_prefix("SignedHeaders=") {
-            signed = Some(v);
-        } else if let Some(v) = part.strip_prefix("Signature=") {
-            signature = Some(v);
-        } else {
-            return Err(SignatureError::Incomplete);
-        }
-    }
-    let (Some(credential), Some(signed_headers), Some(signature)) = (credential, signed, signature)
-    else {
-        return Err(SignatureError::Incomplete);
-    };
+    let parts = auth_parts(rest).ok_or(SignatureError::Incomplete)?;
+    let (credential, signed_headers, signature) =
+        (parts.credential, parts.signed_headers, parts.signature);
     let scope: Vec<&str> = credential.split('/').collect();
     let [access_key, date, region, service, terminator] = scope.as_slice() else {
         return Err(SignatureError::Incomplete);
@@ -110,18 +93,6 @@ pub struct SigV4Input<'a> {
     pub body: &'a [u8],
     /// The `X-Amz-Date` value (`YYYYMMDD'T'HHMMSS'Z'`).
     pub amz_date: &'a str,
-}
-
-fn hmac256(key: &[u8], data: &[u8]) -> Vec<u8> {
-    // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
-    mac.update(data);
-    mac.finalize().into_bytes().to_vec()
-}
-
-/// Lower-case hex SHA-256.
-pub fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
 }
 
 /// RFC 3986 encoding: only `A-Z a-z 0-9 - _ . ~` stay, `%XX` upper case.
@@ -298,7 +269,7 @@ pub fn verify_sigv4(
         return Err(SignatureError::Mismatch);
     }
     let expected = sigv4_signature(secret, auth, input)?;
-    if bool::from(expected.as_bytes().ct_eq(auth.signature.as_bytes())) {
+    if same(expected.as_bytes(), auth.signature.as_bytes()) {
         Ok(())
     } else {
         Err(SignatureError::Mismatch)
@@ -323,10 +294,9 @@ pub fn verify_legacy(
     signature: &str,
 ) -> Result<(), SignatureError> {
     let expected = hex::encode(hmac256(secret.as_bytes(), legacy_string(params).as_bytes()));
-    if bool::from(
-        expected
-            .as_bytes()
-            .ct_eq(signature.trim().to_ascii_lowercase().as_bytes()),
+    if same(
+        expected.as_bytes(),
+        signature.trim().to_ascii_lowercase().as_bytes(),
     ) {
         Ok(())
     } else {

@@ -8,7 +8,8 @@ use crate::request::Response;
 use crate::tencent::cvm::profile::password_rule;
 use serde_json::{json, Map, Value};
 use stratus_engine::catalog::OsFamily;
-use stratus_engine::engine::{BatchAction, LoginRequest, ReinstallSpec};
+use stratus_engine::engine::{BatchAction, LoginRequest, ProductRules, ReinstallSpec};
+use stratus_engine::error::ProductRefusal;
 use stratus_engine::ports::{InstanceFilter, InstanceOrder, InstanceQuery};
 use stratus_engine::EngineError as E;
 
@@ -196,44 +197,45 @@ async fn reset_instances(call: &LegacyCall<'_>) -> Result<Response, LegacyError>
         }
     }
     let engine = call.engine;
-    let instance = engine
-        .instance(&call.caller, instance_id)
-        .await
-        .map_err(legacy_error)?;
     let product = engine.product(&call.caller.product).map_err(legacy_error)?;
-    let family = match image_id {
-        Some(id) => {
-            let image = product
-                .catalog
-                .image(id, &call.caller.account)
-                .ok_or_else(|| {
-                    LegacyError::new(
-                        Code::ResourceNotFound,
-                        format!("The image {id} does not exist."),
-                    )
-                })?;
-            if views::image_type(image.kind) != image_type {
-                return Err(invalid(format!(
-                    "The image {id} is not of imageType {image_type}."
-                )));
-            }
-            image.os_family
-        }
-        None => instance.os_family,
-    };
-    let password = p.str("password").map(str::to_string);
-    if let Some(pw) = &password {
-        check_password(pw, family)?;
-    }
-    let root_size = match p.int("rootSize")? {
-        None => None,
-        Some(size) if size < i64::from(instance.system_disk.size_gb) || size > 1024 => {
+    if let Some(id) = image_id {
+        let image = product
+            .catalog
+            .image(id, &call.caller.account)
+            .ok_or_else(|| {
+                LegacyError::new(
+                    Code::ResourceNotFound,
+                    format!("The image {id} does not exist."),
+                )
+            })?;
+        if views::image_type(image.kind) != image_type {
             return Err(invalid(format!(
-                "`rootSize` must be between the current {} GB and 1024 GB.",
-                instance.system_disk.size_gb
-            )))
+                "The image {id} is not of imageType {image_type}."
+            )));
         }
-        Some(size) => Some(size as u32),
+    }
+    let password = p.str("password").map(str::to_string);
+    let root_size = p.int("rootSize")?;
+    // The password follows the rule of the OS the image brings, and the
+    // disk may only grow: both as the engine reads the instance.
+    let rules = {
+        let password = password.clone();
+        ProductRules::new(move |instance, image, spec| {
+            if let Some(pw) = &password {
+                check_password(pw, image.os_family).map_err(ProductRefusal::new)?;
+            }
+            spec.system_disk_gb = match root_size {
+                None => None,
+                Some(size) if size < i64::from(instance.system_disk.size_gb) || size > 1024 => {
+                    return Err(ProductRefusal::new(invalid(format!(
+                        "`rootSize` must be between the current {} GB and 1024 GB.",
+                        instance.system_disk.size_gb
+                    ))))
+                }
+                Some(size) => Some(size as u32),
+            };
+            Ok(())
+        })
     };
     let spec = ReinstallSpec {
         image_id: image_id.map(str::to_string),
@@ -241,7 +243,7 @@ async fn reset_instances(call: &LegacyCall<'_>) -> Result<Response, LegacyError>
             password,
             ..Default::default()
         },
-        system_disk_gb: root_size,
+        rules: Some(rules),
         ..Default::default()
     };
     let op = engine

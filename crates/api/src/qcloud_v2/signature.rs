@@ -7,7 +7,7 @@
 //! `/v2/index.php`, POST values starting with `@` are not signed, any
 //! `SignatureMethod` other than `HmacSHA256` means SHA-1, and clients
 //! disagree on sorting by the original or the rewritten names — so they are
-//! kept here, and only the HMAC/Base64 step is shared in spirit.
+//! kept here; the HMAC and the comparison are [`crate::signing`]'s.
 //!
 //! Server recipe (§2.2): pop `Signature`; on POST drop values beginning with
 //! `@`; read `_` as `.` in names; sort by byte order; join raw `k=v` with
@@ -20,11 +20,8 @@
 //! (`cvm.api.qcloud.com`) for clients that sign a host other than the one
 //! they connect to.
 
+use crate::signing::{hmac_sha1, hmac_sha256, same};
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
-use sha1::Sha1;
-use sha2::Sha256;
-use subtle::ConstantTimeEq;
 
 /// The fixed path of every legacy request; part of the signed string.
 pub const PATH: &str = "/v2/index.php";
@@ -132,20 +129,10 @@ pub fn string_to_sign(
 
 /// `Base64(HMAC(secret_key, string_to_sign))`, standard alphabet, padded.
 pub fn sign(algorithm: Algorithm, secret_key: &str, string_to_sign: &str) -> String {
-    // HMAC accepts keys of any length, so `new_from_slice` cannot fail.
+    let (key, data) = (secret_key.as_bytes(), string_to_sign.as_bytes());
     let digest = match algorithm {
-        Algorithm::HmacSha1 => {
-            let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(secret_key.as_bytes())
-                .unwrap_or_else(|_| unreachable!());
-            mac.update(string_to_sign.as_bytes());
-            mac.finalize().into_bytes().to_vec()
-        }
-        Algorithm::HmacSha256 => {
-            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret_key.as_bytes())
-                .unwrap_or_else(|_| unreachable!());
-            mac.update(string_to_sign.as_bytes());
-            mac.finalize().into_bytes().to_vec()
-        }
+        Algorithm::HmacSha1 => hmac_sha1(key, data),
+        Algorithm::HmacSha256 => hmac_sha256(key, data),
     };
     base64::engine::general_purpose::STANDARD.encode(digest)
 }
@@ -227,7 +214,7 @@ pub fn verify(input: &VerifyInput<'_>, secret_key: &str) -> Result<Verified, Sig
         for variant in &variants {
             let source = string_to_sign(input.method, host, input.params, *variant);
             let expected = sign(algorithm, secret_key, &source);
-            if bool::from(expected.as_bytes().ct_eq(signature.as_bytes())) {
+            if same(expected.as_bytes(), signature.as_bytes()) {
                 return Ok(Verified {
                     host: (*host).to_string(),
                     variant: *variant,

@@ -2,14 +2,8 @@
 //! TC3-HMAC-SHA256 (API 3.0 default) and the v1 `Signature` parameter
 //! (HmacSHA1 / HmacSHA256). Nothing else in the dialect reads credentials.
 
+use crate::signing::{auth_parts, hmac_sha1, hmac_sha256 as hmac256, same, sha256_hex};
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
-use sha1::Sha1;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
-
-type HmacSha256 = Hmac<Sha256>;
-type HmacSha1 = Hmac<Sha1>;
 
 /// Why a signature was refused; each maps to one `AuthFailure.*` code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,23 +36,9 @@ pub fn parse_tc3_authorization(value: &str) -> Result<Tc3Authorization, Signatur
     let rest = value
         .strip_prefix("TC3-HMAC-SHA256 ")
         .ok_or(SignatureError::InvalidAuthorization)?;
-    let (mut credential, mut signed, mut signature) = (None, None, None);
-    for part in rest.split(',') {
-        let part = part.trim();
-        if let Some(v) = part.strip_prefix("Credential=") {
-            credential = Some(v);
-        } else if let Some(v) = part.strip_prefix("SignedHeaders=") {
-            signed = Some(v);
-        } else if let Some(v) = part.strip_prefix("Signature=") {
-            signature = Some(v);
-        } else {
-            return Err(SignatureError::InvalidAuthorization);
-        }
-    }
-    let (credential, signed_headers, signature) = match (credential, signed, signature) {
-        (Some(c), Some(s), Some(g)) => (c, s, g),
-        _ => return Err(SignatureError::InvalidAuthorization),
-    };
+    let parts = auth_parts(rest).ok_or(SignatureError::InvalidAuthorization)?;
+    let (credential, signed_headers, signature) =
+        (parts.credential, parts.signed_headers, parts.signature);
     let mut scope = credential.split('/');
     let (secret_id, date, service, terminator) = match (
         scope.next(),
@@ -105,17 +85,6 @@ pub fn parse_tc3_authorization(value: &str) -> Result<Tc3Authorization, Signatur
         signed_headers: signed_headers.to_string(),
         signature: signature.to_ascii_lowercase(),
     })
-}
-
-fn hmac256(key: &[u8], data: &[u8]) -> Vec<u8> {
-    // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
-    mac.update(data);
-    mac.finalize().into_bytes().to_vec()
-}
-
-fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
 }
 
 /// What a TC3 signature covers, as received.
@@ -231,7 +200,7 @@ pub fn verify_tc3(
 ) -> Result<(), SignatureError> {
     for lowercase in [false, true] {
         let expected = tc3_signature(auth, input, secret_key, lowercase);
-        if bool::from(expected.as_bytes().ct_eq(auth.signature.as_bytes())) {
+        if same(expected.as_bytes(), auth.signature.as_bytes()) {
             return Ok(());
         }
     }
@@ -273,12 +242,7 @@ pub fn v1_source(method: &str, host: &str, path: &str, params: &[(String, String
 /// The base64 v1 signature of a source string.
 pub fn v1_signature(method: V1Method, secret_key: &str, source: &str) -> String {
     let digest = match method {
-        V1Method::HmacSha1 => {
-            let mut mac = <HmacSha1 as Mac>::new_from_slice(secret_key.as_bytes())
-                .unwrap_or_else(|_| unreachable!());
-            mac.update(source.as_bytes());
-            mac.finalize().into_bytes().to_vec()
-        }
+        V1Method::HmacSha1 => hmac_sha1(secret_key.as_bytes(), source.as_bytes()),
         V1Method::HmacSha256 => hmac256(secret_key.as_bytes(), source.as_bytes()),
     };
     base64::engine::general_purpose::STANDARD.encode(digest)
@@ -292,7 +256,7 @@ pub fn verify_v1(
     signature: &str,
 ) -> Result<(), SignatureError> {
     let expected = v1_signature(method, secret_key, source);
-    if bool::from(expected.as_bytes().ct_eq(signature.as_bytes())) {
+    if same(expected.as_bytes(), signature.as_bytes()) {
         Ok(())
     } else {
         Err(SignatureError::Mismatch)

@@ -259,7 +259,6 @@ pub async fn create(call: &Call<'_>) -> Result<Fields, ApiError> {
         attr::ENABLE_IP_FORWARD,
         Some(bool_text(r.enable_ip_forward.unwrap_or(false))),
     );
-    set(attr::SECURITY_GROUP_ID, r.security_group_id);
     set(attr::PLACEMENT_GROUP_ID, r.placement_group_id);
     set(
         attr::RESOURCE_GROUP_ID,
@@ -305,7 +304,7 @@ pub async fn create(call: &Call<'_>) -> Result<Fields, ApiError> {
         private_block: stratus_engine::engine::Ipv4Block::parse(&subnet.cidr_block),
         data_disks,
         termination_protected: false,
-        security_group_ids: Vec::new(),
+        security_group_ids: r.security_group_id.into_iter().collect(),
         attributes,
     };
     let caller = Caller {

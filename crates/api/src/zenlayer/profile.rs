@@ -69,7 +69,6 @@ pub mod attr {
     pub const NIC_NETWORK_TYPE: &str = "zec.nic_network_type";
     pub const ENABLE_AGENT: &str = "zec.enable_agent";
     pub const ENABLE_IP_FORWARD: &str = "zec.enable_ip_forward";
-    pub const SECURITY_GROUP_ID: &str = "zec.security_group_id";
     pub const RESOURCE_GROUP_ID: &str = "zec.resource_group_id";
     pub const PLACEMENT_GROUP_ID: &str = "zec.placement_group_id";
     pub const BURSTING: &str = "zec.bursting";

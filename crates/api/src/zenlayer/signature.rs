@@ -3,11 +3,7 @@
 //! the `Authorization: Bearer <token>` form. Nothing else in the dialect
 //! reads `Authorization`.
 
-use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
-
-type HmacSha256 = Hmac<Sha256>;
+use crate::signing::{auth_parts, hmac_sha256, same, sha256_hex};
 
 /// The only signature algorithm Zenlayer clients use.
 pub const ALGORITHM: &str = "ZC2-HMAC-SHA256";
@@ -60,30 +56,16 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, SignatureError>
         .strip_prefix(ALGORITHM)
         .and_then(|r| r.strip_prefix(' '))
         .ok_or(SignatureError::Malformed)?;
-    let (mut credential, mut signed, mut signature) = (None, None, None);
-    for part in rest.split(',') {
-        let (key, v) = part
-            .trim()
-            .split_once('=')
-            .ok_or(SignatureError::Malformed)?;
-        let slot = match key {
-            "Credential" => &mut credential,
-            "SignedHeaders" => &mut signed,
-            "Signature" => &mut signature,
-            _ => return Err(SignatureError::Malformed),
-        };
-        if slot.replace(v.trim().to_string()).is_some() {
-            return Err(SignatureError::Malformed);
-        }
-    }
-    match (credential, signed, signature) {
-        (Some(c), Some(s), Some(g))
-            if !c.is_empty() && g.len() == 64 && g.bytes().all(|b| b.is_ascii_hexdigit()) =>
+    match auth_parts(rest) {
+        Some(p)
+            if !p.credential.is_empty()
+                && p.signature.len() == 64
+                && p.signature.bytes().all(|b| b.is_ascii_hexdigit()) =>
         {
             Ok(Authorization::Signed {
-                access_key_id: c,
-                signed_headers: s,
-                signature: g.to_ascii_lowercase(),
+                access_key_id: p.credential.to_string(),
+                signed_headers: p.signed_headers.to_string(),
+                signature: p.signature.to_ascii_lowercase(),
             })
         }
         _ => Err(SignatureError::Malformed),
@@ -97,10 +79,6 @@ pub struct SignedParts<'a> {
     pub host: &'a str,
     pub timestamp: &'a str,
     pub body: &'a [u8],
-}
-
-fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
 }
 
 /// The canonical request: the path is always `/` and the query empty; only
@@ -121,11 +99,10 @@ pub fn signature(secret: &str, parts: &SignedParts<'_>) -> String {
         parts.timestamp,
         sha256_hex(canonical_request(parts).as_bytes())
     );
-    // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = <HmacSha256 as Mac>::new_from_slice(secret.trim().as_bytes())
-        .unwrap_or_else(|_| unreachable!());
-    mac.update(string_to_sign.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+    hex::encode(hmac_sha256(
+        secret.trim().as_bytes(),
+        string_to_sign.as_bytes(),
+    ))
 }
 
 /// Verifies a signature (constant-time comparison).
@@ -139,7 +116,7 @@ pub fn verify(
         return Err(SignatureError::SignedHeaders);
     }
     let expected = signature(secret, parts);
-    if bool::from(expected.as_bytes().ct_eq(claimed.as_bytes())) {
+    if same(expected.as_bytes(), claimed.as_bytes()) {
         Ok(())
     } else {
         Err(SignatureError::Mismatch)

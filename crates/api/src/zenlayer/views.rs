@@ -99,7 +99,9 @@ fn mac_address(id: &str) -> String {
 
 /// An `InstanceInfo` structure.
 pub fn instance(i: &Instance, facts: &ZecFacts, version: ApiVersion) -> Value {
-    let security_group = text(i, attr::SECURITY_GROUP_ID)
+    let security_group = i
+        .security_group_ids
+        .first()
         .unwrap_or(&facts.default_vpc.security_group_id)
         .to_string();
     let bursting = flag(i, attr::BURSTING, false);

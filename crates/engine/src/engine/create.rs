@@ -155,6 +155,14 @@ impl Engine {
             .unwrap_or_else(|| profile.default_instance_name.clone());
         let bandwidth = spec.bandwidth_mbps.unwrap_or(plan.bandwidth_mbps);
         let mut writes = WriteSet::new();
+        // The subnet, VPC and groups the instances join cannot be deleted
+        // under them: the commit checks their versions.
+        let networks: Vec<&str> = [spec.vpc_id.as_deref(), spec.subnet_id.as_deref()]
+            .into_iter()
+            .flatten()
+            .chain(spec.security_group_ids.iter().map(String::as_str))
+            .collect();
+        self.guard_networks(caller, &networks, &mut writes).await?;
         let mut items = Vec::new();
         let mut ids = Vec::new();
         let source = LifecycleState::Pending;

@@ -64,22 +64,7 @@ impl Engine {
         network.version = 1;
         let mut writes = WriteSet::new();
         if let Some(vpc_id) = network.vpc_id.as_deref() {
-            let parent = self
-                .store
-                .networks(&caller.account, &caller.product)
-                .await?
-                .into_iter()
-                .find(|n| n.id == vpc_id);
-            if let Some(parent) = parent {
-                if parent.kind == NetworkKind::Deleted {
-                    return Err(EngineError::ConcurrentModification(parent.id));
-                }
-                let expect = Expect::Version(parent.version);
-                writes.push(Change::Network {
-                    record: parent,
-                    expect,
-                });
-            }
+            self.guard_networks(caller, &[vpc_id], &mut writes).await?;
         }
         writes.push(Change::Network {
             record: network.clone(),
@@ -87,6 +72,41 @@ impl Engine {
         });
         self.store.commit(writes).await?;
         Ok(network)
+    }
+
+    /// Writes the caller's own networks among `ids` again with their
+    /// versions checked, in the same commit as what uses them, so that a
+    /// deletion racing with that commit refuses one of the two; one deleted
+    /// since the dialect saw it refuses the use (`ConcurrentModification`).
+    /// Networks the caller did not create (a region's defaults, never
+    /// deleted) need no guard.
+    pub(crate) async fn guard_networks(
+        &self,
+        caller: &Caller,
+        ids: &[&str],
+        writes: &mut WriteSet,
+    ) -> Result<(), EngineError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let networks = self
+            .store
+            .networks(&caller.account, &caller.product)
+            .await?;
+        for network in networks
+            .into_iter()
+            .filter(|n| ids.contains(&n.id.as_str()))
+        {
+            if network.kind == NetworkKind::Deleted {
+                return Err(EngineError::ConcurrentModification(network.id));
+            }
+            let expect = Expect::Version(network.version);
+            writes.push(Change::Network {
+                record: network,
+                expect,
+            });
+        }
+        Ok(())
     }
 
     /// The networks the caller created and has not deleted, oldest first.
@@ -104,12 +124,33 @@ impl Engine {
     /// that is not terminated matches `instances_using` (how the product's
     /// instances name such a network: `VpcIds`, `SubnetIds`, or a vendor
     /// attribute for security groups). The deletion is committed against
-    /// the version checked here, so a child created meanwhile refuses it.
+    /// the version checked here, so a child or an instance created
+    /// meanwhile (which writes the network again) refuses it; the check
+    /// then runs again and finds that user.
     pub async fn delete_network(
         &self,
         caller: &Caller,
         id: &str,
         instances_using: InstanceFilter,
+    ) -> Result<Network, NetworkError> {
+        let mut attempts = 0;
+        loop {
+            match self.try_delete_network(caller, id, &instances_using).await {
+                Err(NetworkError::Engine(EngineError::ConcurrentModification(_)))
+                    if attempts < 3 =>
+                {
+                    attempts += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn try_delete_network(
+        &self,
+        caller: &Caller,
+        id: &str,
+        instances_using: &InstanceFilter,
     ) -> Result<Network, NetworkError> {
         let networks = self
             .store
@@ -137,7 +178,7 @@ impl Engine {
             account: caller.account.clone(),
             product: caller.product.clone(),
             region: None,
-            filters: vec![instances_using],
+            filters: vec![instances_using.clone()],
             order: InstanceOrder::CreatedDesc,
             offset: 0,
             limit: 1,
