@@ -53,6 +53,15 @@ macro_rules! actions {
     };
 }
 
+/// The power actions every vendor has, as the typed dispatch hands them to
+/// one handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Power {
+    Start,
+    Stop,
+    Reboot,
+}
+
 #[cfg(test)]
 mod tests {
     crate::actions! {

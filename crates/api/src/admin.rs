@@ -33,11 +33,7 @@ impl AdminApi {
 
 impl Dialect for AdminApi {
     fn recognise(&self, head: &Head<'_>) -> Claim {
-        if head.path.starts_with("/_stratus/") {
-            Claim::Certain
-        } else {
-            Claim::No
-        }
+        Claim::certain_if(head.path.starts_with("/_stratus/"))
     }
 
     fn serve<'a>(&'a self, req: &'a RawRequest) -> Serving<'a> {

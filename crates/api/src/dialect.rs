@@ -20,6 +20,17 @@ pub enum Claim {
     Certain,
 }
 
+impl Claim {
+    /// `Certain` if `marked`, else `No`.
+    pub fn certain_if(marked: bool) -> Self {
+        if marked {
+            Self::Certain
+        } else {
+            Self::No
+        }
+    }
+}
+
 /// What is known of a request when it is recognised: its head, and its
 /// body once read (empty before, and for a body that is not a form).
 #[derive(Debug, Clone, Copy)]
@@ -58,6 +69,19 @@ pub enum Refusal {
     BodyUnreadable,
     /// The body did not arrive in time.
     BodyTimedOut,
+}
+
+impl Refusal {
+    /// What the refusal says, in every dialect's message.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Limit(e) => e.to_string(),
+            Self::BodyTooLarge => "The request body exceeds the size limit.".into(),
+            Self::BodyUnreadable | Self::BodyTimedOut => {
+                "The request body could not be read.".into()
+            }
+        }
+    }
 }
 
 /// The future of a served request.

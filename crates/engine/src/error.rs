@@ -127,6 +127,12 @@ impl ProductRefusal {
     pub fn answer<T: std::any::Any>(&self) -> Option<&T> {
         self.0.downcast_ref()
     }
+
+    /// The dialect's answer, or `otherwise` if it is not a `T` (a rule of
+    /// another dialect's: a bug, answered as an internal error).
+    pub fn answer_or<T: std::any::Any + Clone>(&self, otherwise: impl FnOnce() -> T) -> T {
+        self.answer().cloned().unwrap_or_else(otherwise)
+    }
 }
 
 impl std::fmt::Debug for ProductRefusal {

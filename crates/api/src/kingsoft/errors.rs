@@ -248,10 +248,7 @@ pub fn to_api(e: &E, action: Option<Action>) -> ApiError {
             Code::InvalidParameter.message(e.to_string())
         }
         E::NotOffered => Code::InvalidAction.err(),
-        E::Refused(r) => r
-            .answer::<ApiError>()
-            .cloned()
-            .unwrap_or_else(|| ApiError::internal(e)),
+        E::Refused(r) => r.answer_or(|| ApiError::internal(e)),
         E::Internal(_) => ApiError::internal(e),
     }
 }

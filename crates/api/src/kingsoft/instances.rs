@@ -5,6 +5,7 @@ use super::errors::{invalid, missing, Code};
 use super::profile::limits;
 use super::views::{self, attr};
 use super::{fields, networks, param_error, profile, validate, Call, Fields};
+pub use crate::actions::Power;
 use crate::kingsoft::envelope::ApiError;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -400,14 +401,6 @@ pub async fn describe(call: &Call<'_>) -> Result<Fields, ApiError> {
             ),
         ),
     ]))
-}
-
-/// The power actions of KEC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Power {
-    Start,
-    Stop,
-    Reboot,
 }
 
 /// StartInstances, StopInstances and RebootInstances, all or none.

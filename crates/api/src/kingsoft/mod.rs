@@ -459,11 +459,7 @@ async fn dispatch(call: &Call<'_>) -> Result<Fields, ApiError> {
 
 impl Dialect for KingsoftDialect {
     fn recognise(&self, head: &Head<'_>) -> Claim {
-        if recognises(head) {
-            Claim::Certain
-        } else {
-            Claim::No
-        }
+        Claim::certain_if(recognises(head))
     }
 
     fn serve<'a>(&'a self, req: &'a RawRequest) -> Serving<'a> {
@@ -473,12 +469,7 @@ impl Dialect for KingsoftDialect {
     fn refuse(&self, req: &RawRequest, refusal: &Refusal) -> Response {
         let e = match refusal {
             Refusal::Limit(e) => params::limit_error(e),
-            Refusal::BodyTooLarge => {
-                Code::InvalidParameter.message("The request body exceeds the size limit.")
-            }
-            Refusal::BodyUnreadable | Refusal::BodyTimedOut => {
-                Code::InvalidParameter.message("The request body could not be read.")
-            }
+            body => Code::InvalidParameter.message(body.message()),
         };
         envelope::error(&req.request_id, &e)
     }

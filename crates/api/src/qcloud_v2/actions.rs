@@ -104,10 +104,7 @@ fn legacy_error(e: E) -> LegacyError {
         E::InsufficientBalance { .. } => {
             LegacyError::module(ModuleCode::AccountBalanceNotEnough, e.to_string())
         }
-        E::Refused(ref r) => r
-            .answer::<LegacyError>()
-            .cloned()
-            .unwrap_or_else(|| LegacyError::internal(&e)),
+        E::Refused(ref r) => r.answer_or(|| LegacyError::internal(&e)),
         E::Internal(_) => LegacyError::internal(&e),
         other => LegacyError::new(Code::InvalidParameter, other.to_string()),
     }

@@ -140,11 +140,7 @@ impl QcloudV2Dialect {
 
 impl Dialect for QcloudV2Dialect {
     fn recognise(&self, head: &Head<'_>) -> Claim {
-        if super::is_legacy_path(head.path) {
-            Claim::Certain
-        } else {
-            Claim::No
-        }
+        Claim::certain_if(super::is_legacy_path(head.path))
     }
 
     fn serve<'a>(&'a self, req: &'a RawRequest) -> Serving<'a> {
@@ -154,14 +150,7 @@ impl Dialect for QcloudV2Dialect {
     fn refuse(&self, _req: &RawRequest, refusal: &Refusal) -> Response {
         let e = match refusal {
             Refusal::Limit(e) => LegacyError::from(super::DecodeError::from(e.clone())),
-            Refusal::BodyTooLarge => LegacyError::new(
-                Code::InvalidParameter,
-                "The request body exceeds the size limit.",
-            ),
-            Refusal::BodyUnreadable | Refusal::BodyTimedOut => LegacyError::new(
-                Code::InvalidParameter,
-                "The request body could not be read.",
-            ),
+            body => LegacyError::new(Code::InvalidParameter, body.message()),
         };
         envelope::error(&e)
     }

@@ -371,13 +371,8 @@ impl Dialect for TencentDialect {
     fn refuse(&self, req: &RawRequest, refusal: &Refusal) -> Response {
         let e = match refusal {
             Refusal::Limit(e) => ApiError::from(ParamError::from(e.clone())),
-            Refusal::BodyTooLarge => ApiError::new(
-                "RequestSizeLimitExceeded",
-                "The request body exceeds the size limit.",
-            ),
-            Refusal::BodyUnreadable | Refusal::BodyTimedOut => {
-                ApiError::new("InvalidParameter", "The request body could not be read.")
-            }
+            Refusal::BodyTooLarge => ApiError::new("RequestSizeLimitExceeded", refusal.message()),
+            body => ApiError::new("InvalidParameter", body.message()),
         };
         envelope::error(&req.request_id, &e)
     }

@@ -191,12 +191,7 @@ pub fn to_api(e: &E, action: Option<Action>) -> ApiError {
         }
         E::RateLimited => Code::RequestLimitExceeded,
         E::NotOffered => Code::InvalidAction,
-        E::Refused(r) => {
-            return r
-                .answer::<ApiError>()
-                .cloned()
-                .unwrap_or_else(|| internal(e))
-        }
+        E::Refused(r) => return r.answer_or(|| internal(e)),
         E::Internal(_) => return internal(e),
     };
     let message = match (code, e) {

@@ -21,6 +21,7 @@ use super::envelope::ApiError;
 use super::errors::{invalid, missing, Code};
 use super::profile::{self, attr, DEFAULT_BANDWIDTH_MBPS, DISK_CATEGORIES, DISK_CATEGORY_DEFAULT};
 use super::{fields, validate, views, Call, Fields};
+pub use crate::actions::Power;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -593,14 +594,6 @@ struct PowerRequest {
     instance_ids: Option<Vec<String>>,
     force_shutdown: Option<bool>,
     force_reboot: Option<bool>,
-}
-
-/// The power actions of ZEC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Power {
-    Start,
-    Stop,
-    Reboot,
 }
 
 /// StartInstances (`BOOTING`), StopInstances (`STOPPING`) and

@@ -296,11 +296,7 @@ pub fn recognises(head: &Head<'_>) -> bool {
 
 impl Dialect for ZenlayerDialect {
     fn recognise(&self, head: &Head<'_>) -> Claim {
-        if recognises(head) {
-            Claim::Certain
-        } else {
-            Claim::No
-        }
+        Claim::certain_if(recognises(head))
     }
 
     fn serve<'a>(&'a self, req: &'a RawRequest) -> Serving<'a> {
@@ -310,12 +306,7 @@ impl Dialect for ZenlayerDialect {
     fn refuse(&self, req: &RawRequest, refusal: &Refusal) -> Response {
         let e = match refusal {
             Refusal::Limit(e) => params::limit_error(e),
-            Refusal::BodyTooLarge => {
-                Code::InvalidRequest.message("The request body exceeds the size limit.")
-            }
-            Refusal::BodyUnreadable | Refusal::BodyTimedOut => {
-                Code::InvalidRequest.message("The request body could not be read.")
-            }
+            body => Code::InvalidRequest.message(body.message()),
         };
         envelope::error(&envelope::request_id(&req.request_id), &e)
     }

@@ -49,12 +49,7 @@ pub fn to_api(e: &E, action: Action) -> ApiError {
         E::InsufficientBalance { .. } => "InvalidAccount.InsufficientBalance",
         E::RateLimited => "RequestLimitExceeded",
         E::NotOffered => "InvalidAction",
-        E::Refused(r) => {
-            return r
-                .answer::<ApiError>()
-                .cloned()
-                .unwrap_or_else(|| ApiError::internal(e))
-        }
+        E::Refused(r) => return r.answer_or(|| ApiError::internal(e)),
         E::Internal(_) => return ApiError::internal(e),
     };
     let message = match e {

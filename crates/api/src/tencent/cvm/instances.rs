@@ -4,6 +4,7 @@ use super::validate;
 use super::views::{self, attr};
 use super::Call;
 use super::{engine_error, fields, parse, profile, Action, Fields};
+pub use crate::actions::Power;
 use crate::tencent::envelope::ApiError;
 use crate::tencent::instances::{
     client_token, instance_page, refuse, reinstall, stop_type, ChargePrepaid, PasswordReset,
@@ -448,14 +449,6 @@ struct PowerRequest {
     force_stop: Option<bool>,
     force_reboot: Option<bool>,
     stopped_mode: Option<String>,
-}
-
-/// The power actions of CVM.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Power {
-    Start,
-    Stop,
-    Reboot,
 }
 
 /// StartInstances, StopInstances and RebootInstances.

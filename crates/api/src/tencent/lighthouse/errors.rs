@@ -55,12 +55,7 @@ pub fn to_api(e: &E, action: Action) -> ApiError {
         E::InsufficientBalance { .. } => "FailedOperation.InsufficientBalance",
         E::NotPayAsYouGo(_) => "UnsupportedOperation",
         E::NotOffered => "InvalidAction",
-        E::Refused(r) => {
-            return r
-                .answer::<ApiError>()
-                .cloned()
-                .unwrap_or_else(|| ApiError::internal(e))
-        }
+        E::Refused(r) => return r.answer_or(|| ApiError::internal(e)),
         E::Internal(_) => return ApiError::internal(e),
     };
     let message = match e {
