@@ -91,55 +91,6 @@ mod tests {
     }
 
     fn sample_instance() -> Instance {
-        use stratus_engine::catalog::OsFamily;
-        use stratus_engine::clock::Timestamp;
-        use stratus_engine::lifecycle::LifecycleState;
-        use stratus_engine::model::{ChargeType, Disk, LoginState};
-        Instance {
-            id: "i".into(),
-            account: "a".into(),
-            product: "p".into(),
-            uuid: Default::default(),
-            region: "r".into(),
-            zone: "z".into(),
-            name: "n".into(),
-            host_name: "h".into(),
-            state: LifecycleState::Running,
-            plan_id: "p".into(),
-            cpu: 1,
-            memory_gb: 1,
-            image_id: "img".into(),
-            os_name: "os".into(),
-            os_family: OsFamily::Linux,
-            platform: "p".into(),
-            system_disk: Disk {
-                id: "d".into(),
-                disk_type: "t".into(),
-                size_gb: 1,
-                generation: 1,
-            },
-            data_disks: vec![],
-            login: LoginState::default(),
-            private_ips: vec![],
-            public_ips: vec![],
-            vpc_id: String::new(),
-            subnet_id: String::new(),
-            security_group_ids: Vec::new(),
-            bandwidth_mbps: 0,
-            charge_type: ChargeType::Prepaid,
-            renew_flag: None,
-            created_at: Timestamp(0),
-            expires_at: None,
-            isolated_at: None,
-            tags: vec![],
-            user_data: None,
-            termination_protected: false,
-            charging_stopped: false,
-            snapshots: vec![],
-            attributes: Default::default(),
-            latest_operation: None,
-            machine: None,
-            version: 1,
-        }
+        Instance::example("i", "a", "p", "r")
     }
 }

@@ -1,6 +1,7 @@
 //! The in-memory image of the database that reads are served from. The
 //! writer thread is its only mutator, and changes it only after they commit.
 
+use super::listing::ListingIndex;
 use crate::record::RecordKey;
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -18,6 +19,8 @@ pub(crate) struct Mirror {
     pub key_pairs: HashMap<String, BTreeMap<String, KeyPair>>,
     pub networks: HashMap<String, BTreeMap<String, Network>>,
     pub tokens: HashMap<(String, String, String), ClientToken>,
+    /// The live instances in listing order.
+    pub listing: ListingIndex,
 }
 
 /// A live instance, ordered and found by its own id, so the set needs no
@@ -75,10 +78,11 @@ impl Mirror {
         match change {
             Change::Instance { record, .. } => {
                 let accounts = self.instances.entry(record.account.clone()).or_default();
-                if record.state == LifecycleState::Terminated {
-                    accounts.remove(record.id.as_str());
-                } else {
-                    accounts.replace(ById(record));
+                let old = accounts.take(record.id.as_str());
+                self.listing
+                    .update(old.as_ref().map(|o| &*o.0), Some(&record));
+                if record.state != LifecycleState::Terminated {
+                    accounts.insert(ById(record));
                 }
             }
             Change::Operation { record, .. } => {

@@ -3,6 +3,7 @@
 //! so they never queue behind writes. A write is acknowledged only after
 //! its transaction commits (WAL, `synchronous=FULL`).
 
+mod listing;
 mod mirror;
 mod writer;
 
@@ -109,6 +110,7 @@ fn load(conn: &Connection) -> Result<Mirror, StoreError> {
         conn,
         "SELECT body FROM instances WHERE state <> 'Terminated'",
     )? {
+        m.listing.update(None, Some(&i));
         m.instances
             .entry(i.account.clone())
             .or_default()
@@ -158,14 +160,22 @@ impl Store for SqliteStore {
                 items: Vec::new(),
             });
         };
-        // Listing by ids (the common polling case) looks them up directly.
-        Ok(match query.ids() {
-            Some(ids) => query.select(
+        // Listing by ids (the common polling case) looks them up directly;
+        // a plain listing reads its page from the index.
+        if let Some(ids) = query.ids() {
+            return Ok(query.select(
                 ids.iter()
                     .filter_map(|id| all.get(id.as_str()).map(|i| &*i.0)),
-            ),
-            None => query.select(all.iter().map(|i| &*i.0)),
-        })
+            ));
+        }
+        if let Some((total, ids)) = mirror.listing.page(query) {
+            let items = ids
+                .iter()
+                .filter_map(|id| all.get(id.as_str()).map(|i| Instance::clone(&i.0)))
+                .collect();
+            return Ok(Page { total, items });
+        }
+        Ok(query.select(all.iter().map(|i| &*i.0)))
     }
 
     async fn key_pairs(&self, account: &str, product: &str) -> Result<Vec<KeyPair>, StoreError> {
