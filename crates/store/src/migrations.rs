@@ -89,6 +89,14 @@ pub const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/postgres/0007_security_groups.sql"),
         },
     },
+    Migration {
+        version: 8,
+        // SQLite lists from its in-memory mirror and its index.
+        sql: Sql::Split {
+            sqlite: "",
+            postgres: include_str!("../migrations/postgres/0008_instance_columns.sql"),
+        },
+    },
 ];
 
 /// The schema version this build writes.

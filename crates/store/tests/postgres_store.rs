@@ -322,3 +322,254 @@ async fn security_groups_move_from_the_attribute_to_the_typed_list() {
     assert_eq!(b["attributes"], serde_json::json!({"x": "y"}));
     assert_eq!(b["security_group_ids"], serde_json::Value::Null);
 }
+
+/// xorshift64*: reproducible fleets without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n.max(1)
+    }
+
+    fn pick<'a>(&mut self, of: &[&'a str]) -> &'a str {
+        of[self.below(of.len() as u64) as usize]
+    }
+
+    fn some(&mut self, of: &[&str]) -> Vec<String> {
+        (0..1 + self.below(2))
+            .map(|_| self.pick(of).to_string())
+            .collect()
+    }
+}
+
+/// A random instance of a small world, so that filters match some.
+fn random_instance(rng: &mut Rng, n: u64) -> stratus_engine::model::Instance {
+    use stratus_engine::model::{ChargeType, Tag};
+    let mut i = stratus_engine::model::Instance::example(
+        &format!("ins-{n:05}"),
+        rng.pick(&["alice", "bob"]),
+        rng.pick(&["lighthouse", "cvm"]),
+        rng.pick(&["r1", "r2"]),
+    );
+    i.created_at = Timestamp(rng.below(20) as i64 * 1000);
+    i.state = [
+        LifecycleState::Running,
+        LifecycleState::Stopped,
+        LifecycleState::Isolated,
+        LifecycleState::Terminated,
+    ][rng.below(4) as usize];
+    i.zone = rng.pick(&["z1", "z2", "z3"]).into();
+    i.name = rng.pick(&["web-1", "web_2", "db%", "cache"]).into();
+    i.image_id = rng.pick(&["img-a", "img-b"]).into();
+    i.plan_id = rng.pick(&["small", "large"]).into();
+    i.charge_type = [ChargeType::Prepaid, ChargeType::Postpaid][rng.below(2) as usize];
+    i.vpc_id = rng.pick(&["vpc-1", "vpc-2"]).into();
+    i.subnet_id = rng.pick(&["sn-1", "sn-2"]).into();
+    i.private_ips = vec![format!("10.0.0.{}", rng.below(6))];
+    i.public_ips = if rng.below(2) == 0 {
+        vec![format!("1.1.1.{}", rng.below(6))]
+    } else {
+        vec![]
+    };
+    i.tags = (0..rng.below(3))
+        .map(|_| Tag {
+            key: rng.pick(&["env", "team"]).into(),
+            value: rng.pick(&["prod", "dev"]).into(),
+        })
+        .collect();
+    i.security_group_ids = vec![rng.pick(&["sg-1", "sg-2"]).into()];
+    i.login.key_ids = if rng.below(2) == 0 {
+        vec!["key-1".into()]
+    } else {
+        vec![]
+    };
+    i.expires_at = (rng.below(3) > 0).then(|| Timestamp(rng.below(5) as i64 * 1000));
+    i.attributes = BTreeMap::from([(
+        "p.groups".to_string(),
+        rng.some(&["g1", "g2", "g3"]).join(","),
+    )]);
+    i
+}
+
+/// A random filter of each kind the engine has.
+fn random_filter(rng: &mut Rng) -> stratus_engine::ports::InstanceFilter {
+    use stratus_engine::model::ChargeType;
+    use stratus_engine::ports::InstanceFilter as F;
+    match rng.below(19) {
+        0 => F::Ids(
+            (0..3)
+                .map(|_| format!("ins-{:05}", rng.below(80)))
+                .collect(),
+        ),
+        1 => F::NameContains(rng.some(&["web", "_", "%", "b-"])),
+        2 => F::Zones(rng.some(&["z1", "z2", "z3"])),
+        3 => F::States(vec![
+            [
+                LifecycleState::Running,
+                LifecycleState::Stopped,
+                LifecycleState::Isolated,
+            ][rng.below(3) as usize],
+        ]),
+        4 => F::PrivateIps(rng.some(&["10.0.0.1", "10.0.0.2"])),
+        5 => F::PublicIps(rng.some(&["1.1.1.1", "1.1.1.3"])),
+        6 => F::Ips(rng.some(&["10.0.0.1", "1.1.1.1"])),
+        7 => F::TagKeys(rng.some(&["env", "team", "none"])),
+        8 => F::TagValues(rng.some(&["prod", "dev"])),
+        9 => F::Tag {
+            key: rng.pick(&["env", "team"]).into(),
+            values: rng.some(&["prod", "dev"]),
+        },
+        10 => F::Plans(rng.some(&["small", "large"])),
+        11 => F::Images(rng.some(&["img-a", "img-b"])),
+        12 => F::ChargeTypes(vec![
+            [ChargeType::Prepaid, ChargeType::Postpaid][rng.below(2) as usize],
+        ]),
+        13 => F::VpcIds(rng.some(&["vpc-1", "vpc-2"])),
+        14 => F::SubnetIds(rng.some(&["sn-1", "sn-2"])),
+        15 => F::SecurityGroups(rng.some(&["sg-1", "sg-2"])),
+        16 => F::KeyPairs(vec!["key-1".into()]),
+        17 => F::Attribute {
+            key: "p.groups".into(),
+            values: rng.some(&["g1", "g3"]),
+        },
+        _ => {
+            if rng.below(2) == 0 {
+                F::CreatedFrom(Timestamp(rng.below(20) as i64 * 1000))
+            } else {
+                F::CreatedUntil(Timestamp(rng.below(20) as i64 * 1000))
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn listings_in_sql_equal_the_plain_filter_and_sort() {
+    use stratus_engine::ports::{InstanceOrder, InstanceQuery};
+    let Some(url) = database().await else { return };
+    let store = PostgresStore::connect(&url).await.expect("connects");
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let mut fleet = Vec::new();
+    for n in 0..80 {
+        let i = random_instance(&mut rng, n);
+        let mut writes = WriteSet::new();
+        writes.push(Change::Instance {
+            record: Box::new(i.clone()),
+            expect: Expect::Absent,
+        });
+        store.commit(writes).await.expect("commits");
+        fleet.push(i);
+    }
+    let orders = [
+        InstanceOrder::CreatedDesc,
+        InstanceOrder::IsolatedFirstThenCreatedDesc,
+        InstanceOrder::ExpiresAsc,
+        InstanceOrder::ExpiresDesc,
+    ];
+    for round in 0..300 {
+        let query = InstanceQuery {
+            account: rng.pick(&["alice", "bob"]).into(),
+            product: rng.pick(&["lighthouse", "cvm"]).into(),
+            region: (rng.below(2) == 0).then(|| rng.pick(&["r1", "r2"]).to_string()),
+            filters: (0..rng.below(3)).map(|_| random_filter(&mut rng)).collect(),
+            order: orders[rng.below(4) as usize],
+            offset: rng.below(12) as usize,
+            limit: 1 + rng.below(15) as usize,
+        };
+        let expected = query.select(&fleet);
+        let got = store.instances(&query).await.expect("lists");
+        let ids = |p: &stratus_engine::ports::Page<stratus_engine::model::Instance>| {
+            p.items.iter().map(|i| i.id.clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            (got.total, ids(&got)),
+            (expected.total, ids(&expected)),
+            "round {round}: {query:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn common_listings_are_served_by_indexes() {
+    use stratus_engine::lifecycle::LifecycleState as S;
+    use stratus_engine::ports::{InstanceFilter as F, InstanceOrder, InstanceQuery};
+    let Some(url) = database().await else { return };
+    let store = PostgresStore::connect(&url).await.expect("connects");
+    // Many accounts, so one account's rows are a small part of the table.
+    let mut rng = Rng(0x00c0_ffee);
+    let mut writes = WriteSet::new();
+    for n in 0..6000u64 {
+        let mut i = random_instance(&mut rng, n);
+        i.account = format!("acct-{}", n % 200).as_str().into();
+        i.state = S::Running;
+        writes.push(Change::Instance {
+            record: Box::new(i),
+            expect: Expect::Absent,
+        });
+        if writes.changes.len() == 500 {
+            store
+                .commit(std::mem::take(&mut writes))
+                .await
+                .expect("commits");
+        }
+    }
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connects");
+    tokio::spawn(connection);
+    client
+        .batch_execute("ANALYZE instances")
+        .await
+        .expect("analyzes");
+    let listing = |filters: Vec<F>, order| InstanceQuery {
+        account: "acct-7".into(),
+        product: "cvm".into(),
+        region: Some("r1".into()),
+        filters,
+        order,
+        offset: 0,
+        limit: 20,
+    };
+    let common = [
+        listing(vec![], InstanceOrder::CreatedDesc),
+        listing(vec![], InstanceOrder::IsolatedFirstThenCreatedDesc),
+        listing(
+            vec![F::Ids(vec!["ins-00007".into()])],
+            InstanceOrder::CreatedDesc,
+        ),
+        listing(
+            vec![F::States(vec![S::Running])],
+            InstanceOrder::CreatedDesc,
+        ),
+        listing(
+            vec![F::Zones(vec!["z1".into()])],
+            InstanceOrder::CreatedDesc,
+        ),
+        listing(
+            vec![F::TagKeys(vec!["env".into()]), F::States(vec![S::Running])],
+            InstanceOrder::CreatedDesc,
+        ),
+        listing(
+            vec![F::PrivateIps(vec!["10.0.0.1".into()])],
+            InstanceOrder::CreatedDesc,
+        ),
+        listing(
+            vec![F::VpcIds(vec!["vpc-1".into()])],
+            InstanceOrder::CreatedDesc,
+        ),
+        listing(
+            vec![F::Images(vec!["img-a".into()])],
+            InstanceOrder::ExpiresAsc,
+        ),
+    ];
+    for query in common {
+        let plan = store.explain_listing(&query).await.expect("explains");
+        assert!(
+            !plan.contains("Seq Scan on instances"),
+            "{:?} scans the table:\n{plan}",
+            query.filters
+        );
+    }
+}

@@ -18,6 +18,11 @@
 //!   (20–40 ms at `serve --speed 1000`, so about 6,000–10,000/s for 200
 //!   instances): more instances or a higher speed raise that ceiling.
 //! - `all`: setup, describe, reboot.
+//! - `scale` (runs setup first): the no-op (`GET /_stratus/health`), a page
+//!   of 20, a filtered page (state and tag; Lighthouse and CVM), one id at
+//!   a time and accepted reboots, each also as a fraction of the no-op
+//!   measured in the same run (`scripts/bench-scale.sh` runs it for fleets
+//!   of growing size).
 //! - `soak` (runs setup first): every worker cycles through its instances
 //!   with a mix of writes and reads (per instance: a reboot, five polls of
 //!   it by id, a page of 20) for `--duration`; `scripts/soak.sh` runs it
@@ -50,6 +55,11 @@ pub enum Phase {
     All,
     /// Setup, then a mix of RebootInstances and DescribeInstances.
     Soak,
+    /// Setup, then each figure of the scale series against the server's
+    /// own no-op (`GET /_stratus/health`) measured in the same run: a page
+    /// of 20, a filtered page (state and tag), one instance by id,
+    /// accepted reboots.
+    Scale,
 }
 
 /// Flags of `stratus bench`.
@@ -137,10 +147,77 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         println!("reboot: cycling through {} instances", ids.len());
         stats::print("reboot", "accepted", r.connections, r.elapsed, r.tally);
     }
+    if args.phase == Phase::Scale {
+        scale(&target, args.connections, duration, &ids).await?;
+    }
     if args.phase == Phase::Soak {
         let r = load::soak(&target, args.connections, duration, &ids).await?;
         println!("soak: reboots and polls over {} instances", ids.len());
         stats::print("soak", "ok", r.connections, r.elapsed, r.tally);
     }
+    Ok(())
+}
+
+/// The scale series' figures for one fleet, each beside its fraction of
+/// the no-op measured first.
+async fn scale(
+    target: &Arc<Target>,
+    connections: usize,
+    duration: Duration,
+    ids: &[String],
+) -> Result<(), String> {
+    let noop = load::health(target, connections, duration).await?;
+    let reference = noop.tally.ok as f64 / noop.elapsed.as_secs_f64().max(f64::EPSILON);
+    stats::print(
+        "no-op (health)",
+        "ok",
+        noop.connections,
+        noop.elapsed,
+        noop.tally,
+    );
+    let relative = |name: &str, r: &load::PhaseResult| {
+        let rate = r.tally.ok as f64 / r.elapsed.as_secs_f64().max(f64::EPSILON);
+        println!(
+            "  {name}: {rate:.0}/s = {:.2} of the no-op ({reference:.0}/s)",
+            rate / reference.max(f64::EPSILON)
+        );
+    };
+    let page = load::describe(target, connections, duration, &[]).await?;
+    relative("page of 20", &page);
+    stats::print(
+        "describe (Limit 20)",
+        "ok",
+        page.connections,
+        page.elapsed,
+        page.tally,
+    );
+    if let Some(filtered) = load::filtered(target, connections, duration).await? {
+        relative("filtered page", &filtered);
+        stats::print(
+            "describe (state and tag, Limit 20)",
+            "ok",
+            filtered.connections,
+            filtered.elapsed,
+            filtered.tally,
+        );
+    }
+    let one = load::describe(target, connections, duration, ids).await?;
+    relative("one id", &one);
+    stats::print(
+        "describe (one id)",
+        "ok",
+        one.connections,
+        one.elapsed,
+        one.tally,
+    );
+    let reboots = load::reboot(target, connections, duration, ids).await?;
+    relative("accepted reboots", &reboots);
+    stats::print(
+        "reboot",
+        "accepted",
+        reboots.connections,
+        reboots.elapsed,
+        reboots.tally,
+    );
     Ok(())
 }

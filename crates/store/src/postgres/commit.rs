@@ -131,6 +131,7 @@ fn statement(p: &Prepared) -> Statement {
     };
     match &p.change {
         Change::Instance { record: r, expect } => {
+            let list = |v: Vec<String>| Box::new(v) as Param;
             let mut values = vec![
                 text(&r.account),
                 text(&r.id),
@@ -141,18 +142,44 @@ fn statement(p: &Prepared) -> Statement {
                 int(r.created_at.0),
                 text(&r.region),
             ];
+            // The columns listings filter on (migration 8).
+            values.extend([
+                text(&r.zone),
+                text(&r.name),
+                text(&r.image_id),
+                text(&r.plan_id),
+                text(&state_name(&r.charge_type)),
+                text(&r.vpc_id),
+                text(&r.subnet_id),
+                text(&r.uuid.to_string()),
+                Box::new(r.expires_at.map(|t| t.0)) as Param,
+                list(r.private_ips.clone()),
+                list(r.public_ips.clone()),
+                list(r.tags.iter().map(|t| t.key.clone()).collect()),
+                list(r.tags.iter().map(|t| t.value.clone()).collect()),
+                list(r.tags.iter().map(tag_column).collect()),
+                list(r.security_group_ids.clone()),
+                list(r.login.key_ids.clone()),
+            ]);
             match *expect {
                 Expect::Absent => applied(
-                    "INSERT INTO instances (account, id, product, state, version, body, created_at, region)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                    "INSERT INTO instances (account, id, product, state, version, body, created_at, region,
+                         zone, name, image_id, plan_id, charge_type, vpc_id, subnet_id, uuid, expires_at,
+                         private_ips, public_ips, tag_keys, tag_values, tags, security_groups, key_ids)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                         $17, $18, $19, $20, $21, $22, $23, $24) ON CONFLICT DO NOTHING",
                     values,
                 ),
                 Expect::Version(v) => {
                     values.push(version(v));
                     applied(
                         "UPDATE instances SET product = $3, state = $4, version = $5, body = $6,
-                             created_at = $7, region = $8
-                         WHERE account = $1 AND id = $2 AND version = $9",
+                             created_at = $7, region = $8, zone = $9, name = $10, image_id = $11,
+                             plan_id = $12, charge_type = $13, vpc_id = $14, subnet_id = $15,
+                             uuid = $16, expires_at = $17, private_ips = $18, public_ips = $19,
+                             tag_keys = $20, tag_values = $21, tags = $22, security_groups = $23,
+                             key_ids = $24
+                         WHERE account = $1 AND id = $2 AND version = $25",
                         values,
                     )
                 }
@@ -261,4 +288,9 @@ fn document(
         params,
         rows_when_applied: 1,
     }
+}
+
+/// A tag as the `tags` column holds it: key, U+001F, value.
+pub(crate) fn tag_column(t: &stratus_engine::model::Tag) -> String {
+    format!("{}\u{1f}{}", t.key, t.value)
 }

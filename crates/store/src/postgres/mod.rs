@@ -7,6 +7,7 @@
 
 mod admission;
 mod commit;
+mod listing;
 
 pub use admission::PostgresAdmission;
 
@@ -17,9 +18,7 @@ use std::str::FromStr;
 use std::time::Duration;
 use stratus_engine::clock::Timestamp;
 use stratus_engine::model::{ClientToken, Instance, KeyPair, Message, Network, Operation};
-use stratus_engine::ports::{
-    InstanceOrder, InstanceQuery, NodeStatus, Page, Store, StoreError, WriteSet,
-};
+use stratus_engine::ports::{InstanceQuery, NodeStatus, Page, Store, StoreError, WriteSet};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::NoTls;
 
@@ -155,53 +154,32 @@ impl PostgresStore {
             .collect()
     }
 
-    /// A plain listing, paged by the database in [`InstanceQuery::compare`]'s
-    /// order for `CreatedDesc`, or `IsolatedFirstThenCreatedDesc` when
-    /// `isolated_first` (false sorts before true; ids compared bytewise,
-    /// as Rust does).
-    async fn newest_first(
-        &self,
-        query: &InstanceQuery,
-        isolated_first: bool,
-    ) -> Result<Page<Instance>, StoreError> {
+    /// A listing, filtered, ordered, paged and counted by the database
+    /// ([`listing::ListingSql`]): two statements pipelined on one
+    /// connection, since a window count would drag every matching body
+    /// along just to count it.
+    async fn listing(&self, query: &InstanceQuery) -> Result<Page<Instance>, StoreError> {
+        let sql = listing::ListingSql::of(query);
         let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
         let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
         let client = self.client().await?;
-        // Two statements, pipelined on one connection: a window count
-        // would drag every matching body along just to count it.
-        let page = client
-            .prepare_cached(if isolated_first {
-                "SELECT body FROM instances
-                 WHERE account = $1 AND product = $2 AND state <> 'Terminated'
-                 AND ($3::text IS NULL OR region = $3)
-                 ORDER BY state <> 'Isolated', created_at DESC, id COLLATE \"C\" DESC
-                 LIMIT $4 OFFSET $5"
-            } else {
-                "SELECT body FROM instances
-                 WHERE account = $1 AND product = $2 AND state <> 'Terminated'
-                 AND ($3::text IS NULL OR region = $3)
-                 ORDER BY created_at DESC, id COLLATE \"C\" DESC LIMIT $4 OFFSET $5"
-            })
-            .await
-            .map_err(unavailable)?;
-        let count = client
-            .prepare_cached(
-                "SELECT count(*) FROM instances
-                 WHERE account = $1 AND product = $2 AND state <> 'Terminated'
-                 AND ($3::text IS NULL OR region = $3)",
-            )
-            .await
-            .map_err(unavailable)?;
-        let page_params: [&(dyn ToSql + Sync); 5] = [
-            &query.account,
-            &query.product,
-            &query.region,
-            &limit,
-            &offset,
-        ];
+        let (page_sql, count_sql) = (sql.page(), sql.count());
+        let (page, count) = tokio::try_join!(
+            client.prepare_cached(&page_sql),
+            client.prepare_cached(&count_sql),
+        )
+        .map_err(unavailable)?;
+        let filters: Vec<&(dyn ToSql + Sync)> = sql
+            .params
+            .iter()
+            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+            .collect();
+        let mut paged = filters.clone();
+        paged.push(&limit);
+        paged.push(&offset);
         let (rows, total) = tokio::try_join!(
-            client.query(&page, &page_params),
-            client.query_one(&count, &page_params[..3]),
+            client.query(&page, &paged),
+            client.query_one(&count, &filters),
         )
         .map_err(unavailable)?;
         let total: i64 = total.try_get(0).map_err(unavailable)?;
@@ -213,6 +191,30 @@ impl PostgresStore {
             total: usize::try_from(total).unwrap_or(0),
             items,
         })
+    }
+
+    /// The plan PostgreSQL chooses for `query`'s page (`EXPLAIN`), for
+    /// tests and operators checking that a listing is served by indexes.
+    pub async fn explain_listing(&self, query: &InstanceQuery) -> Result<String, StoreError> {
+        let sql = listing::ListingSql::of(query);
+        let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+        let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+        let mut params: Vec<&(dyn ToSql + Sync)> = sql
+            .params
+            .iter()
+            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+            .collect();
+        params.push(&limit);
+        params.push(&offset);
+        let client = self.client().await?;
+        let rows = client
+            .query(&format!("EXPLAIN {}", sql.page()), &params)
+            .await
+            .map_err(unavailable)?;
+        rows.iter()
+            .map(|r| r.try_get::<_, String>(0).map_err(unavailable))
+            .collect::<Result<Vec<_>, _>>()
+            .map(|lines| lines.join("\n"))
     }
 
     /// The decoded `body` of the row `sql` selects, if any.
@@ -236,36 +238,7 @@ impl Store for PostgresStore {
     }
 
     async fn instances(&self, query: &InstanceQuery) -> Result<Page<Instance>, StoreError> {
-        if query.filters.is_empty() {
-            match query.order {
-                InstanceOrder::CreatedDesc => return self.newest_first(query, false).await,
-                InstanceOrder::IsolatedFirstThenCreatedDesc => {
-                    return self.newest_first(query, true).await
-                }
-                InstanceOrder::ExpiresAsc | InstanceOrder::ExpiresDesc => {}
-            }
-        }
-        // Otherwise the columns narrow the rows; the query's own predicate
-        // and order (shared with SQLite) decide the page.
-        let all: Vec<Instance> = match query.ids() {
-            Some(ids) => {
-                self.bodies(
-                    "SELECT body FROM instances WHERE account = $1 AND product = $2
-                     AND state <> 'Terminated' AND id = ANY($3)",
-                    &[&query.account, &query.product, &ids],
-                )
-                .await?
-            }
-            None => {
-                self.bodies(
-                    "SELECT body FROM instances WHERE account = $1 AND product = $2
-                     AND state <> 'Terminated'",
-                    &[&query.account, &query.product],
-                )
-                .await?
-            }
-        };
-        Ok(query.select(&all))
+        self.listing(query).await
     }
 
     async fn key_pairs(&self, account: &str, product: &str) -> Result<Vec<KeyPair>, StoreError> {

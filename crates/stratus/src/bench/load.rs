@@ -1,7 +1,7 @@
 //! The load phases: workers, each on its own connection, send one action
 //! back to back until the phase's time is up.
 
-use super::client::{Conn, Outcome, Target};
+use super::client::{Conn, Outcome, Target, HEALTH};
 use super::stats::Tally;
 use bytes::Bytes;
 use std::sync::Arc;
@@ -42,6 +42,32 @@ pub async fn describe(
         })
     };
     run(target, requests, duration).await
+}
+
+/// The server's health check back to back: what this machine allows a
+/// request that does nothing, the reference for every other figure.
+pub async fn health(
+    target: &Arc<Target>,
+    connections: usize,
+    duration: Duration,
+) -> Result<PhaseResult, String> {
+    let requests = vec![vec![(HEALTH, Bytes::new())]; connections.max(1)];
+    run(target, requests, duration).await
+}
+
+/// A filtered page of 20 (running instances with the bench's tag) back to
+/// back, where the product has such filters.
+pub async fn filtered(
+    target: &Arc<Target>,
+    connections: usize,
+    duration: Duration,
+) -> Result<Option<PhaseResult>, String> {
+    let product = target.product;
+    let Some(params) = product.filtered() else {
+        return Ok(None);
+    };
+    let requests = vec![vec![("DescribeInstances", product.encode(&params))]; connections.max(1)];
+    run(target, requests, duration).await.map(Some)
 }
 
 /// One request: its action and encoded body.

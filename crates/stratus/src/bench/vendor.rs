@@ -111,13 +111,14 @@ impl Product {
             Product::Lighthouse => (
                 "CreateInstances",
                 json!({"BundleId": "bundle_gen_01", "BlueprintId": "lhbp-c76k3m2a", "InstanceCount": count,
-                       "InstanceChargePrepaid": {"Period": 1},
+                       "InstanceChargePrepaid": {"Period": 1}, "Tags": [{"Key": "bench", "Value": "scale"}],
                        "LoginConfiguration": {"AutoGeneratePassword": "NO", "Password": PASSWORD}}),
             ),
             Product::Cvm => (
                 "RunInstances",
                 json!({"Placement": {"Zone": "ap-guangzhou-3"}, "ImageId": "img-l8og963d", "InstanceType": "S5.MEDIUM4",
-                       "InstanceCount": count, "LoginSettings": {"Password": PASSWORD}}),
+                       "InstanceCount": count, "LoginSettings": {"Password": PASSWORD},
+                       "TagSpecification": [{"ResourceType": "instance", "Tags": [{"Key": "bench", "Value": "scale"}]}]}),
             ),
             Product::Zec => (
                 "CreateZecInstances",
@@ -209,6 +210,19 @@ impl Product {
     /// Parameters of a page of 20 instances.
     pub fn twenty(self) -> Value {
         self.page(0, 20)
+    }
+
+    /// A page of 20 running instances carrying the bench's tag (the tag
+    /// `setup` gives them), where the product filters by state and tag.
+    pub fn filtered(self) -> Option<Value> {
+        match self {
+            Product::Lighthouse | Product::Cvm => {
+                Some(json!({"Offset": 0, "Limit": 20, "Filters": [
+                {"Name": "instance-state", "Values": ["RUNNING"]},
+                {"Name": "tag-key", "Values": ["bench"]}]}))
+            }
+            Product::Zec | Product::Kec => None,
+        }
     }
 
     /// A signed request for `action` with an encoded `body`.
