@@ -8,7 +8,9 @@ use crate::limits;
 use crate::request::{RawRequest, Response};
 use crate::{admin, kingsoft, qcloud_v2, tencent, zenlayer};
 use bytes::{Bytes, BytesMut};
-use http_body_util::{BodyExt, Full};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::Frame;
 use hyper::body::{Body as _, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -19,6 +21,9 @@ use std::time::Duration;
 use stratus_engine::Engine;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+
+/// A response body: whole, or streamed.
+type Body = BoxBody<Bytes, Infallible>;
 
 /// Limits of the edge.
 #[derive(Debug, Clone)]
@@ -125,7 +130,7 @@ pub async fn serve(
     }
 }
 
-async fn handle(state: &EdgeState, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+async fn handle(state: &EdgeState, req: hyper::Request<Incoming>) -> hyper::Response<Body> {
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = req.into_parts();
     let method = parts.method.as_str().to_string();
@@ -251,14 +256,27 @@ async fn read_body(mut body: Incoming, max: usize, timeout: Duration) -> Result<
     })
 }
 
-fn into_hyper(r: Response) -> hyper::Response<Full<Bytes>> {
+fn into_hyper(r: Response) -> hyper::Response<Body> {
     let mut builder = hyper::Response::builder()
         .status(r.status)
         .header("content-type", r.content_type);
     for (k, v) in &r.headers {
         builder = builder.header(*k, v.as_str());
     }
+    let body = match r.stream {
+        None => Full::new(r.body).boxed(),
+        // The head, then each chunk as the producer sends it.
+        Some(rx) => {
+            let head = futures_util::stream::iter([Ok::<_, Infallible>(Frame::data(r.body))]);
+            let rest = futures_util::stream::unfold(rx, |mut rx| async move {
+                rx.recv()
+                    .await
+                    .map(|chunk| (Ok::<_, Infallible>(Frame::data(chunk)), rx))
+            });
+            StreamBody::new(futures_util::StreamExt::chain(head, rest)).boxed()
+        }
+    };
     builder
-        .body(Full::new(r.body))
-        .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::from_static(b"{}"))))
+        .body(body)
+        .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::from_static(b"{}")).boxed()))
 }

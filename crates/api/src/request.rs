@@ -36,12 +36,15 @@ impl RawRequest {
 }
 
 /// A response to send.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Response {
     pub status: u16,
     pub content_type: &'static str,
     pub headers: Vec<(&'static str, String)>,
     pub body: Bytes,
+    /// A body sent as it is produced, after `body` (Server-Sent Events);
+    /// it ends when the sender is dropped.
+    pub stream: Option<tokio::sync::mpsc::Receiver<Bytes>>,
 }
 
 impl Response {
@@ -52,6 +55,7 @@ impl Response {
             content_type,
             headers: Vec::new(),
             body: Bytes::from(serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec())),
+            stream: None,
         }
     }
 }

@@ -190,6 +190,16 @@ impl Engine {
         &self.faults
     }
 
+    /// Where every committed change is published ([`crate::events`]).
+    pub fn events(&self) -> &crate::events::EventHub {
+        self.store.events()
+    }
+
+    /// The events after `seq` the store still knows, oldest first.
+    pub async fn events_after(&self, seq: u64) -> Result<Vec<crate::events::Event>, EngineError> {
+        Ok(self.store.events_after(seq).await?)
+    }
+
     /// The accounts of this server.
     pub fn accounts(&self) -> &Accounts {
         &self.accounts

@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod clock;
 pub mod engine;
 pub mod error;
+pub mod events;
 pub mod faults;
 pub mod lifecycle;
 pub mod login;

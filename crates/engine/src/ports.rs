@@ -272,6 +272,14 @@ pub struct Page<T> {
 /// (shared by several nodes).
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Where this store publishes every change it commits, in commit order
+    /// ([`crate::events`]).
+    fn events(&self) -> &crate::events::EventHub;
+    /// The events after `seq` still known, oldest first (a watcher that
+    /// resumes); by default those the hub keeps.
+    async fn events_after(&self, seq: u64) -> Result<Vec<crate::events::Event>, StoreError> {
+        Ok(self.events().watch(Some(seq)).0)
+    }
     /// One instance of an account (terminated ones included).
     async fn instance(&self, account: &str, id: &str) -> Result<Option<Instance>, StoreError>;
     /// A filtered, ordered page of instances.

@@ -97,6 +97,14 @@ pub const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/postgres/0008_instance_columns.sql"),
         },
     },
+    Migration {
+        version: 9,
+        // One SQLite node publishes its commits as its writer makes them.
+        sql: Sql::Split {
+            sqlite: "",
+            postgres: include_str!("../migrations/postgres/0009_events.sql"),
+        },
+    },
 ];
 
 /// The schema version this build writes.

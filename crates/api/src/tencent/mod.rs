@@ -383,7 +383,7 @@ pub type Fields = serde_json::Map<String, Value>;
 
 /// The request structure of a call.
 pub fn parse<T: serde::de::DeserializeOwned, A>(call: &Call<'_, A>) -> Result<T, ApiError> {
-    serde_json::from_value(call.params.clone()).map_err(|e| {
+    T::deserialize(&call.params).map_err(|e| {
         ApiError::new(
             "InvalidParameter",
             format!("The parameters are invalid: {e}"),

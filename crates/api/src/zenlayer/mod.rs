@@ -126,7 +126,7 @@ pub struct Call<'a> {
 impl Call<'_> {
     /// The request body as a typed request; wrong types are `INVALID_PARAMETER`.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
-        serde_json::from_value(self.params.clone())
+        T::deserialize(&self.params)
             .map_err(|e| errors::invalid(format!("The parameters are invalid: {e}")))
     }
 

@@ -12,6 +12,8 @@ use futures_util::future::{maybe_done, poll_fn};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
+use stratus_engine::clock::{Clock, SystemClock};
+use stratus_engine::events::Event;
 use stratus_engine::ports::{Change, Expect, StoreError};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
@@ -74,6 +76,26 @@ pub(super) async fn run(client: &mut Object, writes: &[Prepared]) -> Result<(), 
         };
         let _ = tx.rollback().await;
         return Err(failure);
+    }
+    // The set's events, numbered by the database in the same transaction.
+    let changes: Vec<&Change> = writes.iter().map(|p| &p.change).collect();
+    let events = Event::all_of(&changes, SystemClock.now());
+    if !events.is_empty() {
+        let bodies: Vec<String> = events
+            .iter()
+            .map(|e| serde_json::to_string(e).unwrap_or_default())
+            .collect();
+        let at = SystemClock.now().0;
+        if let Err(e) = tx
+            .execute(
+                "INSERT INTO events (at, body) SELECT $1, unnest($2::text[])",
+                &[&at, &bodies],
+            )
+            .await
+        {
+            let _ = tx.rollback().await;
+            return Err(classify(e, ""));
+        }
     }
     tx.commit().await.map_err(|e| classify(e, ""))
 }

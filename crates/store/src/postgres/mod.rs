@@ -7,6 +7,7 @@
 
 mod admission;
 mod commit;
+mod events;
 mod listing;
 
 pub use admission::PostgresAdmission;
@@ -15,8 +16,10 @@ use crate::migrations::{latest, MIGRATIONS};
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 use stratus_engine::clock::Timestamp;
+use stratus_engine::events::{Event, EventHub};
 use stratus_engine::model::{ClientToken, Instance, KeyPair, Message, Network, Operation};
 use stratus_engine::ports::{InstanceQuery, NodeStatus, Page, Store, StoreError, WriteSet};
 use tokio_postgres::types::ToSql;
@@ -35,6 +38,7 @@ const MIGRATION_LOCK: i64 = 0x5354_5241_5455_5301;
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: Pool,
+    events: Arc<EventHub>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -72,8 +76,17 @@ impl PostgresStore {
             .create_timeout(Some(Duration::from_secs(10)))
             .build()
             .map_err(unavailable)?;
-        let store = Self { pool };
+        let store = Self {
+            pool,
+            events: Arc::new(EventHub::new(1)),
+        };
         store.migrate().await?;
+        let start = events::newest(&*store.client().await?).await?;
+        tokio::spawn(events::tail(
+            store.pool.clone(),
+            Arc::downgrade(&store.events),
+            start,
+        ));
         Ok(store)
     }
 
@@ -229,6 +242,23 @@ impl PostgresStore {
 
 #[async_trait]
 impl Store for PostgresStore {
+    fn events(&self) -> &EventHub {
+        &self.events
+    }
+
+    async fn events_after(&self, seq: u64) -> Result<Vec<Event>, StoreError> {
+        let client = self.client().await?;
+        let after = i64::try_from(seq).unwrap_or(i64::MAX);
+        let rows = client
+            .query(
+                "SELECT seq, body FROM events WHERE seq > $1 ORDER BY seq LIMIT 10000",
+                &[&after],
+            )
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(events::decode).collect()
+    }
+
     async fn instance(&self, account: &str, id: &str) -> Result<Option<Instance>, StoreError> {
         self.body(
             "SELECT body FROM instances WHERE account = $1 AND id = $2",

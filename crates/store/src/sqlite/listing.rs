@@ -45,6 +45,19 @@ fn place(i: &Instance) -> NewestFirst {
     (Reverse(i.created_at), Reverse(i.id.clone()))
 }
 
+/// Whether an instance sits in the same sets before and after a change.
+fn same_place(old: &Instance, new: &Instance) -> bool {
+    let isolated = |i: &Instance| i.state == LifecycleState::Isolated;
+    old.state != LifecycleState::Terminated
+        && new.state != LifecycleState::Terminated
+        && old.created_at == new.created_at
+        && old.id == new.id
+        && old.account == new.account
+        && old.product == new.product
+        && old.region == new.region
+        && isolated(old) == isolated(new)
+}
+
 fn scope(i: &Instance) -> Scope {
     (i.account.clone(), i.product.clone(), i.region.clone())
 }
@@ -52,6 +65,12 @@ fn scope(i: &Instance) -> Scope {
 impl ListingIndex {
     /// Records that `old` (if any) became `new` (`None`: gone).
     pub fn update(&mut self, old: Option<&Instance>, new: Option<&Instance>) {
+        // Most changes (a reboot, a new password) move nothing.
+        if let (Some(old), Some(new)) = (old, new) {
+            if same_place(old, new) {
+                return;
+            }
+        }
         if let Some(old) = old {
             let key = scope(old);
             if let Some(sets) = self.scopes.get_mut(&key) {

@@ -14,6 +14,7 @@ use rusqlite::Connection;
 use std::path::Path;
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, RwLock};
+use stratus_engine::events::EventHub;
 use stratus_engine::model::{ClientToken, Instance, KeyPair, Message, Network, Operation};
 use stratus_engine::ports::{InstanceQuery, Page, Store, StoreError, WriteSet};
 use tokio::sync::oneshot;
@@ -23,6 +24,7 @@ use writer::{read_lock, Job};
 pub struct SqliteStore {
     mirror: Arc<RwLock<Mirror>>,
     jobs: Sender<Job>,
+    events: Arc<EventHub>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -61,11 +63,18 @@ impl SqliteStore {
         let mirror = Arc::new(RwLock::new(load(&conn)?));
         let (jobs, rx) = mpsc::channel();
         let writer_mirror = Arc::clone(&mirror);
+        // One node numbers its own events, above any earlier run's.
+        let events = Arc::new(EventHub::numbered_from_now());
+        let writer_events = Arc::clone(&events);
         std::thread::Builder::new()
             .name("stratus-sqlite-writer".into())
-            .spawn(move || writer::run(conn, writer_mirror, rx))
+            .spawn(move || writer::run(conn, writer_mirror, &writer_events, rx))
             .map_err(unavailable)?;
-        Ok(Self { mirror, jobs })
+        Ok(Self {
+            mirror,
+            jobs,
+            events,
+        })
     }
 
     fn mirror(&self) -> std::sync::RwLockReadGuard<'_, Mirror> {
@@ -143,6 +152,10 @@ fn load(conn: &Connection) -> Result<Mirror, StoreError> {
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn events(&self) -> &EventHub {
+        &self.events
+    }
+
     async fn instance(&self, account: &str, id: &str) -> Result<Option<Instance>, StoreError> {
         Ok(self
             .mirror()

@@ -8,6 +8,8 @@ use rusqlite::{params, Connection};
 use std::collections::HashMap;
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, RwLock};
+use stratus_engine::clock::{Clock, SystemClock};
+use stratus_engine::events::{Event, EventHub};
 use stratus_engine::model::{Message, Operation};
 use stratus_engine::ports::{Change, Expect, StoreError};
 use tokio::sync::oneshot;
@@ -32,7 +34,12 @@ pub(crate) enum Job {
 /// Most jobs folded into one transaction.
 const MAX_GROUP: usize = 1024;
 
-pub(crate) fn run(mut conn: Connection, mirror: Arc<RwLock<Mirror>>, jobs: Receiver<Job>) {
+pub(crate) fn run(
+    mut conn: Connection,
+    mirror: Arc<RwLock<Mirror>>,
+    events: &EventHub,
+    jobs: Receiver<Job>,
+) {
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -41,11 +48,16 @@ pub(crate) fn run(mut conn: Connection, mirror: Arc<RwLock<Mirror>>, jobs: Recei
                 Err(_) => break,
             }
         }
-        process(&mut conn, &mirror, group);
+        process(&mut conn, &mirror, events, group);
     }
 }
 
-fn process(conn: &mut Connection, mirror: &Arc<RwLock<Mirror>>, group: Vec<Job>) {
+fn process(
+    conn: &mut Connection,
+    mirror: &Arc<RwLock<Mirror>>,
+    events: &EventHub,
+    group: Vec<Job>,
+) {
     let mut commits = Vec::new();
     for job in group {
         match job {
@@ -116,9 +128,14 @@ fn process(conn: &mut Connection, mirror: &Arc<RwLock<Mirror>>, group: Vec<Job>)
         Err(p) => p.into_inner(),
     };
     let mut replies = Vec::with_capacity(accepted.len());
+    let now = SystemClock.now();
     for (writes, reply) in accepted {
-        for p in writes {
-            view.apply(p.change);
+        let changes: Vec<Change> = writes.into_iter().map(|p| p.change).collect();
+        // Published in commit order: this thread is the only committer.
+        let refs: Vec<&Change> = changes.iter().collect();
+        events.publish(Event::all_of(&refs, now));
+        for change in changes {
+            view.apply(change);
         }
         replies.push(reply);
     }

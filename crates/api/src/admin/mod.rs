@@ -9,7 +9,11 @@
 //! For audits (the crash tests use them): `GET /_stratus/instances?account=NAME`
 //! (every instance's state and latest operation) and
 //! `GET /_stratus/operations?account=NAME` (every operation, oldest first).
+//! `GET /_stratus/events` streams every committed change as Server-Sent
+//! Events ([`events`]).
 //! With an admin token set, every endpoint but the health check needs it.
+
+mod events;
 
 use crate::dialect::{Claim, Dialect, Head, Refusal, Serving};
 use crate::request::{RawRequest, Response};
@@ -39,8 +43,11 @@ impl Dialect for AdminApi {
     fn serve<'a>(&'a self, req: &'a RawRequest) -> Serving<'a> {
         Box::pin(async move {
             match authorize(self.token.as_deref(), req) {
-                Ok(()) => handle(&self.engine, req).await,
                 Err(refused) => refused,
+                Ok(()) if req.path == "/_stratus/events" && req.method == "GET" => {
+                    events::stream(&self.engine, req).await
+                }
+                Ok(()) => handle(&self.engine, req).await,
             }
         })
     }
