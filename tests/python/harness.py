@@ -130,14 +130,17 @@ class Server:
 
     def admin(self, path, method="GET", body=None, token=None):
         """Calls the admin API (with the server's admin token, or `token`);
-        returns (status, json)."""
+        returns (status, json), or (status, text) for a text answer."""
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(f"http://{self.endpoint}{path}", data=data, method=method)
         if token or self.admin_token:
             req.add_header("Authorization", f"Bearer {token or self.admin_token}")
         try:
             with urllib.request.urlopen(req, timeout=5) as r:
-                return r.status, json.loads(r.read())
+                body = r.read()
+                if not r.headers.get("Content-Type", "").startswith("application/json"):
+                    return r.status, body.decode(errors="replace")
+                return r.status, json.loads(body)
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read() or b"{}")
 

@@ -27,6 +27,7 @@ ENDPOINTS = [
     ("GET", "/_stratus/instances?account=alice", None),
     ("GET", "/_stratus/operations?account=alice", None),
     ("GET", "/_stratus/faults", None),
+    ("GET", "/metrics", None),
     ("PUT", "/_stratus/faults", []),
     ("DELETE", "/_stratus/faults", None),
     ("GET", "/_stratus/instances/lhins-00000000?account=alice", None),

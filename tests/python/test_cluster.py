@@ -273,3 +273,36 @@ def test_pages_are_cut_the_same_on_every_node(cluster):
         pages = [node.describe(Offset=offset, Limit=2) for offset in (0, 2, 4, 6)]
         assert {p["TotalCount"] for p in pages} == {6}
         assert [i["InstanceId"] for p in pages for i in p["InstanceSet"]] == expected
+
+
+def test_every_node_streams_every_nodes_changes_with_one_numbering(cluster):
+    """The event stream on PostgreSQL (issue 15, section 2): a watcher on
+    either node sees what the other node committed, numbered by the
+    database, so both streams carry the same events under the same numbers
+    and one may resume on the other node."""
+    from test_events import Stream
+    a, b = cluster
+    streams = [Stream(n, "?account=default") for n in (a, b)]
+    try:
+        iid = Lighthouse(a).create()[0]
+        Lighthouse(b).settled(iid)
+        seen = [s.until(lambda e: e.get("instance") == iid and e["kind"] == "operation"
+                        and e["state"] == "SUCCESS", f"node {n} to publish {iid} running")
+                for n, s in enumerate(streams)]
+        mine = [[(e["seq"], e["kind"], e.get("state")) for e in events if e.get("instance") == iid]
+                for events in seen]
+        assert mine[0] == mine[1], mine
+        assert ("instance" in {k for _, k, _ in mine[0]}) and mine[0][0][2] == "PENDING", mine
+        last = seen[0][-1]["seq"]
+    finally:
+        for s in streams:
+            s.close()
+    # A change through node A while nobody watches; resumed on node B.
+    Lighthouse(a).call("StopInstances", {"InstanceIds": [iid]})
+    resumed = Stream(b, "?account=default", last_event_id=last)
+    try:
+        events = resumed.until(lambda e: e.get("instance") == iid and e.get("state") == "STOPPED"
+                               and e["kind"] == "instance", f"{iid} stopped, resumed on node B")
+        assert all(e["seq"] > last for e in events), events
+    finally:
+        resumed.close()

@@ -5,7 +5,7 @@
 
 use crate::dialect::{self, Dialect, Head, Refusal};
 use crate::limits;
-use crate::request::{RawRequest, Response};
+use crate::request::{Outcome, RawRequest, Response};
 use crate::{admin, kingsoft, qcloud_v2, tencent, zenlayer};
 use bytes::{Bytes, BytesMut};
 use http_body_util::combinators::BoxBody;
@@ -131,6 +131,7 @@ pub async fn serve(
 }
 
 async fn handle(state: &EdgeState, req: hyper::Request<Incoming>) -> hyper::Response<Body> {
+    let started = std::time::Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = req.into_parts();
     let method = parts.method.as_str().to_string();
@@ -197,13 +198,17 @@ async fn handle(state: &EdgeState, req: hyper::Request<Incoming>) -> hyper::Resp
     };
     let form = if head.is_form() { &raw.body[..] } else { b"" };
     let dialect = dialect::recognise(&state.dialects, &Head { form, ..head });
+    let span = tracing::info_span!("request", request_id = %raw.request_id);
     let response = match dialect {
-        Some(d) => d.serve(&raw).await,
+        Some(d) => tracing::Instrument::instrument(d.serve(&raw), span).await,
         None => admin::error(
             400,
             "unrecognised request: no vendor signature, action header or /_stratus/ path",
         ),
     };
+    if let Some(o) = &response.outcome {
+        record(o, started.elapsed());
+    }
     into_hyper(response)
 }
 
@@ -254,6 +259,32 @@ async fn read_body(mut body: Incoming, max: usize, timeout: Duration) -> Result<
             all.freeze()
         }
     })
+}
+
+/// Counts a vendor request and its latency.
+fn record(o: &Outcome, took: Duration) {
+    let metrics = stratus_engine::metrics::registry();
+    metrics.count(
+        "stratus_requests_total",
+        "Vendor requests, by vendor, product, action and outcome code.",
+        &[
+            ("vendor", o.vendor),
+            ("product", &o.product),
+            ("action", &o.action),
+            ("code", &o.code),
+        ],
+        1,
+    );
+    metrics.observe(
+        "stratus_request_duration_seconds",
+        "How long vendor requests took, read to answered.",
+        &[
+            ("vendor", o.vendor),
+            ("product", &o.product),
+            ("action", &o.action),
+        ],
+        took.as_secs_f64(),
+    );
 }
 
 fn into_hyper(r: Response) -> hyper::Response<Body> {

@@ -45,9 +45,44 @@ pub struct Response {
     /// A body sent as it is produced, after `body` (Server-Sent Events);
     /// it ends when the sender is dropped.
     pub stream: Option<tokio::sync::mpsc::Receiver<Bytes>>,
+    /// What the request was, for metrics (set by vendor dialects).
+    pub outcome: Option<Box<Outcome>>,
+}
+
+/// What a vendor request was and how it ended: the labels of its metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub vendor: &'static str,
+    /// Empty until the request names one its credentials may use.
+    pub product: String,
+    pub action: String,
+    /// The vendor's error code, or `OK`.
+    pub code: String,
+}
+
+impl Outcome {
+    /// A request of `vendor`, nothing known of it yet.
+    pub fn of(vendor: &'static str) -> Self {
+        Self {
+            vendor,
+            ..Self::default()
+        }
+    }
+
+    /// Once the request is answered: `code` (`None`: it succeeded).
+    pub fn ended(mut self, code: Option<&str>) -> Self {
+        self.code = code.unwrap_or("OK").to_string();
+        self
+    }
 }
 
 impl Response {
+    /// The same response, labelled for metrics.
+    pub fn with_outcome(mut self, outcome: Outcome) -> Self {
+        self.outcome = Some(Box::new(outcome));
+        self
+    }
+
     /// A JSON response with the given status and exact content type.
     pub fn json(status: u16, content_type: &'static str, body: &serde_json::Value) -> Self {
         Self {
@@ -56,6 +91,7 @@ impl Response {
             headers: Vec::new(),
             body: Bytes::from(serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec())),
             stream: None,
+            outcome: None,
         }
     }
 }

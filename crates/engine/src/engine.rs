@@ -200,6 +200,49 @@ impl Engine {
         Ok(self.store.events_after(seq).await?)
     }
 
+    /// The gauges measured when metrics are scraped: live instances by
+    /// product and state; for a driver that runs machines, how many run and
+    /// their resident memory on this host.
+    pub async fn gauges(&self) -> Result<Vec<crate::metrics::Gauge>, EngineError> {
+        use crate::metrics::Gauge;
+        let counts = self.store.instance_counts().await?;
+        let mut gauges = vec![Gauge {
+            name: "stratus_instances",
+            help: "Live instances, by product and state.",
+            values: counts
+                .into_iter()
+                .map(|(product, state, n)| {
+                    (
+                        vec![
+                            ("product", product),
+                            ("state", crate::events::upper(&state)),
+                        ],
+                        n as f64,
+                    )
+                })
+                .collect(),
+        }];
+        if self.driver.does_real_work() {
+            let machines = self.driver.running().await;
+            let rss: u64 = machines
+                .iter()
+                .filter_map(|(_, _, m)| m.pid)
+                .filter_map(resident_bytes)
+                .sum();
+            gauges.push(Gauge {
+                name: "stratus_vms_running",
+                help: "Virtual machines running on this node.",
+                values: vec![(Vec::new(), machines.len() as f64)],
+            });
+            gauges.push(Gauge {
+                name: "stratus_vms_resident_bytes",
+                help: "Resident memory of this node's virtual machines, together.",
+                values: vec![(Vec::new(), rss as f64)],
+            });
+        }
+        Ok(gauges)
+    }
+
     /// The accounts of this server.
     pub fn accounts(&self) -> &Accounts {
         &self.accounts
@@ -231,6 +274,12 @@ impl Engine {
                 )
                 .await?;
             if !admitted {
+                crate::metrics::registry().count(
+                    "stratus_rate_limited_total",
+                    "Requests refused by a rate limit, by product and action.",
+                    &[("product", &caller.product), ("action", &caller.action)],
+                    1,
+                );
                 return Err(EngineError::RateLimited);
             }
         }
@@ -334,4 +383,12 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// The resident memory of process `pid` (Linux `/proc`), if it runs.
+fn resident_bytes(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }

@@ -81,6 +81,12 @@ impl Faults {
                 if let Some(n) = rule.remaining.as_mut() {
                     *n -= 1;
                 }
+                crate::metrics::registry().count(
+                    "stratus_faults_fired_total",
+                    "Fault rules that fired, by product and action.",
+                    &[("product", product), ("action", action)],
+                    1,
+                );
                 return Some(rule.message.clone());
             }
         }

@@ -19,6 +19,7 @@ pub mod events;
 pub mod faults;
 pub mod lifecycle;
 pub mod login;
+pub mod metrics;
 pub mod model;
 pub mod name;
 pub mod ports;

@@ -280,6 +280,9 @@ pub trait Store: Send + Sync + 'static {
     async fn events_after(&self, seq: u64) -> Result<Vec<crate::events::Event>, StoreError> {
         Ok(self.events().watch(Some(seq)).0)
     }
+    /// How many live instances each (product, state) has, every account
+    /// together (for metrics).
+    async fn instance_counts(&self) -> Result<Vec<(String, LifecycleState, u64)>, StoreError>;
     /// One instance of an account (terminated ones included).
     async fn instance(&self, account: &str, id: &str) -> Result<Option<Instance>, StoreError>;
     /// A filtered, ordered page of instances.

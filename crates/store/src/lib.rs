@@ -15,3 +15,21 @@ pub mod sqlite;
 
 pub use postgres::{PostgresAdmission, PostgresStore};
 pub use sqlite::SqliteStore;
+
+/// A commit's duration and size, for metrics.
+pub(crate) fn record_commit(took: std::time::Duration, writes: usize) {
+    let metrics = stratus_engine::metrics::registry();
+    metrics.observe(
+        "stratus_store_commit_seconds",
+        "How long the store took to commit a group of writes.",
+        &[],
+        took.as_secs_f64(),
+    );
+    metrics.observe_in(
+        "stratus_store_commit_writes",
+        "How many writes one commit carried.",
+        &stratus_engine::metrics::COUNT_BUCKETS,
+        &[],
+        writes as f64,
+    );
+}

@@ -85,6 +85,7 @@ pub async fn stream(engine: &Arc<Engine>, req: &RawRequest) -> Response {
         // Sent at once, so a client knows the stream is open.
         body: Bytes::from_static(b": stratus events\n\n"),
         stream: Some(rx),
+        outcome: None,
     }
 }
 

@@ -37,7 +37,7 @@ impl AdminApi {
 
 impl Dialect for AdminApi {
     fn recognise(&self, head: &Head<'_>) -> Claim {
-        Claim::certain_if(head.path.starts_with("/_stratus/"))
+        Claim::certain_if(head.path.starts_with("/_stratus/") || head.path == "/metrics")
     }
 
     fn serve<'a>(&'a self, req: &'a RawRequest) -> Serving<'a> {
@@ -47,6 +47,9 @@ impl Dialect for AdminApi {
                 Ok(()) if req.path == "/_stratus/events" && req.method == "GET" => {
                     events::stream(&self.engine, req).await
                 }
+                Ok(()) if req.path == "/metrics" && req.method == "GET" => {
+                    metrics(&self.engine).await
+                }
                 Ok(()) => handle(&self.engine, req).await,
             }
         })
@@ -54,6 +57,24 @@ impl Dialect for AdminApi {
 
     fn refuse(&self, _req: &RawRequest, refusal: &Refusal) -> Response {
         refusal_error(refusal)
+    }
+}
+
+/// `GET /metrics`: every counter and histogram of this process, and the
+/// gauges measured now, in the Prometheus text format 0.0.4.
+async fn metrics(engine: &Engine) -> Response {
+    let gauges = match engine.gauges().await {
+        Ok(g) => g,
+        Err(e) => return error(503, &format!("the store cannot be read: {e}")),
+    };
+    let text = stratus_engine::metrics::registry().render(&gauges);
+    Response {
+        status: 200,
+        content_type: "text/plain; version=0.0.4",
+        headers: Vec::new(),
+        body: bytes::Bytes::from(text),
+        stream: None,
+        outcome: None,
     }
 }
 

@@ -24,7 +24,7 @@ mod vpc;
 pub use profile::product;
 
 use crate::dialect::{Claim, Dialect, Head, Refusal, Serving};
-use crate::request::{RawRequest, Response};
+use crate::request::{Outcome, RawRequest, Response};
 use envelope::ApiError;
 use errors::{missing, Code};
 use params::{ParamError, Params};
@@ -265,16 +265,17 @@ impl KingsoftDialect {
 
     /// Serves one request.
     pub async fn handle(&self, req: &RawRequest) -> Response {
-        match self.process(req).await {
-            Ok(fields) => envelope::success(&req.request_id, fields),
+        let mut seen = Outcome::of("kingsoft");
+        match self.process(req, &mut seen).await {
+            Ok(fields) => envelope::success(&req.request_id, fields).with_outcome(seen.ended(None)),
             Err(e) => {
                 tracing::debug!(request_id = %req.request_id, code = %e.code, "request refused");
-                envelope::error(&req.request_id, &e)
+                envelope::error(&req.request_id, &e).with_outcome(seen.ended(Some(&e.code)))
             }
         }
     }
 
-    async fn process(&self, req: &RawRequest) -> Result<Fields, ApiError> {
+    async fn process(&self, req: &RawRequest, seen: &mut Outcome) -> Result<Fields, ApiError> {
         if req.method != "GET" && req.method != "POST" {
             return Err(Code::InvalidAction.message("Only GET and POST are supported."));
         }
@@ -300,6 +301,13 @@ impl KingsoftDialect {
             (None, None) => None,
         };
         let service = Service::resolve(named, &version)?;
+        seen.product = match service {
+            Service::Kec => "kec",
+            Service::Vpc => "vpc",
+            Service::Sks => "sks",
+        }
+        .to_string();
+        seen.action = action.clone();
         let region = signed
             .region
             .or_else(|| get("Region"))

@@ -8,7 +8,7 @@ use super::envelope::{self, Code, LegacyError};
 use super::signature::{check_timestamp, SignatureError};
 use super::{LegacyRequest, CVM_HOST, IMAGE_HOST};
 use crate::dialect::{Claim, Dialect, Head, Refusal, Serving};
-use crate::request::{RawRequest, Response};
+use crate::request::{Outcome, RawRequest, Response};
 use crate::tencent::{self, TencentDialect};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -54,11 +54,15 @@ impl QcloudV2Dialect {
         if !request.common.is_legacy() {
             return self.api3.handle(raw).await;
         }
+        let mut seen = Outcome::of("qcloud_v2");
+        seen.product = crate::tencent::cvm::PRODUCT.to_string();
+        seen.action = request.common.action().unwrap_or_default().to_string();
         match self.process(&request).await {
-            Ok(response) => response,
+            Ok(response) => response.with_outcome(seen.ended(None)),
             Err(e) => {
                 tracing::debug!(request_id = %raw.request_id, code = e.code.number(), "legacy request refused");
-                envelope::error(&e)
+                let code = e.code.number().to_string();
+                envelope::error(&e).with_outcome(seen.ended(Some(&code)))
             }
         }
     }

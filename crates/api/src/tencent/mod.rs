@@ -19,7 +19,7 @@ pub mod validate;
 pub mod views;
 
 use crate::dialect::{Claim, Dialect, Head, Refusal, Serving};
-use crate::request::{RawRequest, Response};
+use crate::request::{Outcome, RawRequest, Response};
 use envelope::ApiError;
 use params::{ApiSchema, ParamError};
 use serde_json::Value;
@@ -91,16 +91,21 @@ impl TencentDialect {
 
     /// Serves one request.
     pub async fn handle(&self, req: &RawRequest) -> Response {
-        match self.process(req).await {
-            Ok(fields) => envelope::success(&req.request_id, fields),
+        let mut seen = Outcome::of("tencent");
+        match self.process(req, &mut seen).await {
+            Ok(fields) => envelope::success(&req.request_id, fields).with_outcome(seen.ended(None)),
             Err(e) => {
                 tracing::debug!(request_id = %req.request_id, code = %e.code, "request refused");
-                envelope::error(&req.request_id, &e)
+                envelope::error(&req.request_id, &e).with_outcome(seen.ended(Some(&e.code)))
             }
         }
     }
 
-    async fn process(&self, req: &RawRequest) -> Result<serde_json::Map<String, Value>, ApiError> {
+    async fn process(
+        &self,
+        req: &RawRequest,
+        seen: &mut Outcome,
+    ) -> Result<serde_json::Map<String, Value>, ApiError> {
         if req.method != "GET" && req.method != "POST" {
             return Err(ApiError::new(
                 "UnsupportedProtocol",
@@ -125,6 +130,8 @@ impl TencentDialect {
                     format!("The API version `{}` does not exist.", common.version),
                 )
             })?;
+        seen.product = door.key.to_string();
+        seen.action = common.action.clone();
         let structure = door.schema.request(&common.action).ok_or_else(|| {
             ApiError::new(
                 "InvalidAction",

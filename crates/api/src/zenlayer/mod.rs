@@ -20,7 +20,7 @@ pub mod views;
 pub use profile::product;
 
 use crate::dialect::{Claim, Dialect, Head, Refusal, Serving};
-use crate::request::{RawRequest, Response};
+use crate::request::{Outcome, RawRequest, Response};
 use envelope::ApiError;
 use errors::Code;
 use profile::{ApiVersion, ZecFacts};
@@ -163,16 +163,22 @@ impl ZenlayerDialect {
     /// Serves one request.
     pub async fn handle(&self, req: &RawRequest) -> Response {
         let request_id = envelope::request_id(&req.request_id);
-        match self.process(req, &request_id).await {
-            Ok(fields) => envelope::success(&request_id, fields),
+        let mut seen = Outcome::of("zenlayer");
+        match self.process(req, &request_id, &mut seen).await {
+            Ok(fields) => envelope::success(&request_id, fields).with_outcome(seen.ended(None)),
             Err(e) => {
                 tracing::debug!(request_id = %request_id, code = %e.code, "request refused");
-                envelope::error(&request_id, &e)
+                envelope::error(&request_id, &e).with_outcome(seen.ended(Some(e.code)))
             }
         }
     }
 
-    async fn process(&self, req: &RawRequest, request_id: &str) -> Result<Fields, ApiError> {
+    async fn process(
+        &self,
+        req: &RawRequest,
+        request_id: &str,
+        seen: &mut Outcome,
+    ) -> Result<Fields, ApiError> {
         if req.method != "POST" {
             return Err(Code::InvalidRequest.message("Only POST is supported."));
         }
@@ -198,6 +204,12 @@ impl ZenlayerDialect {
                 )));
             }
         }
+        seen.product = match service {
+            Service::Zec => "zec",
+            Service::Ccs => "ccs",
+        }
+        .to_string();
+        seen.action = action.to_string();
         let api_version = ApiVersion::parse(version)
             .filter(|v| service == Service::Zec || *v == ApiVersion::V2025)
             .ok_or_else(|| {

@@ -585,6 +585,12 @@ impl Engine {
         done.finished_at = Some(now);
         done.error_message = error_message;
         done.version = op.version + 1;
+        let (kind, state) = (
+            crate::events::upper(&done.kind),
+            crate::events::upper(&done.state),
+        );
+        let took = (now.0 - done.started_at.0).max(0) as f64 / 1000.0;
+        let product = next.product.clone();
         let mut writes = WriteSet::new();
         writes.push(Change::Instance {
             record: Box::new(next),
@@ -595,6 +601,19 @@ impl Engine {
             expect: Expect::Version(op.version),
         });
         self.store.commit(writes).await?;
+        let metrics = crate::metrics::registry();
+        metrics.count(
+            "stratus_operations_total",
+            "Operations finished, by product, kind and final state.",
+            &[("product", &product), ("kind", &kind), ("state", &state)],
+            1,
+        );
+        metrics.observe(
+            "stratus_operation_duration_seconds",
+            "How long finished operations took, accepted to finished.",
+            &[("product", &product), ("kind", &kind)],
+            took,
+        );
         Ok(())
     }
 

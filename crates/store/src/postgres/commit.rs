@@ -48,6 +48,15 @@ struct Statement {
 /// sent together, in order, pipelined on the connection: a commit costs
 /// three round trips whatever its size.
 pub(super) async fn run(client: &mut Object, writes: &[Prepared]) -> Result<(), StoreError> {
+    let started = std::time::Instant::now();
+    let outcome = transaction(client, writes).await;
+    if outcome.is_ok() {
+        crate::record_commit(started.elapsed(), writes.len());
+    }
+    outcome
+}
+
+async fn transaction(client: &mut Object, writes: &[Prepared]) -> Result<(), StoreError> {
     let statements: Vec<Statement> = writes.iter().map(statement).collect();
     let tx = client
         .transaction()

@@ -246,6 +246,35 @@ impl Store for PostgresStore {
         &self.events
     }
 
+    async fn instance_counts(
+        &self,
+    ) -> Result<Vec<(String, stratus_engine::lifecycle::LifecycleState, u64)>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT product, state, count(*) FROM instances WHERE state <> 'Terminated'
+                 GROUP BY product, state ORDER BY product, state",
+                &[],
+            )
+            .await
+            .map_err(unavailable)?;
+        let mut counts = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let state: &str = row.try_get(1).map_err(unavailable)?;
+            let Ok(state) = serde_json::from_value(serde_json::Value::String(state.to_string()))
+            else {
+                continue;
+            };
+            let n: i64 = row.try_get(2).map_err(unavailable)?;
+            counts.push((
+                row.try_get::<_, String>(0).map_err(unavailable)?,
+                state,
+                u64::try_from(n).unwrap_or(0),
+            ));
+        }
+        Ok(counts)
+    }
+
     async fn events_after(&self, seq: u64) -> Result<Vec<Event>, StoreError> {
         let client = self.client().await?;
         let after = i64::try_from(seq).unwrap_or(i64::MAX);

@@ -156,6 +156,26 @@ impl Store for SqliteStore {
         &self.events
     }
 
+    async fn instance_counts(
+        &self,
+    ) -> Result<Vec<(String, stratus_engine::lifecycle::LifecycleState, u64)>, StoreError> {
+        let mut counts: std::collections::BTreeMap<(String, String), (_, u64)> =
+            std::collections::BTreeMap::new();
+        for set in self.mirror().instances.values() {
+            for i in set {
+                let i = &i.0;
+                counts
+                    .entry((i.product.to_string(), format!("{:?}", i.state)))
+                    .or_insert((i.state, 0))
+                    .1 += 1;
+            }
+        }
+        Ok(counts
+            .into_iter()
+            .map(|((product, _), (state, n))| (product, state, n))
+            .collect())
+    }
+
     async fn instance(&self, account: &str, id: &str) -> Result<Option<Instance>, StoreError> {
         Ok(self
             .mirror()

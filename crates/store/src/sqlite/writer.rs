@@ -117,12 +117,17 @@ fn process(
             }
         }
     }
+    let committing = std::time::Instant::now();
     if let Err(e) = tx.commit() {
         for (_, reply) in accepted {
             let _ = reply.send(Err(StoreError::Unavailable(e.to_string())));
         }
         return;
     }
+    crate::record_commit(
+        committing.elapsed(),
+        accepted.iter().map(|(w, _)| w.len()).sum(),
+    );
     let mut view = match mirror.write() {
         Ok(v) => v,
         Err(p) => p.into_inner(),
