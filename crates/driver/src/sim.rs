@@ -5,6 +5,7 @@
 
 use async_trait::async_trait;
 use rand::Rng;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use stratus_engine::clock::Clock;
@@ -28,14 +29,15 @@ pub fn default_range(kind: OperationKind) -> (f64, f64) {
 
 /// The simulated driver.
 pub struct SimDriver {
-    speed: f64,
+    /// The factor, as `f64` bits: changed at run time (`PUT /_stratus/speed`).
+    speed: AtomicU64,
     clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for SimDriver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SimDriver")
-            .field("speed", &self.speed)
+            .field("speed", &self.current_speed())
             .finish()
     }
 }
@@ -48,7 +50,14 @@ impl SimDriver {
         } else {
             1.0
         };
-        Self { speed, clock }
+        Self {
+            speed: AtomicU64::new(speed.to_bits()),
+            clock,
+        }
+    }
+
+    fn current_speed(&self) -> f64 {
+        f64::from_bits(self.speed.load(Ordering::Relaxed))
     }
 }
 
@@ -56,8 +65,21 @@ impl SimDriver {
 impl Driver for SimDriver {
     fn duration(&self, kind: OperationKind, _instance: &Instance) -> Duration {
         let (lo, hi) = default_range(kind);
-        let seconds = rand::thread_rng().gen_range(lo..=hi) / self.speed;
+        let seconds = rand::thread_rng().gen_range(lo..=hi) / self.current_speed();
         Duration::from_secs_f64(seconds)
+    }
+
+    fn set_speed(&self, speed: f64) -> bool {
+        if speed.is_finite() && speed > 0.0 {
+            self.speed.store(speed.to_bits(), Ordering::Relaxed);
+            true
+        } else {
+            false
+        }
+    }
+
+    fn speed(&self) -> Option<f64> {
+        Some(self.current_speed())
     }
 
     async fn execute(&self, task: DriverTask<'_>) -> Result<Option<Machine>, DriverError> {

@@ -64,6 +64,7 @@ pub struct Engine {
     products: HashMap<String, Arc<Product>>,
     limiter: Arc<dyn Admission>,
     faults: Faults,
+    time: crate::timecontrol::TimeControl,
     work: Arc<work::WorkInFlight>,
     /// This node's name, when machines live on nodes (real drivers).
     node: std::sync::OnceLock<String>,
@@ -127,6 +128,7 @@ impl Engine {
                 .collect(),
             limiter,
             faults: Faults::default(),
+            time: crate::timecontrol::TimeControl::default(),
             work: Arc::default(),
             node: std::sync::OnceLock::new(),
             node_timeout_ms: AtomicU64::new(10_000),
@@ -188,6 +190,32 @@ impl Engine {
     /// The fault rules in force.
     pub fn faults(&self) -> &Faults {
         &self.faults
+    }
+
+    /// Deletes every record of `account` (`None`: everything), for tests
+    /// that start over. Refused under a driver that runs real machines:
+    /// their machines would outlive their records.
+    pub async fn reset(&self, account: Option<&str>) -> Result<(), EngineError> {
+        if self.driver.does_real_work() {
+            return Err(EngineError::NotOffered);
+        }
+        Ok(self.store.reset(account).await?)
+    }
+
+    /// Manual mode and the releases of waiting operations.
+    pub fn time_control(&self) -> &crate::timecontrol::TimeControl {
+        &self.time
+    }
+
+    /// Divides the durations of operations accepted from now on by
+    /// `speed`; false if the driver's durations are not simulated.
+    pub fn set_speed(&self, speed: f64) -> bool {
+        self.driver.set_speed(speed)
+    }
+
+    /// The factor durations are divided by, if the driver simulates them.
+    pub fn speed(&self) -> Option<f64> {
+        self.driver.speed()
     }
 
     /// Where every committed change is published ([`crate::events`]).
@@ -261,6 +289,25 @@ impl Engine {
     /// Counts the request against the product's limit for its action.
     pub async fn admit(&self, caller: &Caller) -> Result<(), EngineError> {
         let product = self.product(&caller.product)?;
+        let door = self.faults.at_door(&crate::faults::Target {
+            product: &caller.product,
+            action: &caller.action,
+            account: &caller.account,
+            region: &caller.region,
+            instance: None,
+        });
+        if let Some(fault) = door {
+            if !fault.latency.is_zero() {
+                tokio::time::sleep(fault.latency).await;
+            }
+            if let Some((error, message)) = fault.error {
+                return Err(EngineError::Injected {
+                    code: error.code,
+                    status: error.status,
+                    message,
+                });
+            }
+        }
         if let Some(limit) = product.profile.rate_limits.get(&caller.action) {
             let now = self.clock.now();
             let admitted = self

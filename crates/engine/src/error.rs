@@ -104,6 +104,13 @@ pub enum EngineError {
     RateLimited,
     #[error("this product does not offer that action")]
     NotOffered,
+    /// A fault rule answered the request at the door with this code.
+    #[error("{message}")]
+    Injected {
+        code: String,
+        status: Option<u16>,
+        message: String,
+    },
     /// A product's own rule refused the request (see
     /// [`crate::engine::ProductRules`]); it carries the dialect's answer.
     #[error("refused by the product's rules")]

@@ -280,6 +280,10 @@ pub trait Store: Send + Sync + 'static {
     async fn events_after(&self, seq: u64) -> Result<Vec<crate::events::Event>, StoreError> {
         Ok(self.events().watch(Some(seq)).0)
     }
+    /// Deletes every record of `account` (`None`: of every account):
+    /// instances, operations, key pairs, networks, messages, tokens. For
+    /// tests that start over; operations still running end quietly.
+    async fn reset(&self, account: Option<&str>) -> Result<(), StoreError>;
     /// How many live instances each (product, state) has, every account
     /// together (for metrics).
     async fn instance_counts(&self) -> Result<Vec<(String, LifecycleState, u64)>, StoreError>;
@@ -487,6 +491,15 @@ pub trait Driver: Send + Sync + 'static {
     /// them (a node adopting its machines after it was taken for gone).
     async fn running(&self) -> Vec<(String, String, Machine)> {
         Vec::new()
+    }
+    /// Divides the durations of operations accepted from now on by `speed`;
+    /// false if this driver's durations are not simulated.
+    fn set_speed(&self, _speed: f64) -> bool {
+        false
+    }
+    /// The factor durations are divided by, if simulated.
+    fn speed(&self) -> Option<f64> {
+        None
     }
     /// The last `bytes` of a machine's serial console, if it has one here.
     async fn console(&self, _instance_id: &str, _bytes: u64) -> Option<String> {

@@ -538,6 +538,7 @@ async fn an_injected_fault_fails_the_operation_with_its_message() {
             probability: 1.0,
             message: "image download failed".into(),
             remaining: Some(1),
+            ..Default::default()
         }]);
     let before = engine
         .instance(&caller("a", "D"), &id)
@@ -851,6 +852,7 @@ async fn a_fault_rule_wraps_the_driver_instead_of_overriding_what_it_did() {
             probability: 1.0,
             message: "injected".into(),
             remaining: Some(1),
+            ..Default::default()
         }]);
     engine
         .batch(

@@ -14,6 +14,7 @@
 //! With an admin token set, every endpoint but the health check needs it.
 
 mod events;
+mod time;
 
 use crate::dialect::{Claim, Dialect, Head, Refusal, Serving};
 use crate::request::{RawRequest, Response};
@@ -57,6 +58,31 @@ impl Dialect for AdminApi {
 
     fn refuse(&self, _req: &RawRequest, refusal: &Refusal) -> Response {
         refusal_error(refusal)
+    }
+}
+
+/// `POST /_stratus/reset[?account=NAME]`: deletes every record of the
+/// account, or of every account.
+async fn reset(engine: &Engine, req: &RawRequest) -> Response {
+    if req.method != "POST" {
+        return error(405, "POST");
+    }
+    let account = req
+        .query_pairs()
+        .into_iter()
+        .find(|(k, _)| k == "account")
+        .map(|(_, v)| v);
+    match engine.reset(account.as_deref()).await {
+        Ok(()) => Response::json(
+            200,
+            "application/json",
+            &json!({"reset": account.as_deref().unwrap_or("everything")}),
+        ),
+        Err(stratus_engine::EngineError::NotOffered) => error(
+            409,
+            "this driver runs real machines; terminate them through the API instead",
+        ),
+        Err(e) => error(503, &format!("the store cannot be written: {e}")),
     }
 }
 
@@ -127,6 +153,22 @@ pub fn error(status: u16, message: &str) -> Response {
 pub async fn handle(engine: &Engine, req: &RawRequest) -> Response {
     if req.path == "/_stratus/faults" {
         return faults(engine, req);
+    }
+    if req.path == "/_stratus/reset" {
+        return reset(engine, req).await;
+    }
+    if req.path == "/_stratus/speed" {
+        return time::speed(engine, req);
+    }
+    if req.path == "/_stratus/operations/complete" {
+        return time::complete(engine, req, None);
+    }
+    if let Some(id) = req
+        .path
+        .strip_prefix("/_stratus/operations/")
+        .and_then(|rest| rest.strip_suffix("/complete"))
+    {
+        return time::complete(engine, req, Some(id));
     }
     if let Some(rest) = req.path.strip_prefix("/_stratus/instances/") {
         return instance(engine, req, rest).await;

@@ -249,6 +249,11 @@ pub fn to_api(e: &E, action: Option<Action>) -> ApiError {
         }
         E::NotOffered => Code::InvalidAction.err(),
         E::Refused(r) => r.answer_or(|| ApiError::internal(e)),
+        E::Injected {
+            code,
+            status,
+            message,
+        } => ApiError::with_status(status.unwrap_or(400), code.clone(), message.clone()),
         E::Internal(_) => ApiError::internal(e),
     }
 }

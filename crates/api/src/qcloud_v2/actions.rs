@@ -83,7 +83,7 @@ fn check_faults(call: &LegacyCall<'_>) -> Result<(), LegacyError> {
 }
 
 /// Engine errors in legacy terms: the one table.
-fn legacy_error(e: E) -> LegacyError {
+pub(super) fn legacy_error(e: E) -> LegacyError {
     match e {
         E::InstanceNotFound(_) | E::ImageNotFound(_) | E::KeyPairNotFound(_) => {
             LegacyError::new(Code::ResourceNotFound, e.to_string())
@@ -105,6 +105,19 @@ fn legacy_error(e: E) -> LegacyError {
             LegacyError::module(ModuleCode::AccountBalanceNotEnough, e.to_string())
         }
         E::Refused(ref r) => r.answer_or(|| LegacyError::internal(&e)),
+        // A fault rule's code: a legacy number (`4400`), or a `codeDesc`.
+        E::Injected {
+            ref code,
+            ref message,
+            ..
+        } => match code.parse().ok().and_then(Code::from_number) {
+            Some(c) => LegacyError::new(c, message.clone()),
+            None => LegacyError {
+                code: Code::OperationFailed,
+                code_desc: code.clone().into(),
+                message: message.clone(),
+            },
+        },
         E::Internal(_) => LegacyError::internal(&e),
         other => LegacyError::new(Code::InvalidParameter, other.to_string()),
     }

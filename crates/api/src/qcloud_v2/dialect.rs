@@ -115,6 +115,7 @@ impl QcloudV2Dialect {
                 Code::QuotaExceeded,
                 "The request frequency limit was exceeded.",
             ),
+            injected @ EngineError::Injected { .. } => actions::legacy_error(injected),
             other => LegacyError::internal(&other),
         })?;
         // The rate limit counts every signed request, served or not.

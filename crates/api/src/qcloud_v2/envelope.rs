@@ -82,6 +82,40 @@ pub enum Code {
 }
 
 impl Code {
+    /// Every code.
+    pub const ALL: [Code; 22] = [
+        Code::InvalidParameter,
+        Code::AuthFailure,
+        Code::UnauthorizedApi,
+        Code::UnauthorizedResource,
+        Code::UnauthorizedResources,
+        Code::SecretIdNotFound,
+        Code::TokenFailure,
+        Code::MfaFailure,
+        Code::CamFailure,
+        Code::RequestExpired,
+        Code::AccessDenied,
+        Code::QuotaExceeded,
+        Code::ReplayAttack,
+        Code::UnsupportedProtocol,
+        Code::ResourceNotFound,
+        Code::OperationFailed,
+        Code::PurchaseFailed,
+        Code::InsufficientBalance,
+        Code::PartialSuccess,
+        Code::QualificationFailed,
+        Code::InternalError,
+        Code::UnsupportedAction,
+    ];
+
+    /// The code numbered `n`, if there is one.
+    pub fn from_number(n: i64) -> Option<Code> {
+        Self::ALL
+            .into_iter()
+            .chain([Code::Unavailable])
+            .find(|c| c.number() == n)
+    }
+
     /// The numeric `code`.
     pub fn number(self) -> i64 {
         match self {

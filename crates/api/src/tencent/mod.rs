@@ -175,6 +175,8 @@ impl TencentDialect {
                 "RequestLimitExceeded",
                 "The number of requests exceeds the frequency limit.",
             ),
+            // A fault rule's code, as API 3.0 answers every error.
+            EngineError::Injected { code, message, .. } => ApiError::new(code, message),
             other => ApiError::internal(&other),
         })?;
         let params = if is_json {

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: u16,
-    pub code: &'static str,
+    pub code: std::borrow::Cow<'static, str>,
     pub message: String,
 }
 
@@ -67,7 +67,7 @@ mod tests {
     fn errors_carry_status_code_message_and_request_id() {
         let e = ApiError {
             status: 429,
-            code: "REQUEST_LIMIT_EXCEEDED",
+            code: "REQUEST_LIMIT_EXCEEDED".into(),
             message: "slow down".into(),
         };
         let r = error("T1", &e);

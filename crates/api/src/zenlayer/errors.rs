@@ -118,7 +118,7 @@ impl Code {
         let (status, code) = self.wire();
         ApiError {
             status,
-            code,
+            code: code.into(),
             message: message.into(),
         }
     }
@@ -192,6 +192,17 @@ pub fn to_api(e: &E, action: Option<Action>) -> ApiError {
         E::RateLimited => Code::RequestLimitExceeded,
         E::NotOffered => Code::InvalidAction,
         E::Refused(r) => return r.answer_or(|| internal(e)),
+        E::Injected {
+            code,
+            status,
+            message,
+        } => {
+            return ApiError {
+                status: status.unwrap_or(400),
+                code: code.clone().into(),
+                message: message.clone(),
+            }
+        }
         E::Internal(_) => return internal(e),
     };
     let message = match (code, e) {
@@ -265,7 +276,7 @@ mod tests {
         ];
         for (e, action, status, code) in cases {
             let a = to_api(&e, Some(action));
-            assert_eq!((a.status, a.code), (status, code), "{e:?}");
+            assert_eq!((a.status, a.code.as_ref()), (status, code), "{e:?}");
         }
     }
 }

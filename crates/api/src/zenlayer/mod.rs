@@ -168,7 +168,7 @@ impl ZenlayerDialect {
             Ok(fields) => envelope::success(&request_id, fields).with_outcome(seen.ended(None)),
             Err(e) => {
                 tracing::debug!(request_id = %request_id, code = %e.code, "request refused");
-                envelope::error(&request_id, &e).with_outcome(seen.ended(Some(e.code)))
+                envelope::error(&request_id, &e).with_outcome(seen.ended(Some(&e.code)))
             }
         }
     }
@@ -241,6 +241,7 @@ impl ZenlayerDialect {
         self.engine.admit(&call.caller).await.map_err(|e| match e {
             EngineError::RateLimited => Code::RequestLimitExceeded
                 .message("The number of requests exceeds the frequency limit."),
+            injected @ EngineError::Injected { .. } => errors::to_api(&injected, None),
             other => errors::internal(&other),
         })?;
         dispatch(&call).await

@@ -64,14 +64,14 @@ mod tests {
         );
         assert_eq!(decode(b"[1]"), Err(BodyError::NotObject));
         let syntax = decode(b"{").map_err(ApiError::from).err();
-        let syntax = syntax.map(|e| (e.status, e.code));
-        assert_eq!(syntax, Some((400, "INVALID_REQUEST")));
+        let syntax = syntax.map(|e| (e.status, e.code.into_owned()));
+        assert_eq!(syntax, Some((400, "INVALID_REQUEST".to_string())));
         let deep = format!("{{\"a\":{}1{}}}", "[".repeat(40), "]".repeat(40));
         let e = decode(deep.as_bytes());
         assert_eq!(e, Err(BodyError::Limit(LimitError::TooDeep)));
         let e = ApiError::from(BodyError::Limit(LimitError::TooDeep));
-        assert_eq!((e.status, e.code), (400, "INVALID_PARAMETER"));
+        assert_eq!((e.status, e.code.as_ref()), (400, "INVALID_PARAMETER"));
         let e = limit_error(&LimitError::HeadersTooLarge);
-        assert_eq!((e.status, e.code), (400, "INVALID_REQUEST"));
+        assert_eq!((e.status, e.code.as_ref()), (400, "INVALID_REQUEST"));
     }
 }

@@ -330,7 +330,13 @@ impl Engine {
         // Fault rules are decided last, once the request can no longer be
         // refused, so a refused request never uses up a rule.
         for (op, _) in &mut accepted {
-            op.injected_failure = self.faults.decide(&caller.product, &caller.action);
+            op.injected_failure = self.faults.decide_operation(&crate::faults::Target {
+                product: &caller.product,
+                action: &caller.action,
+                account: &caller.account,
+                region: &caller.region,
+                instance: Some(&op.instance_id),
+            });
             writes.push(Change::Operation {
                 record: Box::new(op.clone()),
                 expect: Expect::Absent,
@@ -378,9 +384,12 @@ impl Engine {
 
     /// Runs an operation through the driver and completes it.
     async fn run_operation(self: Arc<Self>, op: Operation, desired: Option<Instance>) {
+        let round = self.time.round();
         // Boxed: a task waits on its driver for the whole operation, and
         // should not reserve the driver's or the completion's state meanwhile.
         let outcome = Box::pin(self.carry_out(&op, desired)).await;
+        // In manual mode the transition stays visible until a test lets it end.
+        self.time.hold(&op.id, round).await;
         let mut backoff = Duration::from_millis(5);
         loop {
             match Box::pin(self.complete(&op.id, &outcome)).await {

@@ -246,6 +246,29 @@ impl Store for PostgresStore {
         &self.events
     }
 
+    async fn reset(&self, account: Option<&str>) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(unavailable)?;
+        for table in [
+            "instances",
+            "operations",
+            "key_pairs",
+            "networks",
+            "messages",
+            "client_tokens",
+        ] {
+            match account {
+                Some(a) => {
+                    tx.execute(&format!("DELETE FROM {table} WHERE account = $1"), &[&a])
+                        .await
+                }
+                None => tx.execute(&format!("DELETE FROM {table}"), &[]).await,
+            }
+            .map_err(unavailable)?;
+        }
+        tx.commit().await.map_err(unavailable)
+    }
+
     async fn instance_counts(
         &self,
     ) -> Result<Vec<(String, stratus_engine::lifecycle::LifecycleState, u64)>, StoreError> {

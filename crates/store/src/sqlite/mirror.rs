@@ -73,6 +73,19 @@ impl Mirror {
         }
     }
 
+    /// Forgets every record of `account`.
+    pub fn forget(&mut self, account: &str) {
+        if let Some(instances) = self.instances.remove(account) {
+            for i in &instances {
+                self.listing.update(Some(&i.0), None);
+            }
+        }
+        self.operations.retain(|_, o| o.account != account);
+        self.key_pairs.remove(account);
+        self.networks.remove(account);
+        self.tokens.retain(|(a, _, _), _| a != account);
+    }
+
     /// Applies a committed change.
     pub fn apply(&mut self, change: Change) {
         match change {

@@ -156,6 +156,14 @@ impl Store for SqliteStore {
         &self.events
     }
 
+    async fn reset(&self, account: Option<&str>) -> Result<(), StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(Job::Reset(account.map(str::to_string), tx))
+            .map_err(unavailable)?;
+        rx.await.map_err(unavailable)?
+    }
+
     async fn instance_counts(
         &self,
     ) -> Result<Vec<(String, stratus_engine::lifecycle::LifecycleState, u64)>, StoreError> {

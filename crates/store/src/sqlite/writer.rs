@@ -29,6 +29,8 @@ pub(crate) enum Job {
     ReadOperations(String, oneshot::Sender<Result<Vec<Operation>, StoreError>>),
     /// Reads an account's messages, which only the database keeps.
     ReadMessages(String, oneshot::Sender<Result<Vec<Message>, StoreError>>),
+    /// Deletes every record of an account (`None`: of every account).
+    Reset(Option<String>, Reply),
 }
 
 /// Most jobs folded into one transaction.
@@ -70,6 +72,9 @@ fn process(
             }
             Job::ReadMessages(account, reply) => {
                 let _ = reply.send(read_messages(conn, &account));
+            }
+            Job::Reset(account, reply) => {
+                let _ = reply.send(reset(conn, mirror, account.as_deref()));
             }
         }
     }
@@ -148,6 +153,42 @@ fn process(
     for reply in replies {
         let _ = reply.send(Ok(()));
     }
+}
+
+/// The tables that hold an account's records.
+const TABLES: [&str; 6] = [
+    "instances",
+    "operations",
+    "key_pairs",
+    "networks",
+    "messages",
+    "client_tokens",
+];
+
+fn reset(
+    conn: &mut Connection,
+    mirror: &RwLock<Mirror>,
+    account: Option<&str>,
+) -> Result<(), StoreError> {
+    let unavailable = |e: rusqlite::Error| StoreError::Unavailable(e.to_string());
+    let tx = conn.transaction().map_err(unavailable)?;
+    for table in TABLES {
+        match account {
+            Some(a) => tx.execute(&format!("DELETE FROM {table} WHERE account = ?1"), [a]),
+            None => tx.execute(&format!("DELETE FROM {table}"), []),
+        }
+        .map_err(unavailable)?;
+    }
+    tx.commit().map_err(unavailable)?;
+    let mut view = match mirror.write() {
+        Ok(v) => v,
+        Err(p) => p.into_inner(),
+    };
+    match account {
+        Some(a) => view.forget(a),
+        None => *view = Mirror::default(),
+    }
+    Ok(())
 }
 
 pub(crate) fn read_lock(mirror: &RwLock<Mirror>) -> std::sync::RwLockReadGuard<'_, Mirror> {

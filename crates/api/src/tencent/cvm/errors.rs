@@ -50,6 +50,8 @@ pub fn to_api(e: &E, action: Action) -> ApiError {
         E::RateLimited => "RequestLimitExceeded",
         E::NotOffered => "InvalidAction",
         E::Refused(r) => return r.answer_or(|| ApiError::internal(e)),
+        // API 3.0 answers every error with HTTP 200.
+        E::Injected { code, message, .. } => return ApiError::new(code.clone(), message.clone()),
         E::Internal(_) => return ApiError::internal(e),
     };
     let message = match e {
