@@ -25,6 +25,7 @@ pub mod name;
 pub mod ports;
 pub mod profile;
 pub mod ratelimit;
+pub mod state;
 pub mod timecontrol;
 
 pub use engine::{Caller, Engine, Product};

@@ -280,6 +280,9 @@ pub trait Store: Send + Sync + 'static {
     async fn events_after(&self, seq: u64) -> Result<Vec<crate::events::Event>, StoreError> {
         Ok(self.events().watch(Some(seq)).0)
     }
+    /// Every record, terminated instances and finished operations included
+    /// (a state snapshot).
+    async fn dump(&self) -> Result<crate::state::Records, StoreError>;
     /// Deletes every record of `account` (`None`: of every account):
     /// instances, operations, key pairs, networks, messages, tokens. For
     /// tests that start over; operations still running end quietly.

@@ -7,6 +7,7 @@
 mod bench;
 mod config;
 mod serve;
+mod state;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -38,6 +39,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Load a running server with signed requests and print throughput and latency.
     Bench(bench::BenchArgs),
+    /// Export or import every record as one versioned JSON document.
+    State(state::StateArgs),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => runtime.block_on(serve::run(args)),
         Command::Bench(args) => runtime.block_on(bench::run(args)),
+        Command::State(args) => runtime.block_on(state::run(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

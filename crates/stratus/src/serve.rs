@@ -48,6 +48,10 @@ pub struct ServeArgs {
     /// Log level: error, warn, info, debug or trace.
     #[arg(long, default_value = "info")]
     pub log_level: tracing::Level,
+    /// Start from this state snapshot (`stratus state export`): it replaces
+    /// whatever the store holds.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
     /// Log lines as text, or as one JSON object each (with the request id
     /// on every line logged while serving a request).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
@@ -97,6 +101,55 @@ pub enum DriverChoice {
     Qemu,
 }
 
+/// An opened store, with the rate-limit counter that goes with it.
+pub struct OpenStore {
+    pub store: Arc<dyn Store>,
+    pub limiter: Arc<dyn Admission>,
+    /// Shared by several nodes (PostgreSQL).
+    pub shared: bool,
+}
+
+impl OpenStore {
+    /// PostgreSQL at `url`, or SQLite under `data` (in memory if `ephemeral`).
+    pub async fn open(
+        url: Option<&str>,
+        data: &std::path::Path,
+        ephemeral: bool,
+    ) -> Result<Self, String> {
+        match url {
+            Some(url) => {
+                if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                    return Err("--store takes a postgres:// URL".into());
+                }
+                let store = PostgresStore::connect(url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let limiter = Arc::new(store.admission());
+                Ok(Self {
+                    store: Arc::new(store),
+                    limiter,
+                    shared: true,
+                })
+            }
+            None => {
+                let store = if ephemeral {
+                    SqliteStore::open(None)
+                } else {
+                    std::fs::create_dir_all(data)
+                        .map_err(|e| format!("cannot create {}: {e}", data.display()))?;
+                    SqliteStore::open(Some(&data.join("stratus.db")))
+                }
+                .map_err(|e| e.to_string())?;
+                Ok(Self {
+                    store: Arc::new(store),
+                    limiter: Arc::new(RateLimiter::default()),
+                    shared: false,
+                })
+            }
+        }
+    }
+}
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -132,29 +185,15 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .ok()
         .filter(|d| !d.is_zero())
         .ok_or("--operation-lease must be a positive number of seconds")?;
-    let (store, limiter, shared): (Arc<dyn Store>, Arc<dyn Admission>, bool) = match &args.store {
-        Some(url) => {
-            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                return Err("--store takes a postgres:// URL".into());
-            }
-            let store = PostgresStore::connect(url)
-                .await
-                .map_err(|e| e.to_string())?;
-            let limiter = Arc::new(store.admission());
-            (Arc::new(store), limiter, true)
-        }
-        None => {
-            let store = if args.ephemeral {
-                SqliteStore::open(None)
-            } else {
-                std::fs::create_dir_all(&args.data)
-                    .map_err(|e| format!("cannot create {}: {e}", args.data.display()))?;
-                SqliteStore::open(Some(&args.data.join("stratus.db")))
-            }
-            .map_err(|e| e.to_string())?;
-            (Arc::new(store), Arc::new(RateLimiter::default()), false)
-        }
-    };
+    let OpenStore {
+        store,
+        limiter,
+        shared,
+    } = OpenStore::open(args.store.as_deref(), &args.data, args.ephemeral).await?;
+    if let Some(path) = &args.state {
+        let imported = crate::state::import(store.as_ref(), path).await?;
+        tracing::info!(records = imported, path = %path.display(), "started from a state snapshot");
+    }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let node_name = args.node.clone().unwrap_or_else(host_name);
     let node_timeout = Duration::try_from_secs_f64(args.node_timeout)

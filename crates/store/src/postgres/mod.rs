@@ -246,6 +246,27 @@ impl Store for PostgresStore {
         &self.events
     }
 
+    async fn dump(&self) -> Result<stratus_engine::state::Records, StoreError> {
+        Ok(stratus_engine::state::Records {
+            instances: self
+                .bodies("SELECT body FROM instances ORDER BY created_at, id", &[])
+                .await?,
+            operations: self
+                .bodies("SELECT body FROM operations ORDER BY seq", &[])
+                .await?,
+            key_pairs: self
+                .bodies("SELECT body FROM key_pairs ORDER BY id", &[])
+                .await?,
+            networks: self
+                .bodies("SELECT body FROM networks ORDER BY id", &[])
+                .await?,
+            messages: self
+                .bodies("SELECT body FROM messages ORDER BY seq", &[])
+                .await?,
+            client_tokens: self.bodies("SELECT body FROM client_tokens", &[]).await?,
+        })
+    }
+
     async fn reset(&self, account: Option<&str>) -> Result<(), StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(unavailable)?;

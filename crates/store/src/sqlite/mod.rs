@@ -97,7 +97,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn rows<T: serde::de::DeserializeOwned>(
+pub(crate) fn rows<T: serde::de::DeserializeOwned>(
     conn: &Connection,
     sql: &str,
 ) -> Result<Vec<T>, StoreError> {
@@ -154,6 +154,12 @@ fn load(conn: &Connection) -> Result<Mirror, StoreError> {
 impl Store for SqliteStore {
     fn events(&self) -> &EventHub {
         &self.events
+    }
+
+    async fn dump(&self) -> Result<stratus_engine::state::Records, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.jobs.send(Job::Dump(tx)).map_err(unavailable)?;
+        rx.await.map_err(unavailable)?
     }
 
     async fn reset(&self, account: Option<&str>) -> Result<(), StoreError> {

@@ -12,6 +12,7 @@ use stratus_engine::clock::{Clock, SystemClock};
 use stratus_engine::events::{Event, EventHub};
 use stratus_engine::model::{Message, Operation};
 use stratus_engine::ports::{Change, Expect, StoreError};
+use stratus_engine::state::Records;
 use tokio::sync::oneshot;
 
 /// Where a commit's outcome goes.
@@ -31,6 +32,8 @@ pub(crate) enum Job {
     ReadMessages(String, oneshot::Sender<Result<Vec<Message>, StoreError>>),
     /// Deletes every record of an account (`None`: of every account).
     Reset(Option<String>, Reply),
+    /// Reads every record.
+    Dump(oneshot::Sender<Result<Records, StoreError>>),
 }
 
 /// Most jobs folded into one transaction.
@@ -75,6 +78,9 @@ fn process(
             }
             Job::Reset(account, reply) => {
                 let _ = reply.send(reset(conn, mirror, account.as_deref()));
+            }
+            Job::Dump(reply) => {
+                let _ = reply.send(dump(conn));
             }
         }
     }
@@ -164,6 +170,23 @@ const TABLES: [&str; 6] = [
     "messages",
     "client_tokens",
 ];
+
+fn dump(conn: &Connection) -> Result<Records, StoreError> {
+    fn all<T: serde::de::DeserializeOwned>(
+        conn: &Connection,
+        table: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        super::rows(conn, &format!("SELECT body FROM {table} ORDER BY rowid"))
+    }
+    Ok(Records {
+        instances: all(conn, "instances")?,
+        operations: all(conn, "operations")?,
+        key_pairs: all(conn, "key_pairs")?,
+        networks: all(conn, "networks")?,
+        messages: all(conn, "messages")?,
+        client_tokens: all(conn, "client_tokens")?,
+    })
+}
 
 fn reset(
     conn: &mut Connection,
