@@ -6,6 +6,7 @@
 
 mod bench;
 mod config;
+mod env;
 mod serve;
 mod state;
 
@@ -41,6 +42,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Export or import every record as one versioned JSON document.
     State(state::StateArgs),
+    /// Print how to point a vendor's official clients at this server.
+    Env(env::EnvArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => runtime.block_on(serve::run(args)),
         Command::Bench(args) => runtime.block_on(bench::run(args)),
         Command::State(args) => runtime.block_on(state::run(args)),
+        Command::Env(args) => env::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
