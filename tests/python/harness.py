@@ -96,6 +96,8 @@ class Server:
 
     def __init__(self, speed=200, data=None, config=None, extra=(), store=None, admin_token=None):
         self.port = free_port()
+        # `serve --tls`: the health check goes over HTTPS (not verified here).
+        self.scheme = "https" if "--tls" in extra else "http"
         self.endpoint = f"127.0.0.1:{self.port}"
         self.admin_token = admin_token
         self.data = data
@@ -119,8 +121,11 @@ class Server:
     def _healthy(self):
         if self.proc.poll() is not None:
             raise AssertionError("stratus exited:\n" + self.log_text()[-4000:])
+        import ssl
+        context = ssl._create_unverified_context() if self.scheme == "https" else None
         try:
-            with urllib.request.urlopen(f"http://{self.endpoint}/_stratus/health", timeout=1) as r:
+            with urllib.request.urlopen(f"{self.scheme}://{self.endpoint}/_stratus/health", timeout=1,
+                                        context=context) as r:
                 return r.status == 200
         except OSError:
             return False

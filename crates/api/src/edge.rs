@@ -26,7 +26,7 @@ use tokio::sync::Semaphore;
 type Body = BoxBody<Bytes, Infallible>;
 
 /// Limits of the edge.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EdgeConfig {
     /// Largest request body accepted.
     pub max_body_bytes: usize,
@@ -39,6 +39,18 @@ pub struct EdgeConfig {
     /// The token the admin API (`/_stratus/*`) requires as
     /// `Authorization: Bearer …` (`None`: open, for a loopback listener).
     pub admin_token: Option<String>,
+    /// Serve HTTPS with this (`serve --tls`); `None`: plain HTTP.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+impl std::fmt::Debug for EdgeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EdgeConfig")
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_connections", &self.max_connections)
+            .field("tls", &self.tls.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for EdgeConfig {
@@ -49,6 +61,7 @@ impl Default for EdgeConfig {
             body_timeout: Duration::from_secs(30),
             max_connections: 4096,
             admin_token: None,
+            tls: None,
         }
     }
 }
@@ -110,6 +123,7 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let state = Arc::clone(&state);
         let header_timeout = state.config.header_timeout;
+        let tls = state.config.tls.clone();
         tokio::spawn(async move {
             let service = service_fn(move |req| {
                 let state = Arc::clone(&state);
@@ -117,12 +131,27 @@ pub async fn serve(
             });
             // Beyond this hyper answers 431 itself; below it the dialect
             // answers (limits::MAX_HEADER_BYTES).
-            let conn = http1::Builder::new()
-                .timer(TokioTimer::new())
+            let mut http = http1::Builder::new();
+            http.timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)
-                .max_header_size(limits::HARD_MAX_HEADER_BYTES)
-                .serve_connection(TokioIo::new(stream), service);
-            if let Err(e) = conn.await {
+                .max_header_size(limits::HARD_MAX_HEADER_BYTES);
+            let served = match &tls {
+                None => http.serve_connection(TokioIo::new(stream), service).await,
+                Some(acceptor) => {
+                    // A handshake gets the header timeout too.
+                    match tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => {
+                            http.serve_connection(TokioIo::new(stream), service).await
+                        }
+                        Ok(Err(e)) => {
+                            tracing::debug!(error = %e, "TLS handshake failed");
+                            Ok(())
+                        }
+                        Err(_) => Ok(()),
+                    }
+                }
+            };
+            if let Err(e) = served {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
             drop(permit);

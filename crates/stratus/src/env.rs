@@ -34,6 +34,9 @@ pub struct EnvArgs {
     /// The server's data directory (where `serve --tls` keeps its CA).
     #[arg(long, default_value = "./.stratus")]
     pub data: PathBuf,
+    /// Where `serve --tls --tls-dir DIR` keeps its CA (default `<data>/tls`).
+    #[arg(long)]
+    pub tls_dir: Option<PathBuf>,
 }
 
 /// Prints the settings.
@@ -62,7 +65,11 @@ pub fn run(args: EnvArgs) -> Result<(), String> {
         .iter()
         .find(|c| c.scheme == scheme)
         .ok_or_else(|| format!("the account `{}` has no {scheme} credentials", account.name))?;
-    let ca = args.data.join("tls").join("ca.pem");
+    let ca = args
+        .tls_dir
+        .clone()
+        .unwrap_or_else(|| args.data.join("tls"))
+        .join("ca.pem");
     let ca = ca.exists().then(|| ca.display().to_string());
     let text = match args.vendor {
         Vendor::Tencent => tencent(&args.listen, &credential.key_id, &credential.secret),
@@ -74,8 +81,14 @@ pub fn run(args: EnvArgs) -> Result<(), String> {
         args.listen, account.name
     );
     if let Some(ca) = ca {
+        let hosts = crate::tls::HOSTS
+            .iter()
+            .filter(|h| !h.starts_with('*') && **h != "localhost")
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ");
         println!(
-            "\n# TLS (serve --tls): trust Stratus's CA\nexport SSL_CERT_FILE={ca}\nexport REQUESTS_CA_BUNDLE={ca}\nexport NODE_EXTRA_CA_CERTS={ca}"
+            "\n# TLS (serve --tls): trust Stratus's CA\nexport SSL_CERT_FILE={ca}\nexport REQUESTS_CA_BUNDLE={ca}\nexport NODE_EXTRA_CA_CERTS={ca}\n# the Tencent SDKs and tccli verify with certifi's bundle: cat {ca} >> \"$(python3 -m certifi)\"\n# hosts-file line (the vendors' names, on this machine; add the service names you use)\n# 127.0.0.1 {hosts} lighthouse.tencentcloudapi.com cvm.tencentcloudapi.com"
         );
     }
     Ok(())

@@ -9,6 +9,7 @@ mod config;
 mod env;
 mod serve;
 mod state;
+mod tls;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -37,7 +38,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Load a running server with signed requests and print throughput and latency.
     Bench(bench::BenchArgs),
     /// Export or import every record as one versioned JSON document.
@@ -59,7 +60,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Serve(args) => runtime.block_on(serve::run(args)),
+        Command::Serve(args) => runtime.block_on(serve::run(*args)),
         Command::Bench(args) => runtime.block_on(bench::run(args)),
         Command::State(args) => runtime.block_on(state::run(args)),
         Command::Env(args) => env::run(args),

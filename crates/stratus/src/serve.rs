@@ -48,6 +48,20 @@ pub struct ServeArgs {
     /// Log level: error, warn, info, debug or trace.
     #[arg(long, default_value = "info")]
     pub log_level: tracing::Level,
+    /// Serve HTTPS, with certificates for the vendors' real host names
+    /// from a CA Stratus keeps under `<data>/tls/` (`stratus env` says how
+    /// to trust it), or `--tls-cert`/`--tls-key`.
+    #[arg(long)]
+    pub tls: bool,
+    /// With `--tls`: where Stratus keeps its CA (default `<data>/tls`).
+    #[arg(long, requires = "tls", value_name = "DIR")]
+    pub tls_dir: Option<PathBuf>,
+    /// With `--tls`: the certificate chain to serve (PEM).
+    #[arg(long, requires = "tls", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// With `--tls`: its private key (PEM).
+    #[arg(long, requires = "tls", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
     /// Start from this state snapshot (`stratus state export`): it replaces
     /// whatever the store holds.
     #[arg(long, value_name = "FILE")]
@@ -296,6 +310,19 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         body_timeout: request_timeout,
         max_connections: args.max_connections,
         admin_token,
+        tls: if args.tls {
+            let dir = args
+                .tls_dir
+                .clone()
+                .unwrap_or_else(|| args.data.join("tls"));
+            Some(crate::tls::acceptor(
+                args.tls_cert.as_deref(),
+                args.tls_key.as_deref(),
+                &dir,
+            )?)
+        } else {
+            None
+        },
     };
     let drain_timeout = Duration::try_from_secs_f64(args.drain_timeout)
         .map_err(|_| "--drain-timeout must be a number of seconds")?;
