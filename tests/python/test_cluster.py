@@ -306,3 +306,23 @@ def test_every_node_streams_every_nodes_changes_with_one_numbering(cluster):
         assert all(e["seq"] > last for e in events), events
     finally:
         resumed.close()
+
+
+def test_fault_rules_reach_every_node_and_count_down_once(cluster):
+    """Rules are stored (issue 15, section 4): put on one node, every node
+    applies them; a rule limited to one hit fires once across the nodes."""
+    a, b = cluster
+    status, _ = a.admin("/_stratus/faults", "PUT", [{
+        "product": "lighthouse", "action": "DescribeZones", "error": {"code": "InternalError"},
+        "message": "zone service down", "remaining": 1}])
+    assert status == 200
+
+    def refused_on(node):
+        r = call(node, "DescribeZones", {})
+        return r.get("Error", {}).get("Code")
+    wait_until(lambda: b.admin("/_stratus/faults")[1]["faults"], what="node B to take the rule")
+    assert refused_on(b) == "InternalError"
+    # Used up on B: A sees the count within a refresh, and answers.
+    wait_until(lambda: b.admin("/_stratus/faults")[1]["faults"][0]["remaining"] == 0 and
+               a.admin("/_stratus/faults")[1]["faults"][0]["remaining"] == 0, what="the count to reach node A")
+    assert refused_on(a) is None and refused_on(b) is None

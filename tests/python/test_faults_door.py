@@ -77,3 +77,23 @@ def test_an_operation_rule_fails_only_the_instance_it_names(server):
     assert lh.settled(spared)["LatestOperationState"] == "SUCCESS"
     assert lh.settled(doomed)["LatestOperationState"] == "FAILED"
     rules(server)
+
+
+def test_rules_survive_a_restart(tmp_path):
+    data = str(tmp_path / "data")
+    rule = {"product": "lighthouse", "action": "DescribeRegions", "error": {"code": "InternalError"},
+            "message": "still broken"}
+    first = Server(speed=200, data=data)
+    try:
+        rules(first, rule)
+    finally:
+        first.stop()
+    second = Server(speed=200, data=data)
+    try:
+        listed = second.admin("/_stratus/faults")[1]["faults"]
+        assert [(r["action"], r["error"]["code"]) for r in listed] == [("DescribeRegions", "InternalError")]
+        with pytest.raises(TencentCloudSDKException) as refused:
+            Lighthouse(second).sdk.call_json("DescribeRegions", {})
+        assert refused.value.code == "InternalError"
+    finally:
+        second.stop()

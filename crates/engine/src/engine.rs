@@ -202,6 +202,43 @@ impl Engine {
         Ok(self.store.reset(account).await?)
     }
 
+    /// Replaces the fault rules and saves them, so that every node applies
+    /// them and a restart keeps them.
+    pub async fn set_fault_rules(
+        &self,
+        rules: Vec<crate::faults::FaultRule>,
+    ) -> Result<(), EngineError> {
+        self.faults.replace(rules);
+        self.save_fault_rules().await
+    }
+
+    async fn save_fault_rules(&self) -> Result<(), EngineError> {
+        let body = serde_json::to_string(&self.faults.list())
+            .map_err(|e| EngineError::Internal(e.to_string()))?;
+        Ok(self.store.save_setting(FAULTS_SETTING, &body).await?)
+    }
+
+    /// Takes the saved fault rules, if any were saved (true).
+    pub async fn load_fault_rules(&self) -> Result<bool, EngineError> {
+        let Some(body) = self.store.setting(FAULTS_SETTING).await? else {
+            return Ok(false);
+        };
+        let rules = serde_json::from_str(&body).map_err(|e| {
+            EngineError::Internal(format!("the saved fault rules do not parse: {e}"))
+        })?;
+        self.faults.replace(rules);
+        Ok(true)
+    }
+
+    /// Saves the rules if a counted one fired (its count is shared).
+    async fn save_counts(&self) {
+        if self.faults.take_counted() {
+            if let Err(e) = self.save_fault_rules().await {
+                tracing::warn!(error = %e, "saving the fault rules' counts failed");
+            }
+        }
+    }
+
     /// Manual mode and the releases of waiting operations.
     pub fn time_control(&self) -> &crate::timecontrol::TimeControl {
         &self.time
@@ -297,6 +334,7 @@ impl Engine {
             instance: None,
         });
         if let Some(fault) = door {
+            self.save_counts().await;
             if !fault.latency.is_zero() {
                 tokio::time::sleep(fault.latency).await;
             }
@@ -439,3 +477,6 @@ fn resident_bytes(pid: u32) -> Option<u64> {
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
 }
+
+/// The setting the fault rules are saved under.
+const FAULTS_SETTING: &str = "faults";

@@ -120,6 +120,8 @@ pub struct DoorFault {
 #[derive(Debug, Default)]
 pub struct Faults {
     rules: RwLock<Vec<FaultRule>>,
+    /// A rule with a count fired since the rules were last saved.
+    counted: std::sync::atomic::AtomicBool,
 }
 
 impl Faults {
@@ -127,7 +129,15 @@ impl Faults {
     pub fn new(rules: Vec<FaultRule>) -> Self {
         Self {
             rules: RwLock::new(rules),
+            counted: Default::default(),
         }
+    }
+
+    /// Whether a rule with a count fired since this was last asked (its
+    /// new count should be saved for the other nodes).
+    pub fn take_counted(&self) -> bool {
+        self.counted
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The rules in force.
@@ -178,6 +188,8 @@ impl Faults {
             if matches && rng.gen_bool(rule.probability.clamp(0.0, 1.0)) {
                 if let Some(n) = rule.remaining.as_mut() {
                     *n -= 1;
+                    self.counted
+                        .store(true, std::sync::atomic::Ordering::SeqCst);
                 }
                 crate::metrics::registry().count(
                     "stratus_faults_fired_total",

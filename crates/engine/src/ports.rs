@@ -280,6 +280,10 @@ pub trait Store: Send + Sync + 'static {
     async fn events_after(&self, seq: u64) -> Result<Vec<crate::events::Event>, StoreError> {
         Ok(self.events().watch(Some(seq)).0)
     }
+    /// A server-wide setting (a JSON document), if one was saved.
+    async fn setting(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Saves a server-wide setting, for every node and the next start.
+    async fn save_setting(&self, key: &str, body: &str) -> Result<(), StoreError>;
     /// Every record, terminated instances and finished operations included
     /// (a state snapshot).
     async fn dump(&self) -> Result<crate::state::Records, StoreError>;

@@ -105,6 +105,10 @@ pub const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/postgres/0009_events.sql"),
         },
     },
+    Migration {
+        version: 10,
+        sql: Sql::Common(include_str!("../migrations/0010_settings.sql")),
+    },
 ];
 
 /// The schema version this build writes.

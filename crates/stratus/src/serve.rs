@@ -164,6 +164,17 @@ impl OpenStore {
     }
 }
 
+/// Takes the fault rules other nodes saved, every second.
+async fn refresh_faults(engine: Arc<Engine>) {
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        every.tick().await;
+        if let Err(e) = engine.load_fault_rules().await {
+            tracing::warn!(error = %e, "reading the fault rules failed");
+        }
+    }
+}
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -247,7 +258,13 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         products,
         limiter,
     );
+    // Rules saved through the admin API outlive a restart and reach every
+    // node; the configuration's apply until some are saved.
     engine.faults().replace(file.faults);
+    engine.load_fault_rules().await.map_err(|e| e.to_string())?;
+    if shared {
+        tokio::spawn(refresh_faults(Arc::clone(&engine)));
+    }
     engine.set_claim_lease(lease);
     if engine.drives_real_machines() {
         // Machines live on nodes: this one runs the operations of its own.

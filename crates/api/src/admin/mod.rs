@@ -152,7 +152,7 @@ pub fn error(status: u16, message: &str) -> Response {
 /// Serves an admin request.
 pub async fn handle(engine: &Engine, req: &RawRequest) -> Response {
     if req.path == "/_stratus/faults" {
-        return faults(engine, req);
+        return faults(engine, req).await;
     }
     if req.path == "/_stratus/reset" {
         return reset(engine, req).await;
@@ -287,15 +287,20 @@ async fn operations(engine: &Engine, req: &RawRequest) -> Response {
     }
 }
 
-fn faults(engine: &Engine, req: &RawRequest) -> Response {
-    match req.method.as_str() {
-        "GET" => {}
+async fn faults(engine: &Engine, req: &RawRequest) -> Response {
+    let replaced = match req.method.as_str() {
+        "GET" => None,
         "PUT" | "POST" => match serde_json::from_slice::<Vec<FaultRule>>(&req.body) {
-            Ok(rules) => engine.faults().replace(rules),
+            Ok(rules) => Some(rules),
             Err(e) => return error(400, &format!("expected a JSON array of fault rules: {e}")),
         },
-        "DELETE" => engine.faults().replace(Vec::new()),
+        "DELETE" => Some(Vec::new()),
         _ => return error(405, "use GET, PUT or DELETE"),
+    };
+    if let Some(rules) = replaced {
+        if let Err(e) = engine.set_fault_rules(rules).await {
+            return error(503, &format!("the rules cannot be saved: {e}"));
+        }
     }
     Response::json(
         200,

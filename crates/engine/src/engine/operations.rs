@@ -342,6 +342,7 @@ impl Engine {
                 expect: Expect::Absent,
             });
         }
+        self.save_counts().await;
         if let Err(e) = self.store.commit(writes).await {
             self.release_all(&accepted);
             return Err(e.into());

@@ -246,6 +246,28 @@ impl Store for PostgresStore {
         &self.events
     }
 
+    async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt("SELECT body FROM settings WHERE key = $1", &[&key])
+            .await
+            .map_err(unavailable)?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn save_setting(&self, key: &str, body: &str) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO settings (key, body) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET body = excluded.body",
+                &[&key, &body],
+            )
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
     async fn dump(&self) -> Result<stratus_engine::state::Records, StoreError> {
         Ok(stratus_engine::state::Records {
             instances: self

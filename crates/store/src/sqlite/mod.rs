@@ -156,6 +156,22 @@ impl Store for SqliteStore {
         &self.events
     }
 
+    async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(Job::ReadSetting(key.to_string(), tx))
+            .map_err(unavailable)?;
+        rx.await.map_err(unavailable)?
+    }
+
+    async fn save_setting(&self, key: &str, body: &str) -> Result<(), StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(Job::SaveSetting(key.to_string(), body.to_string(), tx))
+            .map_err(unavailable)?;
+        rx.await.map_err(unavailable)?
+    }
+
     async fn dump(&self) -> Result<stratus_engine::state::Records, StoreError> {
         let (tx, rx) = oneshot::channel();
         self.jobs.send(Job::Dump(tx)).map_err(unavailable)?;

@@ -34,6 +34,10 @@ pub(crate) enum Job {
     Reset(Option<String>, Reply),
     /// Reads every record.
     Dump(oneshot::Sender<Result<Records, StoreError>>),
+    /// Reads a setting.
+    ReadSetting(String, oneshot::Sender<Result<Option<String>, StoreError>>),
+    /// Saves a setting.
+    SaveSetting(String, String, Reply),
 }
 
 /// Most jobs folded into one transaction.
@@ -81,6 +85,29 @@ fn process(
             }
             Job::Dump(reply) => {
                 let _ = reply.send(dump(conn));
+            }
+            Job::ReadSetting(key, reply) => {
+                let read = conn
+                    .query_row("SELECT body FROM settings WHERE key = ?1", [&key], |r| {
+                        r.get::<_, String>(0)
+                    })
+                    .map(Some)
+                    .or_else(|e| match e {
+                        rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                        other => Err(StoreError::Unavailable(other.to_string())),
+                    });
+                let _ = reply.send(read);
+            }
+            Job::SaveSetting(key, body, reply) => {
+                let saved = conn
+                    .execute(
+                        "INSERT INTO settings (key, body) VALUES (?1, ?2)
+                         ON CONFLICT (key) DO UPDATE SET body = excluded.body",
+                        [&key, &body],
+                    )
+                    .map(|_| ())
+                    .map_err(|e| StoreError::Unavailable(e.to_string()));
+                let _ = reply.send(saved);
             }
         }
     }
