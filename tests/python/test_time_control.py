@@ -82,3 +82,29 @@ def test_reset_forgets_one_account_or_everything():
         assert server.admin("/_stratus/reset", "GET")[0] == 405
     finally:
         server.stop()
+
+
+def test_fixed_durations_per_kind_and_a_failure_after_a_chosen_time():
+    server = Server(speed=1)
+    try:
+        lh = Lighthouse(server)
+        # At speed 1 a create takes 30-60 s; fixed at 0.2 s it is over at once.
+        status, _ = server.admin("/_stratus/speed", "PUT", {"durations": {"CREATE": 0.2, "REBOOT": 0.1}})
+        assert status == 200
+        iid = lh.create()[0]
+        assert lh.settled(iid, timeout=10)["InstanceState"] == "RUNNING"
+        # A failure shown after 1.5 s of REBOOTING, whatever the durations.
+        server.admin("/_stratus/faults", "PUT", [{"product": "lighthouse", "action": "RebootInstances",
+                                                  "after_seconds": 1.5, "message": "late failure"}])
+        lh.call("RebootInstances", {"InstanceIds": [iid]})
+        op = operation_of(server, iid, "Reboot")
+        assert op["deadline"] - op["started_at"] == 1500, op
+        assert lh.instance(iid)["InstanceState"] == "REBOOTING"
+        done = lh.settled(iid, timeout=10)
+        assert done["LatestOperationState"] == "FAILED", done
+        for bad in ({"durations": {"NAP": 1}}, {"durations": {"REBOOT": -1}}):
+            assert server.admin("/_stratus/speed", "PUT", bad)[0] == 400, bad
+        # Back to the speed.
+        assert server.admin("/_stratus/speed", "PUT", {"durations": {"CREATE": None}})[0] == 200
+    finally:
+        server.stop()

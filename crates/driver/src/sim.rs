@@ -31,6 +31,8 @@ pub fn default_range(kind: OperationKind) -> (f64, f64) {
 pub struct SimDriver {
     /// The factor, as `f64` bits: changed at run time (`PUT /_stratus/speed`).
     speed: AtomicU64,
+    /// Fixed durations per kind, set at run time (the speed does not apply).
+    fixed: std::sync::RwLock<std::collections::HashMap<OperationKind, Duration>>,
     clock: Arc<dyn Clock>,
 }
 
@@ -52,6 +54,7 @@ impl SimDriver {
         };
         Self {
             speed: AtomicU64::new(speed.to_bits()),
+            fixed: Default::default(),
             clock,
         }
     }
@@ -64,6 +67,13 @@ impl SimDriver {
 #[async_trait]
 impl Driver for SimDriver {
     fn duration(&self, kind: OperationKind, _instance: &Instance) -> Duration {
+        let fixed = match self.fixed.read() {
+            Ok(f) => f.get(&kind).copied(),
+            Err(p) => p.into_inner().get(&kind).copied(),
+        };
+        if let Some(d) = fixed {
+            return d;
+        }
         let (lo, hi) = default_range(kind);
         let seconds = rand::thread_rng().gen_range(lo..=hi) / self.current_speed();
         Duration::from_secs_f64(seconds)
@@ -80,6 +90,18 @@ impl Driver for SimDriver {
 
     fn speed(&self) -> Option<f64> {
         Some(self.current_speed())
+    }
+
+    fn set_duration(&self, kind: OperationKind, duration: Option<Duration>) -> bool {
+        let mut fixed = match self.fixed.write() {
+            Ok(f) => f,
+            Err(p) => p.into_inner(),
+        };
+        match duration {
+            Some(d) => fixed.insert(kind, d),
+            None => fixed.remove(&kind),
+        };
+        true
     }
 
     async fn execute(&self, task: DriverTask<'_>) -> Result<Option<Machine>, DriverError> {

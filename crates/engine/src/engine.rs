@@ -250,6 +250,17 @@ impl Engine {
         self.driver.set_speed(speed)
     }
 
+    /// Fixes how long operations of `kind` accepted from now on last
+    /// (`None`: back to the speed); false if the driver's durations are
+    /// not simulated.
+    pub fn set_duration(
+        &self,
+        kind: crate::lifecycle::OperationKind,
+        duration: Option<Duration>,
+    ) -> bool {
+        self.driver.set_duration(kind, duration)
+    }
+
     /// The factor durations are divided by, if the driver simulates them.
     pub fn speed(&self) -> Option<f64> {
         self.driver.speed()

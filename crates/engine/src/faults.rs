@@ -59,6 +59,11 @@ pub struct FaultRule {
     /// Answer the request this much later.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<u64>,
+    /// An operation failure: fail once the transitional state has been
+    /// visible this many seconds (real ones, whatever the speed), instead
+    /// of at the operation's usual end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_seconds: Option<f64>,
 }
 
 fn always() -> f64 {
@@ -84,6 +89,7 @@ impl Default for FaultRule {
             remaining: None,
             error: None,
             latency_ms: None,
+            after_seconds: None,
         }
     }
 }
@@ -210,9 +216,16 @@ impl Faults {
         }
     }
 
-    /// Whether an operation for `target` should fail, and why.
-    pub fn decide_operation(&self, target: &Target<'_>) -> Option<String> {
-        self.fire(target, false, |rule| rule.message.clone())
+    /// Whether an operation for `target` should fail, why, and when (after
+    /// how long, if the rule says).
+    pub fn decide_operation(&self, target: &Target<'_>) -> Option<(String, Option<Duration>)> {
+        self.fire(target, false, |rule| {
+            let after = rule
+                .after_seconds
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(Duration::from_secs_f64);
+            (rule.message.clone(), after)
+        })
     }
 
     /// Whether `product`'s `action` should fail, and why (any account,
@@ -223,6 +236,7 @@ impl Faults {
             action,
             ..Target::default()
         })
+        .map(|(message, _)| message)
     }
 
     /// What the door rules do to a request for `target`.
@@ -311,6 +325,17 @@ mod tests {
             instance: Some(instance),
         };
         assert_eq!(f.decide_operation(&op("i-1")), None);
-        assert!(f.decide_operation(&op("i-2")).is_some());
+        assert_eq!(
+            f.decide_operation(&op("i-2")).map(|(_, after)| after),
+            Some(None)
+        );
+        let later = Faults::new(vec![FaultRule {
+            after_seconds: Some(1.5),
+            ..rule()
+        }]);
+        assert_eq!(
+            later.decide_operation(&op("i-1")).map(|(_, after)| after),
+            Some(Some(Duration::from_millis(1500)))
+        );
     }
 }

@@ -508,6 +508,12 @@ pub trait Driver: Send + Sync + 'static {
     fn speed(&self) -> Option<f64> {
         None
     }
+    /// Makes every operation of `kind` accepted from now on last
+    /// `duration` (`None`: the usual range, divided by the speed); false if
+    /// this driver's durations are not simulated.
+    fn set_duration(&self, _kind: OperationKind, _duration: Option<Duration>) -> bool {
+        false
+    }
     /// The last `bytes` of a machine's serial console, if it has one here.
     async fn console(&self, _instance_id: &str, _bytes: u64) -> Option<String> {
         None

@@ -8,6 +8,7 @@ use super::error;
 use crate::request::{RawRequest, Response};
 use serde::Deserialize;
 use serde_json::json;
+use stratus_engine::lifecycle::OperationKind;
 use stratus_engine::Engine;
 
 #[derive(Debug, Deserialize)]
@@ -15,6 +16,9 @@ use stratus_engine::Engine;
 struct SpeedChange {
     speed: Option<f64>,
     manual: Option<bool>,
+    /// Seconds per operation kind (`REBOOT`, `RESET_PASSWORD`, ...; `null`:
+    /// back to the speed).
+    durations: Option<std::collections::BTreeMap<String, Option<f64>>>,
 }
 
 /// `/_stratus/speed`.
@@ -38,6 +42,31 @@ pub fn speed(engine: &Engine, req: &RawRequest) -> Response {
                     return error(400, "speed must be a positive number");
                 }
                 if !engine.set_speed(speed) {
+                    return error(
+                        409,
+                        "this driver runs real machines: its durations are not simulated",
+                    );
+                }
+            }
+            for (name, seconds) in change.durations.unwrap_or_default() {
+                let Some(kind) = OperationKind::ALL
+                    .iter()
+                    .copied()
+                    .find(|k| stratus_engine::events::upper(k) == name)
+                else {
+                    return error(
+                        400,
+                        &format!("`{name}` is not an operation kind (REBOOT, START, ...)"),
+                    );
+                };
+                let duration = match seconds {
+                    None => None,
+                    Some(s) if s.is_finite() && s >= 0.0 => {
+                        Some(std::time::Duration::from_secs_f64(s))
+                    }
+                    Some(_) => return error(400, "a duration is a non-negative number of seconds"),
+                };
+                if !engine.set_duration(kind, duration) {
                     return error(
                         409,
                         "this driver runs real machines: its durations are not simulated",

@@ -330,13 +330,20 @@ impl Engine {
         // Fault rules are decided last, once the request can no longer be
         // refused, so a refused request never uses up a rule.
         for (op, _) in &mut accepted {
-            op.injected_failure = self.faults.decide_operation(&crate::faults::Target {
+            let fault = self.faults.decide_operation(&crate::faults::Target {
                 product: &caller.product,
                 action: &caller.action,
                 account: &caller.account,
                 region: &caller.region,
                 instance: Some(&op.instance_id),
             });
+            if let Some((message, after)) = fault {
+                op.injected_failure = Some(message);
+                // Recorded as the deadline, so a restart keeps the moment.
+                if let Some(after) = after {
+                    op.deadline = op.started_at.after(after);
+                }
+            }
             writes.push(Change::Operation {
                 record: Box::new(op.clone()),
                 expect: Expect::Absent,
