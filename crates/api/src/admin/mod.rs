@@ -13,6 +13,7 @@
 //! Events ([`events`]).
 //! With an admin token set, every endpoint but the health check needs it.
 
+mod console;
 mod events;
 mod time;
 
@@ -126,9 +127,18 @@ pub fn authorize(token: Option<&str>, req: &RawRequest) -> Result<(), Response> 
     if req.path == "/_stratus/health" {
         return Ok(());
     }
+    // Or `?access_token=` (RFC 6750): a browser's EventSource and the
+    // console's own page cannot send a header.
+    let query = req.query_pairs();
     let given = req
         .header("authorization")
         .and_then(|a| a.strip_prefix("Bearer "))
+        .or_else(|| {
+            query
+                .iter()
+                .find(|(k, _)| k == "access_token")
+                .map(|(_, v)| v.as_str())
+        })
         .unwrap_or_default();
     if bool::from(subtle::ConstantTimeEq::ct_eq(
         given.as_bytes(),
@@ -177,6 +187,8 @@ pub async fn handle(engine: &Engine, req: &RawRequest) -> Response {
         return error(405, "only GET is supported here");
     }
     match req.path.as_str() {
+        "/_stratus/console" => console::page(),
+        "/_stratus/fleet" => console::fleet(engine, req).await,
         "/_stratus/health" => Response::json(
             200,
             "application/json",
