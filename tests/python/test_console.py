@@ -15,7 +15,7 @@ import tempfile
 import pytest
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from conftest import Lighthouse
+from conftest import CENTOS, UBUNTU22, Lighthouse
 from harness import ROOT, Server, wait_until
 
 TOKEN = "stratus-console-token-0001"
@@ -111,5 +111,32 @@ def test_the_console_needs_the_admin_token(browser):
     try:
         browser.get(f"http://{server.endpoint}/_stratus/console")
         assert "admin API needs" in browser.find_element(By.TAG_NAME, "body").text
+    finally:
+        server.stop()
+
+
+def test_a_reset_from_the_console_is_seen_through_the_sdk_and_refusals_speak_the_vendor(browser):
+    from selenium.webdriver.common.by import By
+    server = Server(speed=2000)
+    try:
+        lh = Lighthouse(server)
+        iid = lh.running()[0]
+        assert lh.instance(iid)["BlueprintId"] == CENTOS
+        other = UBUNTU22
+        browser.get(f"http://{server.endpoint}/_stratus/console")
+        wait_until(lambda: cell(browser, iid, "engine-state") == "RUNNING", what="the fleet")
+        wait_until(lambda: click_row(browser, iid), what="a click on the row")
+        browser.find_element(By.ID, "reset-image").send_keys(other)
+        browser.find_element(By.ID, "reset-password").send_keys("Console1Reset!")
+        browser.find_element(By.CSS_SELECTOR, '#actions button[data-action="reset"]').click()
+        wait_until(lambda: "ResetInstance accepted" in browser.find_element(By.ID, "action-result").text,
+                   what="the reset to be accepted")
+        done = lh.settled(iid)
+        assert (done["BlueprintId"], done["LatestOperation"], done["LatestOperationState"]) == \
+            (other, "ResetInstance", "SUCCESS"), done
+        # Starting a running instance: refused, in Lighthouse's words.
+        browser.find_element(By.CSS_SELECTOR, '#actions button[data-action="start"]').click()
+        wait_until(lambda: "UnsupportedOperation.InvalidInstanceState" in
+                   browser.find_element(By.ID, "action-result").text, what="Lighthouse's refusal")
     finally:
         server.stop()

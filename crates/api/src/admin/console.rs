@@ -97,3 +97,129 @@ pub async fn fleet(engine: &Engine, req: &RawRequest) -> Response {
     let rows: Vec<Value> = rows.into_iter().map(|(_, r)| r).collect();
     Response::json(200, "application/json", &json!({ "instances": rows }))
 }
+
+/// What the console asks of an instance.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActionRequest {
+    account: String,
+    instance: String,
+    /// `start`, `stop`, `reboot`, `reset` or `terminate`.
+    action: String,
+    /// For `reset`: the new image (default: the current one) and password.
+    image_id: Option<String>,
+    password: Option<String>,
+}
+
+/// The vendor action a console action is, for an instance of `product` in
+/// `state` (Lighthouse retires through its recycle bin in two actions).
+fn vendor_action(product: &str, action: &str, state: LifecycleState) -> Option<&'static str> {
+    use crate::kingsoft::profile::PRODUCT as KEC;
+    use crate::tencent::lighthouse::PRODUCT as LIGHTHOUSE;
+    use crate::zenlayer::profile::PRODUCT as ZEC;
+    Some(match (product, action) {
+        (_, "start") => "StartInstances",
+        (_, "stop") => "StopInstances",
+        (_, "reboot") => "RebootInstances",
+        (KEC, "reset") => "ModifyInstanceImage",
+        (_, "reset") => "ResetInstance",
+        (LIGHTHOUSE, "terminate") if state != LifecycleState::Isolated => "IsolateInstances",
+        (ZEC, "terminate") => "ReleaseInstances",
+        (_, "terminate") => "TerminateInstances",
+        _ => return None,
+    })
+}
+
+/// The vendor's code and message for `e` raised by `action` of `product`.
+fn vendor_error(product: &str, action: &str, e: &stratus_engine::EngineError) -> (String, String) {
+    let words = match product {
+        crate::tencent::lighthouse::PRODUCT => crate::tencent::lighthouse::vendor_error(action, e),
+        crate::tencent::cvm::PRODUCT => crate::tencent::cvm::vendor_error(action, e),
+        crate::zenlayer::profile::PRODUCT => crate::zenlayer::vendor_error(action, e),
+        crate::kingsoft::profile::PRODUCT => crate::kingsoft::vendor_error(action, e),
+        _ => None,
+    };
+    words.unwrap_or_else(|| ("InternalError".into(), e.to_string()))
+}
+
+/// `POST /_stratus/console/actions`: an action on an instance through the
+/// engine, as the vendor's API would take it (the rate limits, the fault
+/// rules at the door, the engine's rules), recorded with a request id;
+/// a refusal comes back in the vendor's words.
+pub async fn action(engine: &std::sync::Arc<Engine>, req: &RawRequest) -> Response {
+    use stratus_engine::engine::{BatchAction, LoginRequest, ReinstallSpec};
+    if req.method != "POST" {
+        return error(405, "POST");
+    }
+    let ask: ActionRequest = match serde_json::from_slice(&req.body) {
+        Ok(a) => a,
+        Err(e) => return error(400, &format!("expected {{account, instance, action}}: {e}")),
+    };
+    let instance = match engine.instances(&ask.account).await {
+        Ok(list) => list.into_iter().find(|i| i.id == ask.instance),
+        Err(e) => return error(503, &format!("the store cannot be read: {e}")),
+    };
+    let Some(instance) = instance else {
+        return error(404, "no such instance in that account");
+    };
+    let Some(vendor_action) = vendor_action(&instance.product, &ask.action, instance.state) else {
+        return error(400, "the action is start, stop, reboot, reset or terminate");
+    };
+    let caller = stratus_engine::Caller {
+        account: ask.account.clone(),
+        product: instance.product.to_string(),
+        region: instance.region.to_string(),
+        request_id: uuid::Uuid::new_v4().to_string(),
+        action: vendor_action.to_string(),
+    };
+    let ids = std::slice::from_ref(&instance.id);
+    let done = match engine.admit(&caller).await {
+        Err(e) => Err(e),
+        Ok(()) => match ask.action.as_str() {
+            "reset" => engine
+                .reinstall(
+                    &caller,
+                    &instance.id,
+                    ReinstallSpec {
+                        image_id: ask.image_id.filter(|i| !i.is_empty()),
+                        login: LoginRequest {
+                            password: ask.password.filter(|p| !p.is_empty()),
+                            ..LoginRequest::default()
+                        },
+                        ..ReinstallSpec::default()
+                    },
+                )
+                .await
+                .map(|op| vec![op]),
+            other => {
+                let batch = match (other, vendor_action) {
+                    ("start", _) => BatchAction::Start,
+                    ("stop", _) => BatchAction::Stop {
+                        hard: false,
+                        stop_charging: false,
+                    },
+                    ("reboot", _) => BatchAction::Reboot { hard: false },
+                    (_, "IsolateInstances") => BatchAction::Isolate,
+                    _ => BatchAction::Terminate,
+                };
+                engine.batch(&caller, batch, ids).await
+            }
+        },
+    };
+    match done {
+        Ok(operations) => Response::json(
+            200,
+            "application/json",
+            &json!({"request_id": caller.request_id, "action": vendor_action, "operations": operations}),
+        ),
+        Err(e) => {
+            let (code, message) = vendor_error(&instance.product, vendor_action, &e);
+            Response::json(
+                409,
+                "application/json",
+                &json!({"request_id": caller.request_id, "action": vendor_action,
+                        "error": format!("{code}: {message}"), "code": code, "message": message}),
+            )
+        }
+    }
+}
