@@ -76,6 +76,8 @@ def test_the_fleet_is_live_and_a_console_fault_reaches_the_sdk(browser):
         browser.get(f"http://{server.endpoint}/_stratus/console?access_token={TOKEN}")
         wait_until(lambda: cell(browser, iid, "engine-state") == "RUNNING", what="the fleet to list the instance")
         assert cell(browser, iid, "vendor-state") == "RUNNING"
+        counts = browser.find_element(By.ID, "counts").text
+        assert "lighthouse RUNNING 1" in counts, counts
         wait_until(lambda: browser.find_element(By.ID, "live").text == "live", what="the event stream to open")
         # Manual mode: the reboot stays REBOOTING until released.
         server.admin("/_stratus/speed", "PUT", {"manual": True})

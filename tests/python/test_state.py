@@ -71,3 +71,22 @@ def test_a_wrong_snapshot_is_refused_with_a_clear_message(tmp_path, doc, says):
     path.write_text(doc if isinstance(doc, str) else json.dumps(doc))
     refused = state("import", str(path), "--data", str(tmp_path / "d"))
     assert refused.returncode != 0 and says in refused.stderr, refused.stderr
+
+
+def test_the_running_server_exports_and_imports_its_state():
+    server = Server(speed=2000)
+    try:
+        lh = Lighthouse(server)
+        kept = lh.running()[0]
+        status, snapshot = server.admin("/_stratus/state")
+        assert status == 200 and snapshot["format"] == "stratus-state", snapshot
+        gone = lh.running()[0]
+        status, body = server.admin("/_stratus/state", "PUT", snapshot)
+        assert (status, body) == (200, {"imported": len(snapshot["instances"]) + len(snapshot["operations"])
+                                        + len(snapshot["key_pairs"]) + len(snapshot["networks"])
+                                        + len(snapshot["messages"]) + len(snapshot["client_tokens"])}), body
+        ids = {i["InstanceId"] for i in lh.describe(Limit=100)["InstanceSet"]}
+        assert kept in ids and gone not in ids
+        assert server.admin("/_stratus/state", "PUT", {"format": "x", "version": 1})[0] == 400
+    finally:
+        server.stop()

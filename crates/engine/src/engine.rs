@@ -239,6 +239,31 @@ impl Engine {
         }
     }
 
+    /// Every record, as a state snapshot.
+    pub async fn export_state(&self) -> Result<crate::state::Snapshot, EngineError> {
+        crate::state::Snapshot::export(self.store.as_ref(), self.clock.now())
+            .await
+            .map_err(|e| EngineError::Internal(e.to_string()))
+    }
+
+    /// Replaces every record with a snapshot's (refused under a driver that
+    /// runs real machines, as [`Engine::reset`]); operations in flight in
+    /// it finish at their deadlines.
+    pub async fn import_state(
+        self: &Arc<Self>,
+        snapshot: crate::state::Snapshot,
+    ) -> Result<usize, EngineError> {
+        if self.driver.does_real_work() {
+            return Err(EngineError::NotOffered);
+        }
+        let n = snapshot
+            .import(self.store.as_ref())
+            .await
+            .map_err(|e| EngineError::Internal(e.to_string()))?;
+        self.recover().await?;
+        Ok(n)
+    }
+
     /// Manual mode and the releases of waiting operations.
     pub fn time_control(&self) -> &crate::timecontrol::TimeControl {
         &self.time

@@ -223,3 +223,39 @@ pub async fn action(engine: &std::sync::Arc<Engine>, req: &RawRequest) -> Respon
         }
     }
 }
+
+/// `GET /_stratus/state`: every record as a state snapshot (docs/STATE.md);
+/// `PUT /_stratus/state` with one: replaces every record with its.
+pub async fn state(engine: &std::sync::Arc<Engine>, req: &RawRequest) -> Response {
+    match req.method.as_str() {
+        "GET" => match engine.export_state().await {
+            Ok(snapshot) => {
+                let mut r = Response::json(200, "application/json", &json!(snapshot));
+                r.headers.push((
+                    "content-disposition",
+                    "attachment; filename=\"stratus-state.json\"".to_string(),
+                ));
+                r
+            }
+            Err(e) => error(503, &format!("the store cannot be read: {e}")),
+        },
+        "PUT" => {
+            let text = String::from_utf8_lossy(&req.body);
+            let snapshot = match stratus_engine::state::Snapshot::parse(&text) {
+                Ok(s) => s,
+                Err(e) => return error(400, &e.to_string()),
+            };
+            match engine.import_state(snapshot).await {
+                Ok(records) => {
+                    Response::json(200, "application/json", &json!({ "imported": records }))
+                }
+                Err(stratus_engine::EngineError::NotOffered) => error(
+                    409,
+                    "this driver runs real machines; their records cannot be replaced",
+                ),
+                Err(e) => error(503, &format!("the store cannot be written: {e}")),
+            }
+        }
+        _ => error(405, "GET or PUT"),
+    }
+}

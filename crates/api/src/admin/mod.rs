@@ -49,6 +49,7 @@ impl Dialect for AdminApi {
                 Ok(()) if req.path == "/_stratus/events" && req.method == "GET" => {
                     events::stream(&self.engine, req).await
                 }
+                Ok(()) if req.path == "/_stratus/state" => console::state(&self.engine, req).await,
                 Ok(()) if req.path == "/_stratus/console/actions" => {
                     console::action(&self.engine, req).await
                 }
