@@ -450,6 +450,11 @@ impl Engine {
         Ok(self.driver.console(&instance.id, bytes).await)
     }
 
+    /// One operation by id (finished ones included).
+    pub async fn operation(&self, id: &str) -> Result<Option<Operation>, EngineError> {
+        Ok(self.store.operation(id).await?)
+    }
+
     /// Every operation of an account, finished ones included, oldest first.
     pub async fn operations(&self, account: &str) -> Result<Vec<Operation>, EngineError> {
         Ok(self.store.operations(account).await?)

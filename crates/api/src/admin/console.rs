@@ -90,7 +90,18 @@ pub async fn fleet(engine: &Engine, req: &RawRequest) -> Response {
             .filter(|i| i.state != LifecycleState::Terminated)
             .filter(|i| get("instance").is_none_or(|id| id == i.id))
         {
-            rows.push((i.created_at, row(&account.name, i)));
+            let mut r = row(&account.name, i);
+            // A running operation says when it is due to end.
+            if let Some(op) = i
+                .latest_operation
+                .as_ref()
+                .filter(|o| o.state == stratus_engine::model::OperationState::Operating)
+            {
+                if let Ok(Some(op)) = engine.operation(&op.operation_id).await {
+                    r["operation"]["deadline"] = json!(op.deadline.0);
+                }
+            }
+            rows.push((i.created_at, r));
         }
     }
     rows.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
