@@ -187,6 +187,11 @@ def test_reset_instance_rules(server, cvm):
     assert server.admin(f"/_stratus/instances/{iid}/login?account=alice", "POST", {"password": "NewPassw0rd!"})[1]["ok"]
     assert not server.admin(f"/_stratus/instances/{iid}/login?account=alice", "POST", {"password": "Passw0rd!"})[1]["ok"]
     assert error_code(cvm, "ResetInstance", {"InstanceId": iid, "SystemDisk": {"DiskSize": 40}}) == "InvalidParameterValue.InvalidParameterValueLimit"
+    # The disk keeps its type; the host name follows the new image's OS
+    # (20 characters are a Linux name, too many for Windows).
+    assert after["SystemDisk"]["DiskType"] == "CLOUD_PREMIUM"
+    assert error_code(cvm, "ResetInstance", {"InstanceId": iid, "SystemDisk": {"DiskType": "CLOUD_SSD"}}) == "InvalidParameterValue"
+    assert error_code(cvm, "ResetInstance", {"InstanceId": iid, "ImageId": WINDOWS, "HostName": "a-linux-host-name-20"}) == "InvalidParameterValue.IllegalHostName"
 
 
 def test_reset_across_os_families_changes_the_system_disk_and_mails_a_password(server, cvm):
@@ -200,6 +205,13 @@ def test_reset_across_os_families_changes_the_system_disk_and_mails_a_password(s
     assert snaps and not any(s["usable_for_rollback"] for s in snaps)
     mail = [m for m in server.messages("alice") if m["instance_id"] == iid]
     assert mail and server.admin(f"/_stratus/instances/{iid}/login?account=alice", "POST", {"password": mail[-1]["password"]})[1]["ok"]
+    # On Windows a new password may not contain the user name (Administrator
+    # when none is given), though it meets the reset rule otherwise.
+    reset = {"InstanceIds": [iid], "ForceStop": True}
+    assert error_code(cvm, "ResetInstancesPassword", dict(reset, Password="Administrator#2024")) == "InvalidParameterValue.InvalidPassword"
+    assert error_code(cvm, "ResetInstancesPassword", dict(reset, Password="Ops-User#2024x", UserName="ops-user")) == "InvalidParameterValue.InvalidPassword"
+    call(cvm, "ResetInstancesPassword", dict(reset, Password="Adm1n-Safe#2024"))
+    assert settled(cvm, iid)["LatestOperationState"] == "SUCCESS"
 
 
 def test_reset_password_needs_force_stop_when_running(cvm):

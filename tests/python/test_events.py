@@ -170,3 +170,21 @@ def test_the_stream_needs_the_admin_token_when_one_is_set():
             allowed.close()
     finally:
         s.stop()
+
+
+def test_a_fault_rule_that_fires_is_published(server):
+    lh = Lighthouse(server, ALICE_ID, ALICE_KEY)
+    iid = lh.running()[0]
+    stream = Stream(server, f"?instance={iid}")
+    try:
+        status, _ = server.admin("/_stratus/faults", "PUT", [{"product": "lighthouse", "action": "RebootInstances",
+                                                              "instance": iid, "message": "disk on fire"}])
+        assert status == 200
+        lh.call("RebootInstances", {"InstanceIds": [iid]})
+        events = stream.until(lambda e: e["kind"] == "operation" and e["state"] == "FAILED", "the failed reboot")
+        fired = [e for e in events if e["kind"] == "fault"]
+        assert [(e["action"], e["detail"], e["account"]) for e in fired] == [("RebootInstances", "disk on fire", "alice")]
+        assert events[-1]["detail"] == "disk on fire"
+    finally:
+        stream.close()
+        server.admin("/_stratus/faults", "DELETE")

@@ -97,3 +97,19 @@ def test_rules_survive_a_restart(tmp_path):
         assert refused.value.code == "InternalError"
     finally:
         second.stop()
+
+
+def test_the_legacy_api_answers_a_numbered_code_or_a_code_desc(server):
+    from test_cvm_legacy import legacy
+    call = legacy(server)
+    rules(server, {"product": "cvm", "action": "DescribeInstances", "error": {"code": "4400"},
+                   "message": "too many", "remaining": 1})
+    answer = call("DescribeInstances", {})
+    assert (answer["code"], answer["message"]) == (4400, "too many"), answer
+    rules(server, {"product": "cvm", "action": "DescribeInstances", "error": {"code": "SystemUnderMaintenance"},
+                   "message": "back soon", "remaining": 1})
+    answer = call("DescribeInstances", {})
+    assert (answer["codeDesc"], answer["message"]) == ("SystemUnderMaintenance", "back soon"), answer
+    assert answer["code"] != 0
+    assert call("DescribeInstances", {})["code"] == 0
+    rules(server)

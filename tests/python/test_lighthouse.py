@@ -180,6 +180,9 @@ def test_seed_001_error_codes(lh):
         ({"InstanceId": iid, "LoginConfiguration": {"KeyIds": ["lhkp-aaaaaaaa", "lhkp-aaaaaaaa"]}}, "InvalidParameterValue.Duplicated"),
         ({"InstanceId": iid, "LoginConfiguration": {"KeyIds": [f"lhkp-aaaaaaa{n}" for n in range(6)]}}, "InvalidParameterValue.LimitExceeded"),
         ({"InstanceId": "lhins-" + "a" * 80}, "InvalidParameterValue.TooLong"),
+        # Containers need a DOCKER blueprint: the instance's own, read by the engine.
+        ({"InstanceId": iid, "Containers": [{"ContainerImage": "nginx"}]},
+         "UnsupportedOperation.BlueprintTypeNotSupportOperation"),
     ]
     for params, code in cases:
         assert error_code(lh, "ResetInstance", params) == code, params

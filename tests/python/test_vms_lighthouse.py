@@ -74,6 +74,11 @@ def test_a_real_machine_lives_the_whole_lighthouse_life(server, work):
     assert "TINYIMG-READY" in console(server, iid)
     assert run_in(vm["ssh"], first, "hostname; echo written > /root/marker; sync").strip()
     assert boots(server, iid, first) == 1
+    # /metrics counts the VM and its resident memory on this host.
+    from test_metrics import scrape, value
+    samples, _ = scrape(server)
+    assert value(samples, "stratus_vms_running") >= 1
+    assert value(samples, "stratus_vms_resident_bytes") > 1024 * 1024
 
     # Reboots, soft then hard: a new boot each time, the file kept.
     for stop_type in ("SOFT", "HARD"):
