@@ -44,5 +44,13 @@ def test_lighthouse_and_cvm_through_the_node_sdk(node_modules, tmp_path):
         assert "ap-guangzhou" in seen["regions"], seen
         assert seen["state"] == "RUNNING" and seen["cvmZones"] > 0, seen
         assert seen["refused"] == "ResourceNotFound.InstanceIdNotFound", seen
+        # The Node snippet `stratus env tencent` prints works as printed.
+        from test_env import block, env as stratus_env
+        snippet = block(stratus_env("tencent", "--listen", server.endpoint), "Node")
+        script = tmp_path / "snippet.js"
+        script.write_text(snippet + '\nclient.DescribeRegions({}).then((r) => console.log(JSON.stringify(r)));\n')
+        done = subprocess.run(["node", str(script)], capture_output=True, text=True, env=env, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert "ap-guangzhou" in {r["Region"] for r in json.loads(done.stdout)["RegionSet"]}
     finally:
         server.stop()

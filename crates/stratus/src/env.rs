@@ -116,12 +116,12 @@ from tencentcloud.lighthouse.v20200324 import lighthouse_client
 profile = ClientProfile(httpProfile=HttpProfile(endpoint="{listen}", protocol="http"))
 client = lighthouse_client.LighthouseClient(credential.Credential("{id}", "{key}"), "ap-guangzhou", profile)
 
-# Node (tencentcloud-sdk-nodejs)
+# Node (tencentcloud-sdk-nodejs): it signs the vendor's host name, so run `serve --tls`,
+// resolve lighthouse.tencentcloudapi.com to Stratus and trust its CA (NODE_EXTRA_CA_CERTS)
 const tencentcloud = require("tencentcloud-sdk-nodejs");
 const client = new tencentcloud.lighthouse.v20200324.Client({{
   credential: {{ secretId: "{id}", secretKey: "{key}" }},
   region: "ap-guangzhou",
-  profile: {{ httpProfile: {{ endpoint: "http://{listen}" }} }},
 }});
 
 # Legacy API 2.0 (qcloudapi-sdk-python): it signs the vendor's host name; see the README

@@ -126,12 +126,7 @@ pub async fn describe(call: &Call<'_>) -> Result<Fields, ApiError> {
         Some(n) if n >= 1 => n as usize,
         Some(_) => return Err(invalid("NextToken")),
     };
-    let query = KeyPairQuery {
-        ids,
-        names: Vec::new(),
-        offset: 0,
-        limit: usize::MAX,
-    };
+    let query = KeyPairQuery::all(ids, Vec::new());
     let page = call
         .engine
         .key_pairs(&call.caller, &query)

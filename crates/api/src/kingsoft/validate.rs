@@ -106,12 +106,7 @@ pub async fn login_keys(call: &Call<'_>, key_ids: &[String]) -> Result<LoginKeys
     if key_ids.is_empty() {
         return Ok(LoginKeys::default());
     }
-    let query = KeyPairQuery {
-        ids: key_ids.to_vec(),
-        names: Vec::new(),
-        offset: 0,
-        limit: usize::MAX,
-    };
+    let query = KeyPairQuery::all(key_ids.to_vec(), Vec::new());
     let found = call
         .engine
         .key_pairs(&call.caller, &query)

@@ -215,12 +215,7 @@ async fn describe<A: Copy>(
             _ => other.push(f),
         }
     }
-    let query = KeyPairQuery {
-        ids,
-        names,
-        offset: 0,
-        limit: usize::MAX,
-    };
+    let query = KeyPairQuery::all(ids, names);
     let page = call
         .engine
         .key_pairs(&call.caller, &query)

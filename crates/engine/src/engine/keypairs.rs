@@ -27,6 +27,19 @@ pub struct KeyPairQuery {
     pub limit: usize,
 }
 
+impl KeyPairQuery {
+    /// Every key pair with one of `ids` (any, if empty) whose name contains
+    /// one of `names` (any, if empty), unpaged.
+    pub fn all(ids: Vec<String>, names: Vec<String>) -> Self {
+        Self {
+            ids,
+            names,
+            offset: 0,
+            limit: usize::MAX,
+        }
+    }
+}
+
 impl Engine {
     /// Generates a key pair. Returns it and its private key (never stored).
     pub async fn create_key_pair(
