@@ -81,9 +81,18 @@ pub async fn fleet(engine: &Engine, req: &RawRequest) -> Response {
         if get("account").is_some_and(|a| a != account.name) {
             continue;
         }
-        let instances = match engine.instances(&account.name).await {
-            Ok(list) => list,
-            Err(e) => return error(503, &format!("the store cannot be read: {e}")),
+        // One instance of a known account (what a live update asks) is one
+        // lookup, not a listing of the account.
+        let instances = match (get("account"), get("instance")) {
+            (Some(_), Some(id)) => match engine.inspect(&account.name, id).await {
+                Ok(i) => vec![i],
+                Err(stratus_engine::EngineError::InstanceNotFound(_)) => Vec::new(),
+                Err(e) => return error(503, &format!("the store cannot be read: {e}")),
+            },
+            _ => match engine.instances(&account.name).await {
+                Ok(list) => list,
+                Err(e) => return error(503, &format!("the store cannot be read: {e}")),
+            },
         };
         for i in instances
             .iter()
