@@ -328,7 +328,7 @@ impl Engine {
             let rss: u64 = machines
                 .iter()
                 .filter_map(|(_, _, m)| m.pid)
-                .filter_map(resident_bytes)
+                .filter_map(|pid| self.driver.resident_bytes(pid))
                 .sum();
             gauges.push(Gauge {
                 name: "stratus_vms_running",
@@ -509,14 +509,6 @@ impl Engine {
         }
         Ok(())
     }
-}
-
-/// The resident memory of process `pid` (Linux `/proc`), if it runs.
-fn resident_bytes(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
 }
 
 /// The setting the fault rules are saved under.

@@ -499,6 +499,11 @@ pub trait Driver: Send + Sync + 'static {
     async fn running(&self) -> Vec<(String, String, Machine)> {
         Vec::new()
     }
+    /// The resident memory on this host of the machine whose process is
+    /// `pid`, if this driver runs processes (for metrics).
+    fn resident_bytes(&self, _pid: u32) -> Option<u64> {
+        None
+    }
     /// Divides the durations of operations accepted from now on by `speed`;
     /// false if this driver's durations are not simulated.
     fn set_speed(&self, _speed: f64) -> bool {

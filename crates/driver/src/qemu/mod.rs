@@ -599,6 +599,11 @@ impl Driver for QemuDriver {
             .collect()
     }
 
+    fn resident_bytes(&self, pid: u32) -> Option<u64> {
+        // Only a process that is one of this driver's VMs.
+        process::runs(pid, &self.config.vm_dir).then(|| process::resident_bytes(pid))?
+    }
+
     async fn running(&self) -> Vec<(String, String, Machine)> {
         let vms: Vec<VmState> = lock(&self.vms).values().cloned().collect();
         vms.into_iter()

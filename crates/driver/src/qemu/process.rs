@@ -25,6 +25,14 @@ pub fn runs(pid: u32, vm_dir: &Path) -> bool {
     cmdline.windows(needle.len()).any(|w| w == needle)
 }
 
+/// The resident memory of process `pid` (Linux `/proc`), if it runs.
+pub fn resident_bytes(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 /// Sends SIGKILL to the VM's process (if it is still the VM's).
 pub fn kill(pid: u32, vm_dir: &Path) {
     if !runs(pid, vm_dir) {
