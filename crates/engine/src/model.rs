@@ -45,7 +45,7 @@ pub struct Snapshot {
 }
 
 /// How an instance is paid for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ChargeType {
     Prepaid,
     Postpaid,

@@ -1,126 +1,333 @@
-//! The listing index of the mirror: each (account, product, region)'s live
-//! instances in the default orders, so that a page reads about a page of
+//! The listing index of the mirror, so that a page reads about a page of
 //! records instead of filtering and sorting the account's whole fleet.
 //!
-//! Newest first (`CreatedDesc`) is one ordered set per scope; instances in
-//! the recycle bin have a second set, which `IsolatedFirstThenCreatedDesc`
-//! (Lighthouse's default) lists before the rest. A listing over every
-//! region merges the scopes' sets. Filtered listings and the expiry orders
-//! use the plain filter-and-sort ([`InstanceQuery::select`]) over the
-//! account's instances; the results are the same, which a property test
-//! checks against random fleets and queries.
+//! Each live instance has a slot (a small number, reused once it is gone).
+//! Per (account, product, region), the slots are kept newest first, and
+//! those in the recycle bin once more, which Lighthouse's default order
+//! lists first; a listing over every region merges the regions' orders.
+//! Per (account, product), each indexed value (state, zone, image, plan,
+//! charge type, VPC, subnet, tags, security groups, key pairs, region) has
+//! a bitmap of the slots that hold it: a filter is the union of its
+//! values' bitmaps, a query the intersection of its filters', and its
+//! total that intersection's size, counted without visiting an instance.
+//! A dense match is paged by walking the order and testing each slot; a
+//! sparse one by ordering only its matches. What no bitmap answers (a name
+//! fragment, an address, a creation range, the expiry orders) is decided by
+//! the plain filter-and-sort ([`InstanceQuery::select`]), over the indexed
+//! filters' matches only. A property test checks every path against the
+//! plain filter-and-sort over random fleets, filters, orders and pages.
 
+use roaring::RoaringBitmap;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use stratus_engine::clock::Timestamp;
 use stratus_engine::lifecycle::LifecycleState;
-use stratus_engine::model::Instance;
+use stratus_engine::model::{ChargeType, Instance};
 use stratus_engine::name::Name;
-use stratus_engine::ports::{InstanceOrder, InstanceQuery};
+use stratus_engine::ports::{InstanceFilter, InstanceOrder, InstanceQuery};
+
+/// A live instance's number in the index.
+type Slot = u32;
 
 /// An instance's place newest first: creation time, then id, both
-/// descending (the order [`InstanceQuery::compare`] defines).
-pub(crate) type NewestFirst = (Reverse<Timestamp>, Reverse<String>);
+/// descending (the order [`InstanceQuery::compare`] defines), and its slot.
+type Place = (Reverse<Timestamp>, Reverse<Arc<str>>, Slot);
 
-/// The key of one scope's sets.
+/// The key of one region's orders.
 type Scope = (Name, Name, Name);
 
-/// One scope's live instances.
+/// One region's live instances, in order.
 #[derive(Debug, Default)]
-struct Sets {
-    all: BTreeSet<NewestFirst>,
+struct Orders {
+    all: BTreeSet<Place>,
     /// Those in the recycle bin (also in `all`).
-    isolated: BTreeSet<NewestFirst>,
+    isolated: BTreeSet<Place>,
+}
+
+/// A value a filter can ask for, as indexed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Posting {
+    Region(Name),
+    State(LifecycleState),
+    Zone(Name),
+    Image(Name),
+    Plan(Name),
+    Charge(ChargeType),
+    Vpc(Name),
+    Subnet(Name),
+    TagKey(Name),
+    TagValue(Name),
+    Tag(Name, Name),
+    SecurityGroup(Name),
+    KeyPair(Name),
+}
+
+/// What a slot holds: enough to order it without the instance.
+#[derive(Debug)]
+struct Entry {
+    created_at: Timestamp,
+    id: Arc<str>,
+    isolated: bool,
+}
+
+impl Entry {
+    fn place(&self, slot: Slot) -> Place {
+        (
+            Reverse(self.created_at),
+            Reverse(Arc::clone(&self.id)),
+            slot,
+        )
+    }
 }
 
 /// The index; the mirror updates it with every committed instance change.
 #[derive(Debug, Default)]
 pub(crate) struct ListingIndex {
-    scopes: HashMap<Scope, Sets>,
+    orders: HashMap<Scope, Orders>,
     /// The regions each (account, product) has instances in.
     regions: HashMap<(Name, Name), BTreeSet<Name>>,
+    /// Each (account, product)'s bitmaps, by value.
+    postings: HashMap<(Name, Name), HashMap<Posting, RoaringBitmap>>,
+    slots: Vec<Option<Entry>>,
+    free: Vec<Slot>,
 }
 
-fn place(i: &Instance) -> NewestFirst {
-    (Reverse(i.created_at), Reverse(i.id.clone()))
-}
-
-/// Whether an instance sits in the same sets before and after a change.
-fn same_place(old: &Instance, new: &Instance) -> bool {
-    let isolated = |i: &Instance| i.state == LifecycleState::Isolated;
-    old.state != LifecycleState::Terminated
-        && new.state != LifecycleState::Terminated
-        && old.created_at == new.created_at
-        && old.id == new.id
-        && old.account == new.account
-        && old.product == new.product
-        && old.region == new.region
-        && isolated(old) == isolated(new)
+/// How the mirror answers a listing.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Listing {
+    /// The page's ids, in order, and the total.
+    Page { total: usize, ids: Vec<Arc<str>> },
+    /// The only instances that can match: the plain filter-and-sort decides.
+    Candidates(Vec<Arc<str>>),
 }
 
 fn scope(i: &Instance) -> Scope {
     (i.account.clone(), i.product.clone(), i.region.clone())
 }
 
+fn isolated(i: &Instance) -> bool {
+    i.state == LifecycleState::Isolated
+}
+
+/// The values of `i` the bitmaps index.
+fn postings(i: &Instance) -> Vec<Posting> {
+    let mut p = vec![
+        Posting::Region(i.region.clone()),
+        Posting::State(i.state),
+        Posting::Zone(i.zone.clone()),
+        Posting::Image(i.image_id.clone()),
+        Posting::Plan(i.plan_id.clone()),
+        Posting::Charge(i.charge_type),
+        Posting::Vpc(Name::new(&i.vpc_id)),
+        Posting::Subnet(Name::new(&i.subnet_id)),
+    ];
+    for t in &i.tags {
+        let (key, value) = (Name::new(&t.key), Name::new(&t.value));
+        p.push(Posting::TagKey(key.clone()));
+        p.push(Posting::TagValue(value.clone()));
+        p.push(Posting::Tag(key, value));
+    }
+    p.extend(
+        i.security_group_ids
+            .iter()
+            .map(|g| Posting::SecurityGroup(Name::new(g))),
+    );
+    p.extend(
+        i.login
+            .key_ids
+            .iter()
+            .map(|k| Posting::KeyPair(Name::new(k))),
+    );
+    p
+}
+
+/// Whether two versions of an instance hold the same indexed values
+/// (most changes: a reboot's end, a new password, an operation's record).
+fn same_postings(old: &Instance, new: &Instance) -> bool {
+    old.region == new.region
+        && old.state == new.state
+        && old.zone == new.zone
+        && old.image_id == new.image_id
+        && old.plan_id == new.plan_id
+        && old.charge_type == new.charge_type
+        && old.vpc_id == new.vpc_id
+        && old.subnet_id == new.subnet_id
+        && old.tags == new.tags
+        && old.security_group_ids == new.security_group_ids
+        && old.login.key_ids == new.login.key_ids
+}
+
+/// The bitmap values `filter` asks for (any of them), if it is indexed.
+fn wanted(filter: &InstanceFilter) -> Option<Vec<Posting>> {
+    use InstanceFilter as F;
+    let names = |v: &[String], f: fn(Name) -> Posting| -> Vec<Posting> {
+        v.iter().map(|x| f(Name::new(x))).collect()
+    };
+    Some(match filter {
+        F::States(v) => v.iter().map(|s| Posting::State(*s)).collect(),
+        F::Zones(v) => names(v, Posting::Zone),
+        F::Images(v) => names(v, Posting::Image),
+        F::Plans(v) => names(v, Posting::Plan),
+        F::ChargeTypes(v) => v.iter().map(|c| Posting::Charge(*c)).collect(),
+        F::VpcIds(v) => names(v, Posting::Vpc),
+        F::SubnetIds(v) => names(v, Posting::Subnet),
+        F::TagKeys(v) => names(v, Posting::TagKey),
+        F::TagValues(v) => names(v, Posting::TagValue),
+        F::Tag { key, values } => values
+            .iter()
+            .map(|x| Posting::Tag(Name::new(key), Name::new(x)))
+            .collect(),
+        F::SecurityGroups(v) => names(v, Posting::SecurityGroup),
+        F::KeyPairs(v) => names(v, Posting::KeyPair),
+        F::Ids(_)
+        | F::NameContains(_)
+        | F::PrivateIps(_)
+        | F::PublicIps(_)
+        | F::Ips(_)
+        | F::Uuids(_)
+        | F::Attribute { .. }
+        | F::CreatedFrom(_)
+        | F::CreatedUntil(_) => return None,
+    })
+}
+
 impl ListingIndex {
     /// Records that `old` (if any) became `new` (`None`: gone).
     pub fn update(&mut self, old: Option<&Instance>, new: Option<&Instance>) {
-        // Most changes (a reboot, a new password) move nothing.
-        if let (Some(old), Some(new)) = (old, new) {
-            if same_place(old, new) {
+        let new = new.filter(|i| i.state != LifecycleState::Terminated);
+        let slot = old.and_then(|o| self.slot_of(o));
+        if let (Some(old), Some(new), Some(slot)) = (old, new, slot) {
+            if scope(old) == scope(new)
+                && old.created_at == new.created_at
+                && old.id == new.id
+                && isolated(old) == isolated(new)
+            {
+                if !same_postings(old, new) {
+                    self.move_postings(old, new, slot);
+                }
                 return;
             }
         }
-        if let Some(old) = old {
-            let key = scope(old);
-            if let Some(sets) = self.scopes.get_mut(&key) {
-                let p = place(old);
-                sets.all.remove(&p);
-                sets.isolated.remove(&p);
-                if sets.all.is_empty() {
-                    self.scopes.remove(&key);
-                    let (account, product, region) = key;
-                    let pair = (account, product);
-                    if let Some(regions) = self.regions.get_mut(&pair) {
-                        regions.remove(&region);
-                        if regions.is_empty() {
-                            self.regions.remove(&pair);
-                        }
+        if let (Some(old), Some(slot)) = (old, slot) {
+            self.remove(old, slot);
+        }
+        if let Some(new) = new {
+            self.insert(new);
+        }
+    }
+
+    /// The slot `i` holds, found through its place in its region's order.
+    fn slot_of(&self, i: &Instance) -> Option<Slot> {
+        let orders = self.orders.get(&scope(i))?;
+        let id: Arc<str> = Arc::from(i.id.as_str());
+        let from = (Reverse(i.created_at), Reverse(Arc::clone(&id)), Slot::MIN);
+        let to = (Reverse(i.created_at), Reverse(id), Slot::MAX);
+        orders.all.range(from..=to).next().map(|p| p.2)
+    }
+
+    fn insert(&mut self, i: &Instance) {
+        let entry = Entry {
+            created_at: i.created_at,
+            id: Arc::from(i.id.as_str()),
+            isolated: isolated(i),
+        };
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.slots.push(None);
+                // Slots are reused, so there are never more than live instances.
+                Slot::try_from(self.slots.len() - 1).unwrap_or(Slot::MAX)
+            }
+        };
+        let orders = self.orders.entry(scope(i)).or_default();
+        orders.all.insert(entry.place(slot));
+        if entry.isolated {
+            orders.isolated.insert(entry.place(slot));
+        }
+        self.slots[slot as usize] = Some(entry);
+        self.regions
+            .entry((i.account.clone(), i.product.clone()))
+            .or_default()
+            .insert(i.region.clone());
+        let bitmaps = self
+            .postings
+            .entry((i.account.clone(), i.product.clone()))
+            .or_default();
+        for p in postings(i) {
+            bitmaps.entry(p).or_default().insert(slot);
+        }
+    }
+
+    fn remove(&mut self, i: &Instance, slot: Slot) {
+        let key = scope(i);
+        if let Some(orders) = self.orders.get_mut(&key) {
+            if let Some(entry) = self.slots[slot as usize].take() {
+                let place = entry.place(slot);
+                orders.all.remove(&place);
+                orders.isolated.remove(&place);
+            }
+            if orders.all.is_empty() {
+                self.orders.remove(&key);
+                let (account, product, region) = key;
+                let pair = (account, product);
+                if let Some(regions) = self.regions.get_mut(&pair) {
+                    regions.remove(&region);
+                    if regions.is_empty() {
+                        self.regions.remove(&pair);
                     }
                 }
             }
         }
-        if let Some(new) = new.filter(|i| i.state != LifecycleState::Terminated) {
-            let key = scope(new);
-            let sets = self.scopes.entry(key).or_default();
-            sets.all.insert(place(new));
-            if new.state == LifecycleState::Isolated {
-                sets.isolated.insert(place(new));
-            }
-            self.regions
-                .entry((new.account.clone(), new.product.clone()))
-                .or_default()
-                .insert(new.region.clone());
+        self.unpost(i, &postings(i), slot);
+        self.free.push(slot);
+    }
+
+    /// Moves `slot` from the bitmaps of `old`'s values to those of `new`'s.
+    fn move_postings(&mut self, old: &Instance, new: &Instance, slot: Slot) {
+        let (before, after) = (postings(old), postings(new));
+        let gone: Vec<Posting> = before
+            .iter()
+            .filter(|p| !after.contains(p))
+            .cloned()
+            .collect();
+        self.unpost(old, &gone, slot);
+        let bitmaps = self
+            .postings
+            .entry((new.account.clone(), new.product.clone()))
+            .or_default();
+        for p in after.into_iter().filter(|p| !before.contains(p)) {
+            bitmaps.entry(p).or_default().insert(slot);
         }
     }
 
-    /// The page of ids `query` asks for, with the total, if the index can
-    /// answer it (no filters, a default order); `None` otherwise.
-    pub fn page(&self, query: &InstanceQuery) -> Option<(usize, Vec<String>)> {
-        if !query.filters.is_empty() {
-            return None;
-        }
-        let isolated_first = match query.order {
-            InstanceOrder::CreatedDesc => false,
-            InstanceOrder::IsolatedFirstThenCreatedDesc => true,
-            InstanceOrder::ExpiresAsc | InstanceOrder::ExpiresDesc => return None,
+    fn unpost(&mut self, i: &Instance, values: &[Posting], slot: Slot) {
+        let pair = (i.account.clone(), i.product.clone());
+        let Some(bitmaps) = self.postings.get_mut(&pair) else {
+            return;
         };
+        for p in values {
+            if let Some(bits) = bitmaps.get_mut(p) {
+                bits.remove(slot);
+                if bits.is_empty() {
+                    bitmaps.remove(p);
+                }
+            }
+        }
+        if bitmaps.is_empty() {
+            self.postings.remove(&pair);
+        }
+    }
+
+    /// How to answer `query` (a listing by ids is looked up directly, by
+    /// the caller).
+    pub fn answer(&self, query: &InstanceQuery) -> Listing {
         let account = Name::new(&query.account);
         let product = Name::new(&query.product);
-        let sets: Vec<&Sets> = match &query.region {
+        let orders: Vec<&Orders> = match &query.region {
             Some(region) => self
-                .scopes
-                .get(&(account, product, Name::new(region)))
+                .orders
+                .get(&(account.clone(), product.clone(), Name::new(region)))
                 .into_iter()
                 .collect(),
             None => self
@@ -129,42 +336,148 @@ impl ListingIndex {
                 .into_iter()
                 .flatten()
                 .filter_map(|r| {
-                    self.scopes
+                    self.orders
                         .get(&(account.clone(), product.clone(), r.clone()))
                 })
                 .collect(),
         };
-        let total = sets.iter().map(|s| s.all.len()).sum();
-        let ids: Vec<String> = if isolated_first {
-            let bin = merged(sets.iter().map(|s| s.isolated.iter()).collect());
-            let rest = merged(sets.iter().map(|s| s.all.iter()).collect())
-                .filter(|p| !sets.iter().any(|s| s.isolated.contains(*p)));
-            bin.chain(rest)
-                .skip(query.offset)
-                .take(query.limit)
-                .map(|(_, Reverse(id))| id.clone())
-                .collect()
+        if orders.is_empty() {
+            return Listing::Page {
+                total: 0,
+                ids: Vec::new(),
+            };
+        }
+        let isolated_first = match query.order {
+            InstanceOrder::CreatedDesc => Some(false),
+            InstanceOrder::IsolatedFirstThenCreatedDesc => Some(true),
+            InstanceOrder::ExpiresAsc | InstanceOrder::ExpiresDesc => None,
+        };
+        let (indexed, rest): (Vec<_>, Vec<_>) =
+            query.filters.iter().map(wanted).partition(Option::is_some);
+        let matches = if indexed.is_empty() {
+            None
         } else {
-            merged(sets.iter().map(|s| s.all.iter()).collect())
+            let bitmaps = self.postings.get(&(account, product));
+            let union = |values: Vec<Posting>| -> RoaringBitmap {
+                let mut bits = RoaringBitmap::new();
+                for v in values {
+                    if let Some(b) = bitmaps.and_then(|m| m.get(&v)) {
+                        bits |= b;
+                    }
+                }
+                bits
+            };
+            let mut sets = indexed.into_iter().flatten().map(union);
+            let first = sets.next().unwrap_or_default();
+            let mut bits = sets.fold(first, |acc, b| acc & b);
+            if let Some(region) = &query.region {
+                bits &= union(vec![Posting::Region(Name::new(region))]);
+            }
+            Some(bits)
+        };
+        let plain = rest.is_empty();
+        match (matches, isolated_first) {
+            (None, Some(first)) if plain => self.walk(&orders, first, None, query),
+            (Some(bits), Some(first)) if plain => {
+                let total = bits.len() as usize;
+                let size: usize = orders.iter().map(|o| o.all.len()).sum();
+                let wanted = query.offset.saturating_add(query.limit);
+                // Walking the order visits about `wanted * size / total`
+                // places; ordering the matches costs about `total`.
+                if wanted.saturating_mul(size) / total.max(1) <= total.max(64) {
+                    self.walk(&orders, first, Some(&bits), query)
+                } else {
+                    self.sort(&bits, first, query)
+                }
+            }
+            (Some(bits), _) => Listing::Candidates(
+                bits.iter()
+                    .filter_map(|s| self.slots[s as usize].as_ref())
+                    .map(|e| Arc::clone(&e.id))
+                    .collect(),
+            ),
+            (None, _) => Listing::Candidates(
+                orders
+                    .iter()
+                    .flat_map(|o| o.all.iter())
+                    .map(|(_, Reverse(id), _)| Arc::clone(id))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// A page read by walking the regions' orders (the recycle bin first
+    /// if asked), keeping the slots in `only` if given.
+    fn walk(
+        &self,
+        orders: &[&Orders],
+        isolated_first: bool,
+        only: Option<&RoaringBitmap>,
+        query: &InstanceQuery,
+    ) -> Listing {
+        let kept = |p: &&Place| only.is_none_or(|bits| bits.contains(p.2));
+        let total = match only {
+            Some(bits) => bits.len() as usize,
+            None => orders.iter().map(|o| o.all.len()).sum(),
+        };
+        let page = |places: &mut dyn Iterator<Item = &Place>| -> Vec<Arc<str>> {
+            places
+                .filter(kept)
                 .skip(query.offset)
                 .take(query.limit)
-                .map(|(_, Reverse(id))| id.clone())
+                .map(|(_, Reverse(id), _)| Arc::clone(id))
                 .collect()
         };
-        Some((total, ids))
+        let ids = if isolated_first {
+            let bin = merged(orders.iter().map(|o| o.isolated.iter()).collect());
+            let rest = merged(orders.iter().map(|o| o.all.iter()).collect()).filter(|p| {
+                !self.slots[p.2 as usize]
+                    .as_ref()
+                    .is_some_and(|e| e.isolated)
+            });
+            page(&mut bin.chain(rest))
+        } else {
+            page(&mut merged(orders.iter().map(|o| o.all.iter()).collect()))
+        };
+        Listing::Page { total, ids }
+    }
+
+    /// A page read by ordering only the matches.
+    fn sort(&self, bits: &RoaringBitmap, isolated_first: bool, query: &InstanceQuery) -> Listing {
+        let mut keyed: Vec<(bool, Place)> = bits
+            .iter()
+            .filter_map(|s| {
+                let e = self.slots[s as usize].as_ref()?;
+                Some((isolated_first && !e.isolated, e.place(s)))
+            })
+            .collect();
+        let total = keyed.len();
+        let end = query.offset.saturating_add(query.limit).min(total);
+        if end > 0 && end < total {
+            keyed.select_nth_unstable(end - 1);
+            keyed.truncate(end);
+        }
+        keyed.sort_unstable();
+        let ids = keyed
+            .into_iter()
+            .skip(query.offset)
+            .take(query.limit)
+            .map(|(_, (_, Reverse(id), _))| id)
+            .collect();
+        Listing::Page { total, ids }
     }
 }
 
 /// The items of several ascending iterators, in ascending order (a listing
 /// spans few regions, so picking the least head each step is enough).
-fn merged<'a, I>(iters: Vec<I>) -> impl Iterator<Item = &'a NewestFirst>
+fn merged<'a, I>(iters: Vec<I>) -> impl Iterator<Item = &'a Place>
 where
-    I: Iterator<Item = &'a NewestFirst>,
+    I: Iterator<Item = &'a Place>,
 {
     let mut heads: Vec<std::iter::Peekable<I>> =
         iters.into_iter().map(Iterator::peekable).collect();
     std::iter::from_fn(move || {
-        let mut best: Option<(usize, &NewestFirst)> = None;
+        let mut best: Option<(usize, &Place)> = None;
         for (i, iter) in heads.iter_mut().enumerate() {
             let Some(&head) = iter.peek() else {
                 continue;
@@ -181,6 +494,7 @@ where
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+    use stratus_engine::model::Tag;
 
     /// xorshift64*: reproducible fleets without a dependency.
     struct Rng(u64);
@@ -196,11 +510,20 @@ mod tests {
         fn pick<'a>(&mut self, of: &[&'a str]) -> &'a str {
             of[self.below(of.len() as u64) as usize]
         }
+
+        /// One to three of `of`, as a filter's values.
+        fn some(&mut self, of: &[&str]) -> Vec<String> {
+            (0..=self.below(3))
+                .map(|_| self.pick(of).to_string())
+                .collect()
+        }
     }
 
     const ACCOUNTS: [&str; 2] = ["alice", "bob"];
     const PRODUCTS: [&str; 2] = ["lighthouse", "zec"];
     const REGIONS: [&str; 3] = ["r1", "r2", "r3"];
+    const ZONES: [&str; 3] = ["z1", "z2", "z3"];
+    const WORDS: [&str; 4] = ["a", "b", "c", "d"];
     const STATES: [LifecycleState; 5] = [
         LifecycleState::Running,
         LifecycleState::Stopped,
@@ -208,16 +531,94 @@ mod tests {
         LifecycleState::Pending,
         LifecycleState::Terminated,
     ];
+    const CHARGES: [ChargeType; 2] = [ChargeType::Postpaid, ChargeType::Prepaid];
+
+    fn filter(rng: &mut Rng) -> InstanceFilter {
+        use InstanceFilter as F;
+        match rng.below(14) {
+            0 => F::States(
+                (0..=rng.below(2))
+                    .map(|_| STATES[rng.below(4) as usize])
+                    .collect(),
+            ),
+            1 => F::Zones(rng.some(&ZONES)),
+            2 => F::Images(rng.some(&WORDS)),
+            3 => F::Plans(rng.some(&WORDS)),
+            4 => F::ChargeTypes(vec![CHARGES[rng.below(2) as usize]]),
+            5 => F::VpcIds(rng.some(&WORDS)),
+            6 => F::SubnetIds(rng.some(&WORDS)),
+            7 => F::TagKeys(rng.some(&WORDS)),
+            8 => F::TagValues(rng.some(&WORDS)),
+            9 => F::Tag {
+                key: rng.pick(&WORDS).into(),
+                values: rng.some(&WORDS),
+            },
+            10 => F::SecurityGroups(rng.some(&WORDS)),
+            11 => F::KeyPairs(rng.some(&WORDS)),
+            // Filters no bitmap answers.
+            12 => F::NameContains(rng.some(&WORDS)),
+            _ => F::CreatedFrom(Timestamp(rng.below(8) as i64 * 1000)),
+        }
+    }
+
+    /// A random change of the indexed values of `i`.
+    fn vary(rng: &mut Rng, i: &mut Instance) {
+        match rng.below(8) {
+            0 => i.zone = Name::new(rng.pick(&ZONES)),
+            1 => i.image_id = Name::new(rng.pick(&WORDS)),
+            2 => i.plan_id = Name::new(rng.pick(&WORDS)),
+            3 => i.charge_type = CHARGES[rng.below(2) as usize],
+            4 => {
+                i.vpc_id = rng.pick(&WORDS).into();
+                i.subnet_id = rng.pick(&WORDS).into();
+            }
+            5 => {
+                i.tags = (0..rng.below(3))
+                    .map(|_| Tag {
+                        key: rng.pick(&WORDS).into(),
+                        value: rng.pick(&WORDS).into(),
+                    })
+                    .collect()
+            }
+            6 => i.security_group_ids = rng.some(&WORDS),
+            _ => {
+                i.login.key_ids = rng.some(&WORDS);
+                i.name = rng.pick(&WORDS).into();
+            }
+        }
+    }
+
+    /// The page the index gives, resolved as the store resolves it.
+    fn indexed(
+        index: &ListingIndex,
+        live: &BTreeMap<(String, String), Instance>,
+        query: &InstanceQuery,
+    ) -> (usize, Vec<String>) {
+        let find = |id: &Arc<str>| live.get(&(query.account.clone(), id.to_string()));
+        match index.answer(query) {
+            Listing::Page { total, ids } => {
+                let found: Vec<String> = ids
+                    .iter()
+                    .map(|id| find(id).expect("a paged id is live").id.clone())
+                    .collect();
+                (total, found)
+            }
+            Listing::Candidates(ids) => {
+                let page = query.select(ids.iter().filter_map(find));
+                (page.total, page.items.into_iter().map(|i| i.id).collect())
+            }
+        }
+    }
 
     #[test]
-    fn indexed_pages_equal_the_plain_filter_and_sort() {
-        for seed in 1..=40u64 {
+    fn indexed_listings_equal_the_plain_filter_and_sort() {
+        for seed in 1..=60u64 {
             let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
             let mut index = ListingIndex::default();
             // The live fleet as the mirror holds it, by (account, id).
             let mut live: BTreeMap<(String, String), Instance> = BTreeMap::new();
-            for step in 0..rng.below(120) {
-                // New instances, and changes (state, recycle bin, end) to old ones.
+            for step in 0..rng.below(200) {
+                // New instances, and changes (state, values, recycle bin, end) to old ones.
                 let id = format!("i-{:03}", rng.below(60));
                 let account = rng.pick(&ACCOUNTS).to_string();
                 let old = live.get(&(account.clone(), id.clone())).cloned();
@@ -226,9 +627,14 @@ mod tests {
                         Instance::example(&id, &account, rng.pick(&PRODUCTS), rng.pick(&REGIONS));
                     // Few distinct times, so ids break many ties.
                     i.created_at = Timestamp(rng.below(8) as i64 * 1000);
+                    i.expires_at = Some(Timestamp(rng.below(4) as i64));
                     i
                 });
-                new.state = STATES[rng.below(STATES.len() as u64) as usize];
+                if rng.below(2) == 0 {
+                    new.state = STATES[rng.below(STATES.len() as u64) as usize];
+                } else {
+                    vary(&mut rng, &mut new);
+                }
                 new.version = step;
                 index.update(old.as_ref(), Some(&new));
                 if new.state == LifecycleState::Terminated {
@@ -237,51 +643,81 @@ mod tests {
                     live.insert((account, id), new);
                 }
             }
-            for _ in 0..60 {
+            for _ in 0..80 {
                 let query = InstanceQuery {
                     account: rng.pick(&ACCOUNTS).into(),
                     product: rng.pick(&PRODUCTS).into(),
                     region: (rng.below(3) > 0).then(|| rng.pick(&REGIONS).to_string()),
-                    filters: Vec::new(),
-                    order: if rng.below(2) == 0 {
-                        InstanceOrder::CreatedDesc
-                    } else {
-                        InstanceOrder::IsolatedFirstThenCreatedDesc
+                    filters: (0..rng.below(3)).map(|_| filter(&mut rng)).collect(),
+                    order: match rng.below(5) {
+                        0 | 1 => InstanceOrder::CreatedDesc,
+                        2 | 3 => InstanceOrder::IsolatedFirstThenCreatedDesc,
+                        _ if rng.below(2) == 0 => InstanceOrder::ExpiresAsc,
+                        _ => InstanceOrder::ExpiresDesc,
                     },
                     offset: rng.below(30) as usize,
                     limit: 1 + rng.below(25) as usize,
                 };
                 let plain = query.select(live.values());
-                let (total, ids) = index.page(&query).expect("a plain listing is indexed");
                 let plain_ids: Vec<String> = plain.items.iter().map(|i| i.id.clone()).collect();
                 assert_eq!(
-                    (total, &ids),
-                    (plain.total, &plain_ids),
+                    indexed(&index, &live, &query),
+                    (plain.total, plain_ids),
                     "seed {seed}: {query:?}"
                 );
             }
         }
     }
 
+    /// A fleet where a filter matches all, many or a few: each way of
+    /// paging (walking the order, ordering the matches) is taken.
     #[test]
-    fn filtered_and_expiry_listings_are_left_to_the_plain_path() {
-        let index = ListingIndex::default();
-        let mut query = InstanceQuery {
-            account: "a".into(),
-            product: "p".into(),
-            region: None,
-            filters: vec![stratus_engine::ports::InstanceFilter::Zones(vec![
-                "z".into()
-            ])],
-            order: InstanceOrder::CreatedDesc,
-            offset: 0,
-            limit: 20,
-        };
-        assert!(index.page(&query).is_none());
-        query.filters.clear();
-        query.order = InstanceOrder::ExpiresAsc;
-        assert!(index.page(&query).is_none());
-        query.order = InstanceOrder::CreatedDesc;
-        assert_eq!(index.page(&query), Some((0, Vec::new())));
+    fn dense_and_sparse_matches_page_alike() {
+        let mut index = ListingIndex::default();
+        let mut live = BTreeMap::new();
+        for n in 0..2_000u32 {
+            let mut i = Instance::example(&format!("i-{n:05}"), "a", "p", "r");
+            i.created_at = Timestamp(i64::from(n / 3));
+            i.zone = Name::new(if n % 500 == 0 { "rare" } else { "common" });
+            if n % 1_000 == 0 || n % 7 == 0 {
+                i.state = LifecycleState::Isolated;
+            }
+            index.update(None, Some(&i));
+            live.insert(("a".to_string(), i.id.clone()), i);
+        }
+        let cases = [("common", 0), ("common", 1_900), ("rare", 0), ("rare", 2)];
+        let orders = [
+            InstanceOrder::CreatedDesc,
+            InstanceOrder::IsolatedFirstThenCreatedDesc,
+        ];
+        for ((zone, offset), order) in cases.into_iter().flat_map(|c| orders.map(|o| (c, o))) {
+            let query = InstanceQuery {
+                account: "a".into(),
+                product: "p".into(),
+                region: None,
+                filters: vec![InstanceFilter::Zones(vec![zone.into()])],
+                order,
+                offset,
+                limit: 20,
+            };
+            let plain = query.select(live.values());
+            let plain_ids: Vec<String> = plain.items.iter().map(|i| i.id.clone()).collect();
+            assert_eq!(indexed(&index, &live, &query), (plain.total, plain_ids));
+            assert!(matches!(index.answer(&query), Listing::Page { .. }));
+        }
+    }
+
+    #[test]
+    fn slots_are_reused_and_bitmaps_emptied() {
+        let mut index = ListingIndex::default();
+        let mut i = Instance::example("i-1", "a", "p", "r");
+        index.update(None, Some(&i));
+        let old = i.clone();
+        i.state = LifecycleState::Terminated;
+        index.update(Some(&old), Some(&i));
+        assert!(index.postings.is_empty() && index.orders.is_empty() && index.regions.is_empty());
+        let j = Instance::example("i-2", "a", "p", "r");
+        index.update(None, Some(&j));
+        assert_eq!(index.slots.len(), 1, "the freed slot is taken again");
     }
 }

@@ -9,6 +9,7 @@ mod writer;
 
 use crate::migrations::MIGRATIONS;
 use async_trait::async_trait;
+use listing::Listing;
 use mirror::{ById, Mirror};
 use rusqlite::Connection;
 use std::path::Path;
@@ -224,21 +225,25 @@ impl Store for SqliteStore {
             });
         };
         // Listing by ids (the common polling case) looks them up directly;
-        // a plain listing reads its page from the index.
+        // any other listing is answered by the index.
         if let Some(ids) = query.ids() {
             return Ok(query.select(
                 ids.iter()
                     .filter_map(|id| all.get(id.as_str()).map(|i| &*i.0)),
             ));
         }
-        if let Some((total, ids)) = mirror.listing.page(query) {
-            let items = ids
-                .iter()
-                .filter_map(|id| all.get(id.as_str()).map(|i| Instance::clone(&i.0)))
-                .collect();
-            return Ok(Page { total, items });
-        }
-        Ok(query.select(all.iter().map(|i| &*i.0)))
+        Ok(match mirror.listing.answer(query) {
+            Listing::Page { total, ids } => Page {
+                total,
+                items: ids
+                    .iter()
+                    .filter_map(|id| all.get(&**id).map(|i| Instance::clone(&i.0)))
+                    .collect(),
+            },
+            Listing::Candidates(ids) => {
+                query.select(ids.iter().filter_map(|id| all.get(&**id).map(|i| &*i.0)))
+            }
+        })
     }
 
     async fn key_pairs(&self, account: &str, product: &str) -> Result<Vec<KeyPair>, StoreError> {
