@@ -8,13 +8,17 @@
 # each also as a fraction of the no-op measured in the same run; then the
 # server's resident memory per instance, and the time a restart on the same
 # database takes to its first answer.
-# Environment: SIZES, CONNECTIONS (64), DURATION (5), SPEED (1000), STORE,
-# SKIP_BUILD=1 to reuse target/release/stratus.
+# With ACCOUNTS=N (N > 1), each size is spread over N accounts (declared in a
+# generated configuration, filled N ways at once) and the figures are those
+# of one of them: what one tenant sees of a server that holds everyone's.
+# Environment: SIZES, ACCOUNTS (1), CONNECTIONS (64), DURATION (5), SPEED
+# (1000), STORE, SKIP_BUILD=1 to reuse target/release/stratus.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
 SIZES=${SIZES:-"1000 10000 100000"}
+ACCOUNTS=${ACCOUNTS:-1}
 CONNECTIONS=${CONNECTIONS:-64}
 DURATION=${DURATION:-5}
 SPEED=${SPEED:-1000}
@@ -37,25 +41,50 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "scale series on $(nproc) cores, $(date -u +%F): sizes $SIZES, $CONNECTIONS connections, $DURATION s per figure"
+# The credentials of account N (1-based) of a many-accounts run.
+secret_id() { printf 'AKIDbench%06d' "$1"; }
+secret_key() { printf 'bench-secret-%06d' "$1"; }
+
+config=()
+if ((ACCOUNTS > 1)); then
+    for n in $(seq "$ACCOUNTS"); do
+        printf '[[accounts]]\nname = "tenant-%06d"\ntencent = { secret_id = "%s", secret_key = "%s" }\n' \
+            "$n" "$(secret_id "$n")" "$(secret_key "$n")"
+    done >"$WORK/accounts.toml"
+    config=(--config "$WORK/accounts.toml")
+fi
+
+echo "scale series on $(nproc) cores, $(date -u +%F): sizes $SIZES over $ACCOUNTS account(s), $CONNECTIONS connections, $DURATION s per figure"
 for size in $SIZES; do
     if [[ -n "${STORE:-}" ]]; then
         store="--store $STORE"
     else
         store="--data $WORK/scale-$size"
     fi
+    per_account=$((size / ACCOUNTS))
     echo
-    echo "== $size instances"
+    echo "== $size instances ($ACCOUNTS account(s) of $per_account)"
     # shellcheck disable=SC2086 # the store flags are two words
-    start_server 600 $store
+    start_server 600 $store "${config[@]}"
     empty_kb=$(rss_kb)
+    credentials=()
+    if ((ACCOUNTS > 1)); then
+        # Every other account is filled first, eight at a time; the figures
+        # are those of the first.
+        export -f secret_id secret_key
+        seq 2 "$ACCOUNTS" | xargs -P 8 -I{} bash -c '
+            "$1" bench --target "$2" --instances "$3" --phase setup \
+                --secret-id "$(secret_id {})" --secret-key "$(secret_key {})" >/dev/null
+        ' _ "$BIN" "$URL" "$per_account"
+        credentials=(--secret-id "$(secret_id 1)" --secret-key "$(secret_key 1)")
+    fi
     "$BIN" bench --target "$URL" --connections "$CONNECTIONS" --duration "$DURATION" \
-        --instances "$size" --phase scale
+        --instances "$per_account" --phase scale "${credentials[@]}"
     full_kb=$(rss_kb)
     echo "memory: VmRSS $((full_kb / 1024)) MiB, $(((full_kb - empty_kb) * 1024 / size)) bytes per instance over the empty server"
     stop_server
     # shellcheck disable=SC2086
-    start_server 600 $store
+    start_server 600 $store "${config[@]}"
     echo "restart with $size instances on disk: first answer after $STARTUP_MS ms"
     stop_server
 done

@@ -102,22 +102,11 @@ pub trait Dialect: Send + Sync {
     fn refuse(&self, req: &RawRequest, refusal: &Refusal) -> Response;
 }
 
-impl<D: Dialect> Dialect for std::sync::Arc<D> {
-    fn recognise(&self, head: &Head<'_>) -> Claim {
-        D::recognise(self, head)
-    }
-
-    fn serve<'a>(&'a self, req: &'a RawRequest) -> Serving<'a> {
-        D::serve(self, req)
-    }
-
-    fn refuse(&self, req: &RawRequest, refusal: &Refusal) -> Response {
-        D::refuse(self, req, refusal)
-    }
-}
-
 /// The dialect that claims `head` among `dialects`, in their order.
-pub fn recognise<'d>(dialects: &'d [Box<dyn Dialect>], head: &Head<'_>) -> Option<&'d dyn Dialect> {
+pub fn recognise<'d>(
+    dialects: &'d [std::sync::Arc<dyn Dialect>],
+    head: &Head<'_>,
+) -> Option<&'d dyn Dialect> {
     let mut fallback = None;
     for d in dialects {
         match d.recognise(head) {

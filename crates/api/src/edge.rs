@@ -76,7 +76,7 @@ const DRAIN_BYTES: u64 = 16 * 1024 * 1024;
 /// unambiguous; Tencent's markers win over Kingsoft's; Tencent takes any
 /// other form request).
 struct EdgeState {
-    dialects: Vec<Box<dyn Dialect>>,
+    dialects: Vec<Arc<dyn Dialect>>,
     config: EdgeConfig,
 }
 
@@ -88,23 +88,26 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let tencent =
         Arc::new(tencent::TencentDialect::new(Arc::clone(&engine)).map_err(std::io::Error::other)?);
-    let dialects: Vec<Box<dyn Dialect>> = vec![
-        Box::new(admin::AdminApi::new(
-            Arc::clone(&engine),
-            config.admin_token.clone(),
-        )),
-        Box::new(
+    let vendors: Vec<Arc<dyn Dialect>> = vec![
+        Arc::new(
             zenlayer::ZenlayerDialect::new(Arc::clone(&engine)).map_err(std::io::Error::other)?,
         ),
-        Box::new(qcloud_v2::QcloudV2Dialect::new(
+        Arc::new(qcloud_v2::QcloudV2Dialect::new(
             Arc::clone(&engine),
             Arc::clone(&tencent),
         )),
-        Box::new(tencent),
-        Box::new(
+        tencent,
+        Arc::new(
             kingsoft::KingsoftDialect::new(Arc::clone(&engine)).map_err(std::io::Error::other)?,
         ),
     ];
+    let admin = admin::AdminApi::new(
+        Arc::clone(&engine),
+        config.admin_token.clone(),
+        vendors.clone(),
+    );
+    let mut dialects: Vec<Arc<dyn Dialect>> = vec![Arc::new(admin)];
+    dialects.extend(vendors);
     let state = Arc::new(EdgeState { dialects, config });
     let slots = Arc::new(Semaphore::new(state.config.max_connections));
     loop {
@@ -291,7 +294,7 @@ async fn read_body(mut body: Incoming, max: usize, timeout: Duration) -> Result<
 }
 
 /// Counts a vendor request and its latency.
-fn record(o: &Outcome, took: Duration) {
+pub(crate) fn record(o: &Outcome, took: Duration) {
     let metrics = stratus_engine::metrics::registry();
     metrics.count(
         "stratus_requests_total",

@@ -19,6 +19,7 @@
 
 pub mod actions;
 pub mod admin;
+pub mod client;
 pub mod dialect;
 pub mod edge;
 pub mod kingsoft;

@@ -4,6 +4,8 @@
 //! and product, with the vendor's state name beside the engine's.
 
 use super::error;
+use crate::client::{Service, Signer};
+use crate::dialect::{Dialect, Head};
 use crate::request::{RawRequest, Response};
 use bytes::Bytes;
 use serde_json::{json, Value};
@@ -131,43 +133,89 @@ struct ActionRequest {
     password: Option<String>,
 }
 
-/// The vendor action a console action is, for an instance of `product` in
-/// `state` (Lighthouse retires through its recycle bin in two actions).
-fn vendor_action(product: &str, action: &str, state: LifecycleState) -> Option<&'static str> {
+/// The vendor call a console action on `i` is: the service, the action
+/// and its parameters, as the vendor's own client would send them
+/// (Lighthouse retires through its recycle bin in two actions; a reset
+/// keeps the current image unless another is given).
+fn vendor_call(i: &Instance, ask: &ActionRequest) -> Option<(Service, &'static str, Value)> {
     use crate::kingsoft::profile::PRODUCT as KEC;
+    use crate::tencent::cvm::PRODUCT as CVM;
     use crate::tencent::lighthouse::PRODUCT as LIGHTHOUSE;
     use crate::zenlayer::profile::PRODUCT as ZEC;
-    Some(match (product, action) {
-        (_, "start") => "StartInstances",
-        (_, "stop") => "StopInstances",
-        (_, "reboot") => "RebootInstances",
-        (KEC, "reset") => "ModifyInstanceImage",
-        (_, "reset") => "ResetInstance",
-        (LIGHTHOUSE, "terminate") if state != LifecycleState::Isolated => "IsolateInstances",
-        (ZEC, "terminate") => "ReleaseInstances",
-        (_, "terminate") => "TerminateInstances",
+    let service = match &*i.product {
+        LIGHTHOUSE => Service::Lighthouse,
+        CVM => Service::Cvm,
+        ZEC => Service::Zec,
+        KEC => Service::Kec,
+        _ => return None,
+    };
+    let image = ask
+        .image_id
+        .as_deref()
+        .filter(|i| !i.is_empty())
+        .unwrap_or(&i.image_id);
+    let password = ask.password.as_deref().filter(|p| !p.is_empty());
+    let id = &i.id;
+    let batch = |action: &'static str| {
+        let ids = match service {
+            Service::Zec => json!({ "instanceIds": [id] }),
+            Service::Kec => json!({ "InstanceId": [id] }),
+            Service::Lighthouse | Service::Cvm => json!({ "InstanceIds": [id] }),
+        };
+        (service, action, ids)
+    };
+    Some(match (service, ask.action.as_str()) {
+        (_, "start") => batch("StartInstances"),
+        (_, "stop") => batch("StopInstances"),
+        (_, "reboot") => batch("RebootInstances"),
+        (Service::Lighthouse, "terminate") if i.state != LifecycleState::Isolated => {
+            batch("IsolateInstances")
+        }
+        (Service::Zec, "terminate") => batch("ReleaseInstances"),
+        (_, "terminate") => batch("TerminateInstances"),
+        (Service::Lighthouse, "reset") => {
+            let mut p = json!({ "InstanceId": id, "BlueprintId": image });
+            if let Some(pw) = password {
+                p["LoginConfiguration"] = json!({ "AutoGeneratePassword": "NO", "Password": pw });
+            }
+            (service, "ResetInstance", p)
+        }
+        (Service::Cvm, "reset") => {
+            let mut p = json!({ "InstanceId": id, "ImageId": image });
+            if let Some(pw) = password {
+                p["LoginSettings"] = json!({ "Password": pw });
+            }
+            (service, "ResetInstance", p)
+        }
+        (Service::Zec, "reset") => {
+            let mut p = json!({ "instanceId": id, "imageId": image });
+            if let Some(pw) = password {
+                p["password"] = json!(pw);
+            }
+            (service, "ResetInstance", p)
+        }
+        (Service::Kec, "reset") => {
+            let mut p = json!({ "InstanceId": id, "ImageId": image });
+            if let Some(pw) = password {
+                p["InstancePassword"] = json!(pw);
+            }
+            (service, "ModifyInstanceImage", p)
+        }
         _ => return None,
     })
 }
 
-/// The vendor's code and message for `e` raised by `action` of `product`.
-fn vendor_error(product: &str, action: &str, e: &stratus_engine::EngineError) -> (String, String) {
-    let words = match product {
-        crate::tencent::lighthouse::PRODUCT => crate::tencent::lighthouse::vendor_error(action, e),
-        crate::tencent::cvm::PRODUCT => crate::tencent::cvm::vendor_error(action, e),
-        crate::zenlayer::profile::PRODUCT => crate::zenlayer::vendor_error(action, e),
-        crate::kingsoft::profile::PRODUCT => crate::kingsoft::vendor_error(action, e),
-        _ => None,
-    };
-    words.unwrap_or_else(|| ("InternalError".into(), e.to_string()))
-}
-
-/// `POST /_stratus/console/actions`: an action on an instance through the
-/// engine, as the vendor's API would take it (the rate limits, the fault
-/// rules at the door, the engine's rules), recorded with a request id;
-/// a refusal comes back in the vendor's words.
-pub async fn action(engine: &std::sync::Arc<Engine>, req: &RawRequest) -> Response {
-    use stratus_engine::engine::{BatchAction, LoginRequest, ReinstallSpec};
+/// `POST /_stratus/console/actions`: an action on an instance, sent as a
+/// request signed with the account's own credential through the vendor's
+/// dialect, so it meets every rule an API call meets (validation, rate
+/// limits, fault rules, the engine's rules) and is recorded with the
+/// request id the vendor's answer carries; a refusal comes back in the
+/// vendor's words.
+pub async fn action(
+    engine: &std::sync::Arc<Engine>,
+    vendors: &[std::sync::Arc<dyn Dialect>],
+    req: &RawRequest,
+) -> Response {
     if req.method != "POST" {
         return error(405, "POST");
     }
@@ -175,74 +223,91 @@ pub async fn action(engine: &std::sync::Arc<Engine>, req: &RawRequest) -> Respon
         Ok(a) => a,
         Err(e) => return error(400, &format!("expected {{account, instance, action}}: {e}")),
     };
-    let instance = match engine.instances(&ask.account).await {
-        Ok(list) => list.into_iter().find(|i| i.id == ask.instance),
+    let instance = match engine.inspect(&ask.account, &ask.instance).await {
+        Ok(i) => i,
+        Err(stratus_engine::EngineError::InstanceNotFound(_)) => {
+            return error(404, "no such instance in that account")
+        }
         Err(e) => return error(503, &format!("the store cannot be read: {e}")),
     };
-    let Some(instance) = instance else {
-        return error(404, "no such instance in that account");
-    };
-    let Some(vendor_action) = vendor_action(&instance.product, &ask.action, instance.state) else {
+    let Some((service, vendor_action, params)) = vendor_call(&instance, &ask) else {
         return error(400, "the action is start, stop, reboot, reset or terminate");
     };
-    let caller = stratus_engine::Caller {
-        account: ask.account.clone(),
-        product: instance.product.to_string(),
-        region: instance.region.to_string(),
-        request_id: uuid::Uuid::new_v4().to_string(),
-        action: vendor_action.to_string(),
+    let credential = engine
+        .accounts()
+        .all()
+        .iter()
+        .find(|a| a.name == ask.account)
+        .and_then(|a| a.credentials.iter().find(|c| c.scheme == service.scheme()));
+    let Some(credential) = credential else {
+        return error(
+            409,
+            &format!(
+                "the account has no {} credential to act with",
+                service.scheme()
+            ),
+        );
     };
-    let ids = std::slice::from_ref(&instance.id);
-    let done = match engine.admit(&caller).await {
-        Err(e) => Err(e),
-        Ok(()) => match ask.action.as_str() {
-            "reset" => engine
-                .reinstall(
-                    &caller,
-                    &instance.id,
-                    ReinstallSpec {
-                        image_id: ask.image_id.filter(|i| !i.is_empty()),
-                        login: LoginRequest {
-                            password: ask.password.filter(|p| !p.is_empty()),
-                            ..LoginRequest::default()
-                        },
-                        ..ReinstallSpec::default()
-                    },
-                )
-                .await
-                .map(|op| vec![op]),
-            other => {
-                let batch = match (other, vendor_action) {
-                    ("start", _) => BatchAction::Start,
-                    ("stop", _) => BatchAction::Stop {
-                        hard: false,
-                        stop_charging: false,
-                    },
-                    ("reboot", _) => BatchAction::Reboot { hard: false },
-                    (_, "IsolateInstances") => BatchAction::Isolate,
-                    _ => BatchAction::Terminate,
-                };
-                engine.batch(&caller, batch, ids).await
-            }
+    let signer = Signer {
+        key_id: credential.key_id.clone(),
+        secret: credential.secret.clone(),
+        region: instance.region.to_string(),
+    };
+    let now = engine.clock().now().0 / 1000;
+    let signed = match service.sign(
+        CONSOLE_HOST,
+        &signer,
+        vendor_action,
+        service.encode(&params),
+        now,
+    ) {
+        Ok(s) => s,
+        Err(e) => return error(500, &format!("the request could not be signed: {e}")),
+    };
+    let raw = RawRequest {
+        method: "POST".into(),
+        path: signed.path.into(),
+        query: String::new(),
+        headers: signed.headers,
+        body: signed.body,
+        request_id: uuid::Uuid::new_v4().to_string(),
+    };
+    let head = Head {
+        path: &raw.path,
+        headers: &raw.headers,
+        query: "",
+        form: if service == Service::Kec {
+            &raw.body
+        } else {
+            b""
         },
     };
-    match done {
-        Ok(operations) => Response::json(
-            200,
-            "application/json",
-            &json!({"request_id": caller.request_id, "action": vendor_action, "operations": operations}),
-        ),
-        Err(e) => {
-            let (code, message) = vendor_error(&instance.product, vendor_action, &e);
-            Response::json(
-                409,
-                "application/json",
-                &json!({"request_id": caller.request_id, "action": vendor_action,
-                        "error": format!("{code}: {message}"), "code": code, "message": message}),
-            )
+    let Some(dialect) = crate::dialect::recognise(vendors, &head) else {
+        return error(500, "no vendor dialect claims the console's request");
+    };
+    let started = std::time::Instant::now();
+    let answered = dialect.serve(&raw).await;
+    if let Some(o) = &answered.outcome {
+        crate::edge::record(o, started.elapsed());
+    }
+    let answer = service.answer(answered.status, &answered.body);
+    let mut body = json!({"request_id": answer.request_id, "action": vendor_action});
+    match answer.error {
+        None => {
+            body["response"] = answer.response;
+            Response::json(200, "application/json", &body)
+        }
+        Some((code, message)) => {
+            body["error"] = json!(format!("{code}: {message}"));
+            body["code"] = json!(code);
+            body["message"] = json!(message);
+            Response::json(409, "application/json", &body)
         }
     }
 }
+
+/// The host the console's requests name (signed, never resolved).
+const CONSOLE_HOST: &str = "console.stratus.invalid";
 
 /// `GET /_stratus/state`: every record as a state snapshot (docs/STATE.md);
 /// `PUT /_stratus/state` with one: replaces every record with its.

@@ -28,12 +28,19 @@ use stratus_engine::Engine;
 pub struct AdminApi {
     engine: Arc<Engine>,
     token: Option<String>,
+    /// The vendor dialects, which the console's actions go through.
+    vendors: Vec<Arc<dyn Dialect>>,
 }
 
 impl AdminApi {
-    /// The admin API over `engine`, requiring `token` when one is set.
-    pub fn new(engine: Arc<Engine>, token: Option<String>) -> Self {
-        Self { engine, token }
+    /// The admin API over `engine`, requiring `token` when one is set; the
+    /// console acts through `vendors`.
+    pub fn new(engine: Arc<Engine>, token: Option<String>, vendors: Vec<Arc<dyn Dialect>>) -> Self {
+        Self {
+            engine,
+            token,
+            vendors,
+        }
     }
 }
 
@@ -51,7 +58,7 @@ impl Dialect for AdminApi {
                 }
                 Ok(()) if req.path == "/_stratus/state" => console::state(&self.engine, req).await,
                 Ok(()) if req.path == "/_stratus/console/actions" => {
-                    console::action(&self.engine, req).await
+                    console::action(&self.engine, &self.vendors, req).await
                 }
                 Ok(()) if req.path == "/metrics" && req.method == "GET" => {
                     metrics(&self.engine).await

@@ -429,13 +429,6 @@ impl KingsoftDialect {
     }
 }
 
-/// The code and message KEC answers `e` with, when raised by `action`.
-pub fn vendor_error(action: &str, e: &stratus_engine::EngineError) -> Option<(String, String)> {
-    let action = KecAction::from_name(action).map(Action::Kec)?;
-    let a = errors::to_api(e, Some(action));
-    Some((a.code.into_owned(), a.message))
-}
-
 /// Serves one typed action.
 async fn dispatch(call: &Call<'_>) -> Result<Fields, ApiError> {
     use instances::Power;

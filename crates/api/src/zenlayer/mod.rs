@@ -325,13 +325,6 @@ impl Dialect for ZenlayerDialect {
     }
 }
 
-/// The code and message ZEC answers `e` with, when raised by `action`.
-pub fn vendor_error(action: &str, e: &EngineError) -> Option<(String, String)> {
-    let action = Action::from_name(action)?;
-    let a = errors::to_api(e, Some(action));
-    Some((a.code.into_owned(), a.message))
-}
-
 /// Serves one typed action.
 async fn dispatch(call: &Call<'_>) -> Result<Fields, ApiError> {
     use instances::Power;

@@ -34,6 +34,7 @@ impl Target {
             signer: Signer {
                 key_id: key_id.to_string(),
                 secret: secret.to_string(),
+                region: product.region().to_string(),
             },
             opened: AtomicUsize::new(0),
         })

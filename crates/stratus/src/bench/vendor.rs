@@ -4,16 +4,11 @@
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
 use hyper::Method;
 use serde_json::{json, Value};
-use stratus_api::kingsoft::signature::{sigv4_signature, SigV4Authorization, SigV4Input};
-use stratus_api::tencent::signature::sign_tc3;
-use stratus_api::zenlayer::signature::{signature as zc2_signature, SignedParts};
-use stratus_engine::clock::Timestamp;
+use stratus_api::client::Service;
+pub use stratus_api::client::Signer;
 
-const JSON: &str = "application/json";
-const FORM: &str = "application/x-www-form-urlencoded";
 const PASSWORD: &str = "Bench!Passw0rd";
 
 /// A product a benchmark drives.
@@ -29,14 +24,16 @@ pub enum Product {
     Kec,
 }
 
-/// Who signs: the key id and secret.
-#[derive(Debug, Clone)]
-pub struct Signer {
-    pub key_id: String,
-    pub secret: String,
-}
-
 impl Product {
+    /// The region the benchmark's requests name.
+    pub fn region(self) -> &'static str {
+        match self {
+            Product::Lighthouse | Product::Cvm => "ap-guangzhou",
+            Product::Zec => "asia-east-1",
+            Product::Kec => "cn-beijing-6",
+        }
+    }
+
     /// The development credentials of the product's vendor.
     pub fn development_credentials(self) -> (&'static str, &'static str) {
         use crate::config::development::*;
@@ -66,43 +63,29 @@ impl Product {
         }
     }
 
-    /// The error code of an answer, if it is an error. A success is told
-    /// without parsing its body: the client shares the machine with the
-    /// server, and parsing every 30 KB listing would slow both.
+    /// How the product's client signs and reads (shared with the console).
+    pub fn service(self) -> Service {
+        match self {
+            Product::Lighthouse => Service::Lighthouse,
+            Product::Cvm => Service::Cvm,
+            Product::Zec => Service::Zec,
+            Product::Kec => Service::Kec,
+        }
+    }
+
+    /// The error code of an answer, if it is an error.
     pub fn error_code(self, status: u16, body: &[u8]) -> Option<String> {
-        let pointer = match self {
-            Product::Lighthouse | Product::Cvm if contains(body, b"\"Error\"") => {
-                "/Response/Error/Code"
-            }
-            Product::Zec if status != 200 => "/code",
-            Product::Kec if status != 200 => "/Error/Code",
-            _ => return None,
-        };
-        let v: Value = serde_json::from_slice(body).ok()?;
-        v.pointer(pointer)?.as_str().map(str::to_string)
+        self.service().error_code(status, body)
     }
 
     /// The action fields of a successful answer.
-    pub fn response(self, mut v: Value) -> Value {
-        match self {
-            Product::Lighthouse | Product::Cvm => {
-                v.get_mut("Response").map(Value::take).unwrap_or_default()
-            }
-            Product::Zec => v.get_mut("response").map(Value::take).unwrap_or_default(),
-            Product::Kec => v,
-        }
+    pub fn response(self, v: Value) -> Value {
+        self.service().response(v)
     }
 
     /// The wire body of parameters (JSON, or a flattened form for KEC).
     pub fn encode(self, params: &Value) -> Bytes {
-        match self {
-            Product::Kec => {
-                let mut form = form_urlencoded::Serializer::new(String::new());
-                flatten(&mut form, "", params);
-                Bytes::from(form.finish())
-            }
-            _ => Bytes::from(serde_json::to_vec(params).unwrap_or_else(|_| b"{}".to_vec())),
-        }
+        self.service().encode(params)
     }
 
     /// The create action and its parameters for `count` instances.
@@ -233,142 +216,19 @@ impl Product {
         action: &str,
         body: Bytes,
     ) -> Result<hyper::Request<Full<Bytes>>, String> {
-        let now = unix_now();
-        let builder = hyper::Request::builder()
+        let signed = self
+            .service()
+            .sign(authority, signer, action, body, unix_now())?;
+        let mut builder = hyper::Request::builder()
             .method(Method::POST)
-            .header(HOST, authority);
-        let built = match self {
-            Product::Lighthouse | Product::Cvm => {
-                let (service, version) = if self == Product::Cvm {
-                    ("cvm", "2017-03-12")
-                } else {
-                    ("lighthouse", "2020-03-24")
-                };
-                let authorization = sign_tc3(
-                    &signer.key_id,
-                    &signer.secret,
-                    service,
-                    now,
-                    authority,
-                    JSON,
-                    &body,
-                );
-                builder
-                    .uri("/")
-                    .header(CONTENT_TYPE, JSON)
-                    .header("X-TC-Action", action)
-                    .header("X-TC-Version", version)
-                    .header("X-TC-Timestamp", now.to_string())
-                    .header("X-TC-Region", "ap-guangzhou")
-                    .header(AUTHORIZATION, authorization)
-                    .body(Full::new(body))
-            }
-            Product::Zec => {
-                let timestamp = now.to_string();
-                let parts = SignedParts {
-                    content_type: JSON,
-                    host: authority,
-                    timestamp: &timestamp,
-                    body: &body,
-                };
-                let signature = zc2_signature(&signer.secret, &parts);
-                builder
-                    .uri("/api/v2/zec")
-                    .header(CONTENT_TYPE, JSON)
-                    .header("x-zc-action", action)
-                    .header("x-zc-version", "2025-09-01")
-                    .header("x-zc-service", "zec")
-                    .header("x-zc-signature-method", "ZC2-HMAC-SHA256")
-                    .header("x-zc-timestamp", timestamp)
-                    .header(
-                        AUTHORIZATION,
-                        format!(
-                            "ZC2-HMAC-SHA256 Credential={}, SignedHeaders=content-type;host, Signature={signature}",
-                            signer.key_id
-                        ),
-                    )
-                    .body(Full::new(body))
-            }
-            Product::Kec => {
-                let mut form = format!("Action={action}&Version=2016-03-04");
-                if !body.is_empty() {
-                    form.push('&');
-                    form.push_str(&String::from_utf8_lossy(&body));
-                }
-                let plain = Timestamp(now * 1000).plain_datetime();
-                let amz_date = format!(
-                    "{}T{}Z",
-                    &plain[..10].replace('-', ""),
-                    &plain[11..].replace(':', "")
-                );
-                let mut auth = SigV4Authorization {
-                    access_key: signer.key_id.clone(),
-                    date: amz_date[..8].to_string(),
-                    region: "cn-beijing-6".to_string(),
-                    service: "kec".to_string(),
-                    signed_headers: "content-type;host;x-amz-date".to_string(),
-                    signature: String::new(),
-                };
-                let headers = [
-                    ("content-type".to_string(), FORM.to_string()),
-                    ("host".to_string(), authority.to_string()),
-                    ("x-amz-date".to_string(), amz_date.clone()),
-                ];
-                let input = SigV4Input {
-                    method: "POST",
-                    path: "/",
-                    query: "",
-                    headers: &headers,
-                    body: form.as_bytes(),
-                    amz_date: &amz_date,
-                };
-                auth.signature =
-                    sigv4_signature(&signer.secret, &auth, &input).map_err(|e| e.to_string())?;
-                builder
-                    .uri("/")
-                    .header(CONTENT_TYPE, FORM)
-                    .header("Accept", JSON)
-                    .header("x-amz-date", amz_date)
-                    .header(
-                        AUTHORIZATION,
-                        format!(
-                            "AWS4-HMAC-SHA256 Credential={}/{}/{}/{}/aws4_request, SignedHeaders={}, Signature={}",
-                            auth.access_key, auth.date, auth.region, auth.service, auth.signed_headers, auth.signature
-                        ),
-                    )
-                    .body(Full::new(Bytes::from(form)))
-            }
-        };
-        built.map_err(|e| format!("cannot build the request: {e}"))
+            .uri(signed.path);
+        for (name, value) in &signed.headers {
+            builder = builder.header(name, value);
+        }
+        builder
+            .body(Full::new(signed.body))
+            .map_err(|e| format!("cannot build the request: {e}"))
     }
-}
-
-/// KEC's flattening: objects `A.B`, lists `A.1`, `A.2` (1-based).
-fn flatten(form: &mut form_urlencoded::Serializer<'_, String>, prefix: &str, v: &Value) {
-    let key = |k: &str| {
-        if prefix.is_empty() {
-            k.to_string()
-        } else {
-            format!("{prefix}.{k}")
-        }
-    };
-    match v {
-        Value::Object(map) => map.iter().for_each(|(k, v)| flatten(form, &key(k), v)),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .for_each(|(i, v)| flatten(form, &key(&(i + 1).to_string()), v)),
-        Value::String(s) => {
-            form.append_pair(prefix, s);
-        }
-        other => {
-            form.append_pair(prefix, &other.to_string());
-        }
-    }
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Seconds since the epoch.
@@ -377,41 +237,4 @@ fn unix_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kec_bodies_are_flattened_one_based() {
-        let body = Product::Kec.encode(&json!({"InstanceId": ["a", "b"], "MaxResults": 20}));
-        assert_eq!(
-            body,
-            Bytes::from("InstanceId.1=a&InstanceId.2=b&MaxResults=20")
-        );
-    }
-
-    #[test]
-    fn answers_read_per_product() {
-        assert_eq!(
-            Product::Zec.error_code(403, br#"{"requestId":"T1","code":"OPERATION_DENIED_INSTANCE_STATUS","message":"m"}"#).as_deref(),
-            Some("OPERATION_DENIED_INSTANCE_STATUS")
-        );
-        assert_eq!(Product::Zec.error_code(200, br#"{"response":{}}"#), None);
-        assert_eq!(
-            Product::Kec
-                .error_code(
-                    400,
-                    br#"{"RequestId":"r","Error":{"Code":"InstanceNotFound"}}"#
-                )
-                .as_deref(),
-            Some("InstanceNotFound")
-        );
-        let (total, items) = Product::Kec.listed(&json!({"InstanceCount": 1, "InstancesSet": [{"InstanceId": "i", "InstanceState": {"Name": "active"}}]}));
-        assert_eq!(
-            (total, items),
-            (1, vec![("i".to_string(), "active".to_string())])
-        );
-    }
 }

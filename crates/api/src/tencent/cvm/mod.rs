@@ -67,15 +67,6 @@ pub async fn dispatch(call: &Call<'_>) -> Result<Fields, ApiError> {
     }
 }
 
-/// The code and message this product answers `e` with, when raised by
-/// the action named `action` (the console shows refusals in the vendor's
-/// words).
-pub fn vendor_error(action: &str, e: &stratus_engine::EngineError) -> Option<(String, String)> {
-    let action = Action::from_name(action)?;
-    let a = errors::to_api(e, action);
-    Some((a.code.into_owned(), a.message))
-}
-
 fn engine_error<'a>(call: &'a Call<'a>) -> impl Fn(stratus_engine::EngineError) -> ApiError + 'a {
     move |e| errors::to_api(&e, call.action)
 }
