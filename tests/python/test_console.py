@@ -137,6 +137,9 @@ def test_a_reset_from_the_console_is_seen_through_the_sdk_and_refusals_speak_the
         done = lh.settled(iid)
         assert (done["BlueprintId"], done["LatestOperation"], done["LatestOperationState"]) == \
             (other, "ResetInstance", "SUCCESS"), done
+        # The panel shows the instance as Lighthouse's DescribeInstances does.
+        wait_until(lambda: f'"BlueprintId": "{other}"' in browser.find_element(By.ID, "detail-vendor").text,
+                   what="the vendor's view with the new blueprint")
         # Starting a running instance: refused, in Lighthouse's words.
         browser.find_element(By.CSS_SELECTOR, '#actions button[data-action="start"]').click()
         wait_until(lambda: "UnsupportedOperation.InvalidInstanceState" in

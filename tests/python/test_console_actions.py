@@ -25,6 +25,11 @@ def act(server, iid, action, **extra):
                         {"account": "default", "instance": iid, "action": action, **extra})
 
 
+def vendor_view(server, iid, account="default"):
+    """(status, body) of the console's vendor view of an instance."""
+    return server.admin(f"/_stratus/console/vendor-view?account={account}&instance={iid}")
+
+
 def test_lighthouse_actions_meet_the_dialects_rules_and_are_recorded(server):
     lh = Lighthouse(server)
     iid = lh.running()[0]
@@ -33,6 +38,10 @@ def test_lighthouse_actions_meet_the_dialects_rules_and_are_recorded(server):
     settled = lh.settled(iid)
     assert settled["LatestOperation"] == "RebootInstances"
     assert settled["LatestOperationRequestId"] == body["request_id"]
+    # The panel's view is the SDK's: DescribeInstances through the dialect.
+    status, view = vendor_view(server, iid)
+    assert status == 200 and view["instance"] == lh.instance(iid), view
+    assert vendor_view(server, iid, account="nobody")[0] == 404
     # The dialect's own validation, which the engine never sees.
     status, body = act(server, iid, "reset", image_id="not a blueprint")
     assert (status, body["code"]) == (409, "InvalidParameterValue.BlueprintIdMalformed"), body
@@ -56,6 +65,8 @@ def test_zenlayer_actions_go_through_the_zec_dialect(server):
     status, body = act(server, iid, "stop")
     assert (status, body["action"]) == (200, "StopInstances"), body
     zec.wait_status(iid, "STOPPED")
+    status, view = vendor_view(server, iid)
+    assert status == 200 and (view["instance"]["instanceId"], view["instance"]["status"]) == (iid, "STOPPED"), view
     status, body = act(server, iid, "reboot")
     assert (status, body["code"]) == (409, "OPERATION_DENIED_INSTANCE_STATUS"), body
     status, body = act(server, iid, "terminate")
@@ -81,3 +92,5 @@ def test_a_kingsoft_reset_from_the_console_is_modify_instance_image(server):
     assert (status, body["action"]) == (200, "ModifyInstanceImage"), body
     wait_until(lambda: kingsoft.instance(kec, iid)["ImageId"] == ubuntu
                and kingsoft.state(kec, iid) == "active", what="the new image to run")
+    status, view = vendor_view(server, iid)
+    assert status == 200 and view["instance"] == kingsoft.instance(kec, iid), view

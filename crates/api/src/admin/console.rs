@@ -4,11 +4,12 @@
 //! and product, with the vendor's state name beside the engine's.
 
 use super::error;
-use crate::client::{Service, Signer};
+use crate::client::{Answer, Service, Signer};
 use crate::dialect::{Dialect, Head};
 use crate::request::{RawRequest, Response};
 use bytes::Bytes;
 use serde_json::{json, Value};
+use std::sync::Arc;
 use stratus_engine::events::upper;
 use stratus_engine::lifecycle::LifecycleState;
 use stratus_engine::model::Instance;
@@ -138,17 +139,7 @@ struct ActionRequest {
 /// (Lighthouse retires through its recycle bin in two actions; a reset
 /// keeps the current image unless another is given).
 fn vendor_call(i: &Instance, ask: &ActionRequest) -> Option<(Service, &'static str, Value)> {
-    use crate::kingsoft::profile::PRODUCT as KEC;
-    use crate::tencent::cvm::PRODUCT as CVM;
-    use crate::tencent::lighthouse::PRODUCT as LIGHTHOUSE;
-    use crate::zenlayer::profile::PRODUCT as ZEC;
-    let service = match &*i.product {
-        LIGHTHOUSE => Service::Lighthouse,
-        CVM => Service::Cvm,
-        ZEC => Service::Zec,
-        KEC => Service::Kec,
-        _ => return None,
-    };
+    let service = service_of(i)?;
     let image = ask
         .image_id
         .as_deref()
@@ -205,48 +196,53 @@ fn vendor_call(i: &Instance, ask: &ActionRequest) -> Option<(Service, &'static s
     })
 }
 
-/// `POST /_stratus/console/actions`: an action on an instance, sent as a
-/// request signed with the account's own credential through the vendor's
-/// dialect, so it meets every rule an API call meets (validation, rate
-/// limits, fault rules, the engine's rules) and is recorded with the
-/// request id the vendor's answer carries; a refusal comes back in the
-/// vendor's words.
-pub async fn action(
-    engine: &std::sync::Arc<Engine>,
-    vendors: &[std::sync::Arc<dyn Dialect>],
-    req: &RawRequest,
-) -> Response {
-    if req.method != "POST" {
-        return error(405, "POST");
-    }
-    let ask: ActionRequest = match serde_json::from_slice(&req.body) {
-        Ok(a) => a,
-        Err(e) => return error(400, &format!("expected {{account, instance, action}}: {e}")),
-    };
-    let instance = match engine.inspect(&ask.account, &ask.instance).await {
-        Ok(i) => i,
+/// The service an instance's product speaks, if a console can call it.
+fn service_of(i: &Instance) -> Option<Service> {
+    Some(match &*i.product {
+        crate::tencent::lighthouse::PRODUCT => Service::Lighthouse,
+        crate::tencent::cvm::PRODUCT => Service::Cvm,
+        crate::zenlayer::profile::PRODUCT => Service::Zec,
+        crate::kingsoft::profile::PRODUCT => Service::Kec,
+        _ => return None,
+    })
+}
+
+/// The instance `account` owns, or the admin API's answer.
+async fn owned(engine: &Engine, account: &str, id: &str) -> Result<Instance, Response> {
+    match engine.inspect(account, id).await {
+        Ok(i) => Ok(i),
         Err(stratus_engine::EngineError::InstanceNotFound(_)) => {
-            return error(404, "no such instance in that account")
+            Err(error(404, "no such instance in that account"))
         }
-        Err(e) => return error(503, &format!("the store cannot be read: {e}")),
-    };
-    let Some((service, vendor_action, params)) = vendor_call(&instance, &ask) else {
-        return error(400, "the action is start, stop, reboot, reset or terminate");
-    };
+        Err(e) => Err(error(503, &format!("the store cannot be read: {e}"))),
+    }
+}
+
+/// Sends `action` with `params` about `instance` as its vendor's client
+/// would: signed with the owner's credential, served by the dialect that
+/// claims it (and counted in the metrics like any request).
+async fn send(
+    engine: &Engine,
+    vendors: &[Arc<dyn Dialect>],
+    instance: &Instance,
+    service: Service,
+    action: &str,
+    params: &Value,
+) -> Result<Answer, Response> {
     let credential = engine
         .accounts()
         .all()
         .iter()
-        .find(|a| a.name == ask.account)
+        .find(|a| a.name == *instance.account)
         .and_then(|a| a.credentials.iter().find(|c| c.scheme == service.scheme()));
     let Some(credential) = credential else {
-        return error(
+        return Err(error(
             409,
             &format!(
                 "the account has no {} credential to act with",
                 service.scheme()
             ),
-        );
+        ));
     };
     let signer = Signer {
         key_id: credential.key_id.clone(),
@@ -254,16 +250,9 @@ pub async fn action(
         region: instance.region.to_string(),
     };
     let now = engine.clock().now().0 / 1000;
-    let signed = match service.sign(
-        CONSOLE_HOST,
-        &signer,
-        vendor_action,
-        service.encode(&params),
-        now,
-    ) {
-        Ok(s) => s,
-        Err(e) => return error(500, &format!("the request could not be signed: {e}")),
-    };
+    let signed = service
+        .sign(CONSOLE_HOST, &signer, action, service.encode(params), now)
+        .map_err(|e| error(500, &format!("the request could not be signed: {e}")))?;
     let raw = RawRequest {
         method: "POST".into(),
         path: signed.path.into(),
@@ -283,14 +272,41 @@ pub async fn action(
         },
     };
     let Some(dialect) = crate::dialect::recognise(vendors, &head) else {
-        return error(500, "no vendor dialect claims the console's request");
+        return Err(error(500, "no vendor dialect claims the console's request"));
     };
     let started = std::time::Instant::now();
     let answered = dialect.serve(&raw).await;
     if let Some(o) = &answered.outcome {
         crate::edge::record(o, started.elapsed());
     }
-    let answer = service.answer(answered.status, &answered.body);
+    Ok(service.answer(answered.status, &answered.body))
+}
+
+/// `POST /_stratus/console/actions`: an action on an instance, sent as a
+/// request signed with the account's own credential through the vendor's
+/// dialect, so it meets every rule an API call meets (validation, rate
+/// limits, fault rules, the engine's rules) and is recorded with the
+/// request id the vendor's answer carries; a refusal comes back in the
+/// vendor's words.
+pub async fn action(engine: &Engine, vendors: &[Arc<dyn Dialect>], req: &RawRequest) -> Response {
+    if req.method != "POST" {
+        return error(405, "POST");
+    }
+    let ask: ActionRequest = match serde_json::from_slice(&req.body) {
+        Ok(a) => a,
+        Err(e) => return error(400, &format!("expected {{account, instance, action}}: {e}")),
+    };
+    let instance = match owned(engine, &ask.account, &ask.instance).await {
+        Ok(i) => i,
+        Err(refused) => return refused,
+    };
+    let Some((service, vendor_action, params)) = vendor_call(&instance, &ask) else {
+        return error(400, "the action is start, stop, reboot, reset or terminate");
+    };
+    let answer = match send(engine, vendors, &instance, service, vendor_action, &params).await {
+        Ok(a) => a,
+        Err(refused) => return refused,
+    };
     let mut body = json!({"request_id": answer.request_id, "action": vendor_action});
     match answer.error {
         None => {
@@ -303,6 +319,57 @@ pub async fn action(
             body["message"] = json!(message);
             Response::json(409, "application/json", &body)
         }
+    }
+}
+
+/// `GET /_stratus/console/vendor-view?account=NAME&instance=ID`: the
+/// instance as its vendor's DescribeInstances shows it, asked through the
+/// dialect with the owner's credential.
+pub async fn vendor_view(
+    engine: &Engine,
+    vendors: &[Arc<dyn Dialect>],
+    req: &RawRequest,
+) -> Response {
+    let query = req.query_pairs();
+    let arg = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let (Some(account), Some(id)) = (arg("account"), arg("instance")) else {
+        return error(400, "expected ?account=NAME&instance=ID");
+    };
+    let instance = match owned(engine, account, id).await {
+        Ok(i) => i,
+        Err(refused) => return refused,
+    };
+    let Some(service) = service_of(&instance) else {
+        return error(400, "no vendor API serves this instance's product");
+    };
+    let (params, set) = match service {
+        Service::Lighthouse | Service::Cvm => (json!({ "InstanceIds": [id] }), "InstanceSet"),
+        Service::Zec => (json!({ "instanceIds": [id] }), "dataSet"),
+        Service::Kec => (json!({ "InstanceId": [id] }), "InstancesSet"),
+    };
+    let answer = match send(
+        engine,
+        vendors,
+        &instance,
+        service,
+        "DescribeInstances",
+        &params,
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(refused) => return refused,
+    };
+    match answer.error {
+        None => Response::json(
+            200,
+            "application/json",
+            &json!({
+                "request_id": answer.request_id,
+                "instance": answer.response.get(set).and_then(|s| s.get(0)).cloned(),
+            }),
+        ),
+        Some((code, message)) => error(409, &format!("{code}: {message}")),
     }
 }
 

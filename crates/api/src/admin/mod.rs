@@ -60,6 +60,9 @@ impl Dialect for AdminApi {
                 Ok(()) if req.path == "/_stratus/console/actions" => {
                     console::action(&self.engine, &self.vendors, req).await
                 }
+                Ok(()) if req.path == "/_stratus/console/vendor-view" && req.method == "GET" => {
+                    console::vendor_view(&self.engine, &self.vendors, req).await
+                }
                 Ok(()) if req.path == "/metrics" && req.method == "GET" => {
                     metrics(&self.engine).await
                 }
