@@ -110,52 +110,95 @@ fn isolated(i: &Instance) -> bool {
     i.state == LifecycleState::Isolated
 }
 
-/// The values of `i` the bitmaps index.
-fn postings(i: &Instance) -> Vec<Posting> {
-    let mut p = vec![
-        Posting::Region(i.region.clone()),
-        Posting::State(i.state),
-        Posting::Zone(i.zone.clone()),
-        Posting::Image(i.image_id.clone()),
-        Posting::Plan(i.plan_id.clone()),
-        Posting::Charge(i.charge_type),
-        Posting::Vpc(Name::new(&i.vpc_id)),
-        Posting::Subnet(Name::new(&i.subnet_id)),
-    ];
-    for t in &i.tags {
-        let (key, value) = (Name::new(&t.key), Name::new(&t.value));
-        p.push(Posting::TagKey(key.clone()));
-        p.push(Posting::TagValue(value.clone()));
-        p.push(Posting::Tag(key, value));
-    }
-    p.extend(
-        i.security_group_ids
-            .iter()
-            .map(|g| Posting::SecurityGroup(Name::new(g))),
-    );
-    p.extend(
-        i.login
-            .key_ids
-            .iter()
-            .map(|k| Posting::KeyPair(Name::new(k))),
-    );
-    p
+/// The instance fields the bitmaps index, each holding one or more values.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    Region,
+    State,
+    Zone,
+    Image,
+    Plan,
+    Charge,
+    Vpc,
+    Subnet,
+    Tags,
+    SecurityGroups,
+    KeyPairs,
 }
 
-/// Whether two versions of an instance hold the same indexed values
-/// (most changes: a reboot's end, a new password, an operation's record).
-fn same_postings(old: &Instance, new: &Instance) -> bool {
-    old.region == new.region
-        && old.state == new.state
-        && old.zone == new.zone
-        && old.image_id == new.image_id
-        && old.plan_id == new.plan_id
-        && old.charge_type == new.charge_type
-        && old.vpc_id == new.vpc_id
-        && old.subnet_id == new.subnet_id
-        && old.tags == new.tags
-        && old.security_group_ids == new.security_group_ids
-        && old.login.key_ids == new.login.key_ids
+impl Field {
+    const ALL: [Field; 11] = [
+        Field::Region,
+        Field::State,
+        Field::Zone,
+        Field::Image,
+        Field::Plan,
+        Field::Charge,
+        Field::Vpc,
+        Field::Subnet,
+        Field::Tags,
+        Field::SecurityGroups,
+        Field::KeyPairs,
+    ];
+
+    /// Whether the field differs between two versions of an instance.
+    fn differs(self, a: &Instance, b: &Instance) -> bool {
+        match self {
+            Field::Region => a.region != b.region,
+            Field::State => a.state != b.state,
+            Field::Zone => a.zone != b.zone,
+            Field::Image => a.image_id != b.image_id,
+            Field::Plan => a.plan_id != b.plan_id,
+            Field::Charge => a.charge_type != b.charge_type,
+            Field::Vpc => a.vpc_id != b.vpc_id,
+            Field::Subnet => a.subnet_id != b.subnet_id,
+            Field::Tags => a.tags != b.tags,
+            Field::SecurityGroups => a.security_group_ids != b.security_group_ids,
+            Field::KeyPairs => a.login.key_ids != b.login.key_ids,
+        }
+    }
+
+    /// The values of this field in `i`, as indexed.
+    fn postings(self, i: &Instance, out: &mut Vec<Posting>) {
+        match self {
+            Field::Region => out.push(Posting::Region(i.region.clone())),
+            Field::State => out.push(Posting::State(i.state)),
+            Field::Zone => out.push(Posting::Zone(i.zone.clone())),
+            Field::Image => out.push(Posting::Image(i.image_id.clone())),
+            Field::Plan => out.push(Posting::Plan(i.plan_id.clone())),
+            Field::Charge => out.push(Posting::Charge(i.charge_type)),
+            Field::Vpc => out.push(Posting::Vpc(Name::new(&i.vpc_id))),
+            Field::Subnet => out.push(Posting::Subnet(Name::new(&i.subnet_id))),
+            Field::Tags => {
+                for t in &i.tags {
+                    let (key, value) = (Name::new(&t.key), Name::new(&t.value));
+                    out.push(Posting::TagKey(key.clone()));
+                    out.push(Posting::TagValue(value.clone()));
+                    out.push(Posting::Tag(key, value));
+                }
+            }
+            Field::SecurityGroups => out.extend(
+                i.security_group_ids
+                    .iter()
+                    .map(|g| Posting::SecurityGroup(Name::new(g))),
+            ),
+            Field::KeyPairs => out.extend(
+                i.login
+                    .key_ids
+                    .iter()
+                    .map(|k| Posting::KeyPair(Name::new(k))),
+            ),
+        }
+    }
+}
+
+/// The values of `i` the bitmaps index, of the fields given.
+fn postings(i: &Instance, fields: impl IntoIterator<Item = Field>) -> Vec<Posting> {
+    let mut out = Vec::new();
+    for f in fields {
+        f.postings(i, &mut out);
+    }
+    out
 }
 
 /// The bitmap values `filter` asks for (any of them), if it is indexed.
@@ -203,9 +246,9 @@ impl ListingIndex {
                 && old.id == new.id
                 && isolated(old) == isolated(new)
             {
-                if !same_postings(old, new) {
-                    self.move_postings(old, new, slot);
-                }
+                // Most changes (a reboot's end, a new password) move
+                // nothing, or one field (a state).
+                self.move_postings(old, new, slot);
                 return;
             }
         }
@@ -254,7 +297,7 @@ impl ListingIndex {
             .postings
             .entry((i.account.clone(), i.product.clone()))
             .or_default();
-        for p in postings(i) {
+        for p in postings(i, Field::ALL) {
             bitmaps.entry(p).or_default().insert(slot);
         }
     }
@@ -279,13 +322,21 @@ impl ListingIndex {
                 }
             }
         }
-        self.unpost(i, &postings(i), slot);
+        self.unpost(i, &postings(i, Field::ALL), slot);
         self.free.push(slot);
     }
 
-    /// Moves `slot` from the bitmaps of `old`'s values to those of `new`'s.
+    /// Moves `slot` from the bitmaps of `old`'s values to those of `new`'s,
+    /// for the fields that changed.
     fn move_postings(&mut self, old: &Instance, new: &Instance, slot: Slot) {
-        let (before, after) = (postings(old), postings(new));
+        let changed: Vec<Field> = Field::ALL
+            .into_iter()
+            .filter(|f| f.differs(old, new))
+            .collect();
+        if changed.is_empty() {
+            return;
+        }
+        let (before, after) = (postings(old, changed.clone()), postings(new, changed));
         let gone: Vec<Posting> = before
             .iter()
             .filter(|p| !after.contains(p))
