@@ -92,6 +92,12 @@ def test_the_fleet_is_live_and_a_console_fault_reaches_the_sdk(browser):
         # Released from the console, this one transition ends.
         browser.find_element(By.ID, "release-one").click()
         wait_until(lambda: cell(browser, iid, "engine-state") == "RUNNING", what="RUNNING without a reload")
+        # The timeline: accepted and finished, with the request id the SDK reads.
+        request = lh.instance(iid)["LatestOperationRequestId"]
+        wait_until(lambda: any(line.startswith("Reboot RebootInstances Success: accepted ") and ", finished " in line
+                               and line.endswith(f"request {request}")
+                               for line in browser.find_element(By.ID, "detail-ops").text.splitlines()),
+                   what="the reboot's accepted and finished times on the timeline")
         server.admin("/_stratus/speed", "PUT", {"manual": False})
         # A fault rule saved in the console.
         rules = [{"product": "lighthouse", "action": "DescribeRegions", "error": {"code": "InternalError"},
