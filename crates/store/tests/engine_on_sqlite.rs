@@ -1051,3 +1051,54 @@ async fn an_instance_and_the_deletion_of_its_subnet_cannot_both_win() {
         other => panic!("both or neither won: {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_reopened_store_loads_every_live_instance_and_refuses_a_corrupt_one() {
+    use stratus_engine::ports::{Change, Expect, WriteSet};
+    let path = temp_dir().join("stratus.db");
+    // More loading batches than the pipeline holds (so a failure must not
+    // leave the reader waiting), with one instance gone.
+    let live: Vec<String> = (0..12_000).map(|n| format!("i-{n:05}")).collect();
+    {
+        let store = SqliteStore::open(Some(&path)).expect("store");
+        let mut writes = WriteSet::new();
+        for id in &live {
+            let record = Box::new(Instance::example(id, "a", "p", "r"));
+            writes.push(Change::Instance {
+                record,
+                expect: Expect::Absent,
+            });
+        }
+        let mut gone = Instance::example("i-gone", "a", "p", "r");
+        gone.state = S::Terminated;
+        writes.push(Change::Instance {
+            record: Box::new(gone),
+            expect: Expect::Absent,
+        });
+        store.commit(writes).await.expect("committed");
+    }
+    let store = SqliteStore::open(Some(&path)).expect("reopened");
+    let query = InstanceQuery {
+        account: "a".into(),
+        product: "p".into(),
+        region: None,
+        filters: Vec::new(),
+        order: Default::default(),
+        offset: 0,
+        limit: 20_000,
+    };
+    let page = store.instances(&query).await.expect("listed");
+    let mut ids: Vec<String> = page.items.into_iter().map(|i| i.id).collect();
+    ids.sort();
+    assert_eq!((page.total, ids), (live.len(), live.clone()));
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).expect("database");
+    conn.execute("UPDATE instances SET body = '{' WHERE id = 'i-01234'", [])
+        .expect("corrupted");
+    drop(conn);
+    match SqliteStore::open(Some(&path)) {
+        Err(StoreError::Corrupt(_)) => {}
+        Err(other) => panic!("expected a corrupt record, got {other}"),
+        Ok(_) => panic!("a corrupt record was loaded"),
+    }
+}

@@ -116,16 +116,7 @@ pub(crate) fn rows<T: serde::de::DeserializeOwned>(
 
 fn load(conn: &Connection) -> Result<Mirror, StoreError> {
     let mut m = Mirror::default();
-    for i in rows::<Instance>(
-        conn,
-        "SELECT body FROM instances WHERE state <> 'Terminated'",
-    )? {
-        m.listing.update(None, Some(&i));
-        m.instances
-            .entry(i.account.clone())
-            .or_default()
-            .insert(ById(Box::new(i)));
-    }
+    load_instances(conn, &mut m)?;
     for o in rows::<Operation>(
         conn,
         "SELECT body FROM operations WHERE state = 'Operating'",
@@ -149,6 +140,85 @@ fn load(conn: &Connection) -> Result<Mirror, StoreError> {
             .insert((t.account.clone(), t.product.clone(), t.token.clone()), t);
     }
     Ok(m)
+}
+
+/// Live instances read per batch while loading.
+const LOAD_BATCH: usize = 1024;
+
+/// Loads the live instances into `m`, in a pipeline: this thread reads the
+/// bodies from SQLite (its connection stays on it), one decoder per core
+/// turns them into records, and one more thread files them into the
+/// mirror. A restart with a million instances is bound by decoding their
+/// JSON, which this spreads over every core, and never holds more than a
+/// few batches beside the mirror.
+fn load_instances(conn: &Connection, m: &mut Mirror) -> Result<(), StoreError> {
+    use std::sync::mpsc::sync_channel;
+    let decoders = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (bodies_tx, bodies_rx) = sync_channel::<Vec<String>>(decoders * 2);
+    // Shared by the decoders only: once they are all gone, the reader's
+    // next send fails instead of waiting.
+    let bodies_rx = Arc::new(std::sync::Mutex::new(bodies_rx));
+    let (records_tx, records_rx) = sync_channel::<Result<Vec<Instance>, StoreError>>(decoders * 2);
+    std::thread::scope(|scope| {
+        for _ in 0..decoders {
+            let (bodies_rx, records_tx) = (Arc::clone(&bodies_rx), records_tx.clone());
+            scope.spawn(move || loop {
+                let next = match bodies_rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                let Ok(batch) = next else { return };
+                let decoded = batch
+                    .iter()
+                    .map(|b| {
+                        serde_json::from_str(b).map_err(|e| StoreError::Corrupt(e.to_string()))
+                    })
+                    .collect();
+                if records_tx.send(decoded).is_err() {
+                    return;
+                }
+            });
+        }
+        drop((bodies_rx, records_tx));
+        let filer = scope.spawn(move || -> Result<(), StoreError> {
+            for batch in records_rx {
+                for i in batch? {
+                    m.listing.update(None, Some(&i));
+                    m.instances
+                        .entry(i.account.clone())
+                        .or_default()
+                        .insert(ById(Box::new(i)));
+                }
+            }
+            Ok(())
+        });
+        let read = (|| -> Result<(), StoreError> {
+            let mut stmt = conn
+                .prepare("SELECT body FROM instances WHERE state <> 'Terminated'")
+                .map_err(unavailable)?;
+            let mut rows = stmt.query([]).map_err(unavailable)?;
+            let mut batch = Vec::with_capacity(LOAD_BATCH);
+            while let Some(row) = rows.next().map_err(unavailable)? {
+                batch.push(row.get::<_, String>(0).map_err(unavailable)?);
+                if batch.len() == LOAD_BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(LOAD_BATCH));
+                    // The decoders are gone only if the filer failed: it says why.
+                    if bodies_tx.send(full).is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+            let _ = bodies_tx.send(batch);
+            Ok(())
+        })();
+        drop(bodies_tx);
+        let filed = filer.join().unwrap_or_else(|_| {
+            Err(StoreError::Unavailable(
+                "loading the instances failed".into(),
+            ))
+        });
+        read.and(filed)
+    })
 }
 
 #[async_trait]
