@@ -1102,3 +1102,26 @@ async fn a_reopened_store_loads_every_live_instance_and_refuses_a_corrupt_one() 
         Ok(_) => panic!("a corrupt record was loaded"),
     }
 }
+
+/// A release of every waiting transition that comes after a request was
+/// accepted but before its task first ran (this runtime has one thread,
+/// so the task cannot run before the release) releases that one too.
+#[tokio::test]
+async fn a_release_after_the_answer_releases_an_operation_not_yet_started() {
+    let engine = engine_on(Arc::new(SqliteStore::open(None).expect("store")), 2000.0);
+    let iid = running(&engine).await;
+    engine.time_control().set_manual(true);
+    engine
+        .batch(
+            &caller("a", "RebootInstances"),
+            BatchAction::Reboot { hard: false },
+            std::slice::from_ref(&iid),
+        )
+        .await
+        .expect("accepted");
+    engine.time_control().release_all();
+    let done = tokio::time::timeout(Duration::from_secs(10), settled(&engine, "a", &iid))
+        .await
+        .expect("the reboot was released, not left waiting");
+    assert_eq!(done.state, S::Running);
+}

@@ -382,17 +382,21 @@ impl Engine {
         }
         let guard = self.work.enter();
         let engine = Arc::clone(self);
+        // The round it belongs to is this one, taken before the task runs:
+        // a release of every waiting transition that comes between the
+        // accepted request and the task's first poll releases this one too.
+        let round = self.time.round();
         tokio::spawn(async move {
             let id = op.id.clone();
-            Arc::clone(&engine).run_operation(op, desired).await;
+            Arc::clone(&engine).run_operation(op, desired, round).await;
             engine.done_here(&id);
             drop(guard);
         });
     }
 
-    /// Runs an operation through the driver and completes it.
-    async fn run_operation(self: Arc<Self>, op: Operation, desired: Option<Instance>) {
-        let round = self.time.round();
+    /// Runs an operation through the driver and completes it; in manual
+    /// mode it then waits for a release after `round`.
+    async fn run_operation(self: Arc<Self>, op: Operation, desired: Option<Instance>, round: u64) {
         // Boxed: a task waits on its driver for the whole operation, and
         // should not reserve the driver's or the completion's state meanwhile.
         let outcome = Box::pin(self.carry_out(&op, desired)).await;
