@@ -143,7 +143,7 @@ fn vendor_call(i: &Instance, ask: &ActionRequest) -> Option<(Service, &'static s
     let image = ask
         .image_id
         .as_deref()
-        .filter(|i| !i.is_empty())
+        .filter(|given| !given.is_empty())
         .unwrap_or(&i.image_id);
     let password = ask.password.as_deref().filter(|p| !p.is_empty());
     let id = &i.id;
