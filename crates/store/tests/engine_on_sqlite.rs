@@ -1125,3 +1125,34 @@ async fn a_release_after_the_answer_releases_an_operation_not_yet_started() {
         .expect("the reboot was released, not left waiting");
     assert_eq!(done.state, S::Running);
 }
+
+/// Ids are drawn at random from the product's format; one a live instance
+/// already holds is drawn again, not refused as a conflict. With one
+/// character (36 ids), 30 creates without that would all but surely repeat.
+#[tokio::test]
+async fn a_drawn_instance_id_already_taken_is_drawn_again() {
+    let mut tiny = product();
+    tiny.profile.ids.instance = IdStyle::Prefixed {
+        prefix: "t-".into(),
+        len: 1,
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let driver = Arc::new(SimDriver::new(2000.0, Arc::clone(&clock)));
+    let accounts = Accounts::new(vec![Account {
+        name: "a".into(),
+        credentials: vec![],
+        bearer_tokens: vec![],
+        balance: None,
+    }]);
+    let store = Arc::new(SqliteStore::open(None).expect("store"));
+    let engine = Engine::new(store, driver, clock, accounts, vec![tiny]);
+    let mut ids = std::collections::BTreeSet::new();
+    for n in 0..30 {
+        let created = engine
+            .create_instances(&caller("a", "Create"), spec(Some("Passw0rd!old")))
+            .await
+            .unwrap_or_else(|e| panic!("create {n} was refused: {e}"));
+        ids.extend(created);
+    }
+    assert_eq!(ids.len(), 30, "{ids:?}");
+}

@@ -170,7 +170,9 @@ impl Engine {
             EngineError::Internal("creation missing from the lifecycle table".into())
         })?;
         for n in 0..spec.count {
-            let id = profile.ids.instance.generate();
+            let id = self
+                .fresh_instance_id(&caller.account, &profile.ids.instance, &ids)
+                .await?;
             // A generated password is each instance's own.
             let login = if n > 0 && login.generated_password.is_some() {
                 self.resolve_login(caller, profile, image.os_family, &spec.login)
@@ -286,6 +288,34 @@ impl Engine {
             }
             Err(e) => Err(e),
         }
+    }
+}
+
+/// Draws of an instance id before giving up: with the vendors' formats a
+/// draw is taken about once in a million at a million instances.
+const ID_DRAWS: usize = 64;
+
+impl Engine {
+    /// A random id in the product's format that no live instance of the
+    /// account holds and this request has not drawn already. Ids are drawn
+    /// at random from the vendor's format (Lighthouse: 8 characters of
+    /// `[a-z0-9]`), so over a fill to a million instances a repeat is
+    /// likely; it is drawn again instead of failing the request.
+    async fn fresh_instance_id(
+        &self,
+        account: &str,
+        style: &crate::profile::IdStyle,
+        drawn: &[String],
+    ) -> Result<String, EngineError> {
+        for _ in 0..ID_DRAWS {
+            let id = style.generate();
+            if !drawn.contains(&id) && self.store.instance(account, &id).await?.is_none() {
+                return Ok(id);
+            }
+        }
+        Err(EngineError::Internal(format!(
+            "no free instance id in {ID_DRAWS} draws"
+        )))
     }
 }
 
