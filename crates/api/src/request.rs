@@ -27,6 +27,13 @@ impl RawRequest {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The first non-empty value of query parameter `name`, decoded.
+    pub fn query_value(&self, name: &str) -> Option<String> {
+        form_urlencoded::parse(self.query.as_bytes())
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.into_owned())
+    }
+
     /// The query string decoded into pairs, in order.
     pub fn query_pairs(&self) -> Vec<(String, String)> {
         form_urlencoded::parse(self.query.as_bytes())

@@ -71,22 +71,15 @@ fn row(account: &str, i: &Instance) -> Value {
 /// `GET /_stratus/fleet[?account=NAME][&instance=ID]`: the live instances,
 /// newest first.
 pub async fn fleet(engine: &Engine, req: &RawRequest) -> Response {
-    let pairs = req.query_pairs();
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
-    };
+    let (account_asked, instance_asked) = (req.query_value("account"), req.query_value("instance"));
     let mut rows = Vec::new();
     for account in engine.accounts().all() {
-        if get("account").is_some_and(|a| a != account.name) {
+        if account_asked.as_deref().is_some_and(|a| a != account.name) {
             continue;
         }
         // One instance of a known account (what a live update asks) is one
         // lookup, not a listing of the account.
-        let instances = match (get("account"), get("instance")) {
+        let instances = match (account_asked.as_deref(), instance_asked.as_deref()) {
             (Some(_), Some(id)) => match engine.inspect(&account.name, id).await {
                 Ok(i) => vec![i],
                 Err(stratus_engine::EngineError::InstanceNotFound(_)) => Vec::new(),
@@ -100,7 +93,7 @@ pub async fn fleet(engine: &Engine, req: &RawRequest) -> Response {
         for i in instances
             .iter()
             .filter(|i| i.state != LifecycleState::Terminated)
-            .filter(|i| get("instance").is_none_or(|id| id == i.id))
+            .filter(|i| instance_asked.as_deref().is_none_or(|id| id == i.id))
         {
             let mut r = row(&account.name, i);
             // A running operation says when it is due to end.
@@ -330,12 +323,11 @@ pub async fn vendor_view(
     vendors: &[Arc<dyn Dialect>],
     req: &RawRequest,
 ) -> Response {
-    let query = req.query_pairs();
-    let arg = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    let (Some(account), Some(id)) = (arg("account"), arg("instance")) else {
+    let (Some(account), Some(id)) = (req.query_value("account"), req.query_value("instance"))
+    else {
         return error(400, "expected ?account=NAME&instance=ID");
     };
-    let instance = match owned(engine, account, id).await {
+    let instance = match owned(engine, &account, &id).await {
         Ok(i) => i,
         Err(refused) => return refused,
     };

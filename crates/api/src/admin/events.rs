@@ -19,14 +19,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// Opens a stream for `req`.
 pub async fn stream(engine: &Arc<Engine>, req: &RawRequest) -> Response {
-    let pairs = req.query_pairs();
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .filter(|v| !v.is_empty())
-    };
+    let get = |k: &str| req.query_value(k);
     let filter = EventFilter {
         account: get("account"),
         product: get("product"),
