@@ -173,34 +173,17 @@ fn caller(account: &str, action: &str) -> Caller {
 
 fn spec(password: Option<&str>) -> CreateSpec {
     CreateSpec {
-        zones: vec![],
-        plan_id: "small".into(),
-        image_id: "timg-linux001".into(),
-        count: 1,
         name: Some("web".into()),
-        names: vec![],
-        bandwidth_mbps: None,
         login: LoginRequest {
             password: password.map(str::to_string),
             ..Default::default()
         },
-        charge_type: ChargeType::Postpaid,
-        period_months: None,
-        renew_flag: None,
-        client_token: None,
-        dry_run: false,
-        tags: vec![],
-        host_name: None,
-        user_data: None,
-        system_disk_gb: None,
-        system_disk_type: None,
-        vpc_id: None,
-        subnet_id: None,
-        private_block: None,
-        data_disks: vec![],
-        termination_protected: false,
-        security_group_ids: Vec::new(),
-        attributes: Default::default(),
+        ..CreateSpec::new(
+            "small".into(),
+            "timg-linux001".into(),
+            1,
+            ChargeType::Postpaid,
+        )
     }
 }
 

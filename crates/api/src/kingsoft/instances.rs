@@ -249,19 +249,10 @@ pub async fn run(call: &Call<'_>) -> Result<Fields, ApiError> {
     }
     let spec = CreateSpec {
         zones: vec![zone],
-        plan_id: plan.id.clone(),
-        image_id: image.id.clone(),
-        count: max as u32,
-        name: None,
         names: names.clone(),
         bandwidth_mbps: Some(0),
         login,
-        charge_type: charge,
         period_months: period,
-        renew_flag: None,
-        client_token: None,
-        dry_run: false,
-        tags: Vec::new(),
         host_name: Some(host_name),
         user_data: p.get("UserData").map(str::to_string),
         system_disk_gb: Some(disk_gb),
@@ -270,9 +261,9 @@ pub async fn run(call: &Call<'_>) -> Result<Fields, ApiError> {
         subnet_id: Some(subnet.id.clone()),
         private_block: subnet.block(),
         data_disks,
-        termination_protected: false,
         security_group_ids: groups,
         attributes,
+        ..CreateSpec::new(plan.id.clone(), image.id.clone(), max as u32, charge)
     };
     call.check_faults()?;
     let ids = call

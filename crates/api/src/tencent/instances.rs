@@ -51,6 +51,33 @@ pub async fn reinstall<A: Copy>(
     Ok(Fields::new())
 }
 
+/// Accepts one batch action on `ids` (one engine command, one commit).
+pub async fn batch<A: Copy>(
+    call: &Call<'_, A>,
+    action: BatchAction,
+    ids: &[String],
+    error: fn(&EngineError, A) -> ApiError,
+) -> Result<Fields, ApiError> {
+    call.engine
+        .batch(&call.caller, action, ids)
+        .await
+        .map_err(|e| error(&e, call.action))?;
+    Ok(Fields::new())
+}
+
+/// `InstanceCount`: 1 when absent, else within `1..=max` (the code is the
+/// product's).
+pub fn instance_count(count: Option<i64>, max: i64, code: &'static str) -> Result<u32, ApiError> {
+    let count = count.unwrap_or(1);
+    if !(1..=max).contains(&count) {
+        return Err(ApiError::new(
+            code,
+            format!("`InstanceCount` must be between 1 and {max}."),
+        ));
+    }
+    Ok(count as u32)
+}
+
 /// A refusal by a product rule run inside the engine (see
 /// [`stratus_engine::engine::ProductRules`]).
 pub fn refuse(code: &'static str, message: impl Into<String>) -> ProductRefusal {

@@ -283,20 +283,10 @@ pub async fn create(call: &Call<'_>) -> Result<Fields, ApiError> {
     set(attr::INTERNET_CHARGE_TYPE, r.internet_charge_type);
     let spec = CreateSpec {
         zones: vec![zone_id],
-        plan_id,
-        image_id,
-        count: count as u32,
-        name: None,
         names,
         bandwidth_mbps: Some(bandwidth),
         login: login(r.password, r.key_id)?,
-        charge_type: ChargeType::Postpaid,
-        period_months: None,
-        renew_flag: None,
-        client_token: None,
-        dry_run: false,
         tags: parse_tags(r.tags)?,
-        host_name: None,
         user_data: r.user_data,
         system_disk_gb: Some(system_size as u32),
         system_disk_type: Some(system_category),
@@ -304,9 +294,9 @@ pub async fn create(call: &Call<'_>) -> Result<Fields, ApiError> {
         subnet_id: Some(subnet.id.clone()),
         private_block: stratus_engine::engine::Ipv4Block::parse(&subnet.cidr_block),
         data_disks,
-        termination_protected: false,
         security_group_ids: r.security_group_id.into_iter().collect(),
         attributes,
+        ..CreateSpec::new(plan_id, image_id, count as u32, ChargeType::Postpaid)
     };
     let caller = Caller {
         region: region.id.clone(),

@@ -54,6 +54,41 @@ pub struct CreateSpec {
     pub attributes: std::collections::BTreeMap<String, String>,
 }
 
+impl CreateSpec {
+    /// A request for `count` instances of a plan and an image, paid as
+    /// `charge_type`; everything else left to the plan and the engine. A
+    /// dialect sets what its product carries with struct update syntax.
+    pub fn new(plan_id: String, image_id: String, count: u32, charge_type: ChargeType) -> Self {
+        CreateSpec {
+            zones: Vec::new(),
+            plan_id,
+            image_id,
+            count,
+            name: None,
+            names: Vec::new(),
+            bandwidth_mbps: None,
+            login: LoginRequest::default(),
+            charge_type,
+            period_months: None,
+            renew_flag: None,
+            client_token: None,
+            dry_run: false,
+            tags: Vec::new(),
+            host_name: None,
+            user_data: None,
+            system_disk_gb: None,
+            system_disk_type: None,
+            vpc_id: None,
+            subnet_id: None,
+            private_block: None,
+            data_disks: Vec::new(),
+            termination_protected: false,
+            security_group_ids: Vec::new(),
+            attributes: Default::default(),
+        }
+    }
+}
+
 impl Engine {
     /// Creates instances; they show as Pending until the driver is done.
     /// Returns their ids (the same ids again for a repeated client token).

@@ -3,12 +3,12 @@
 use super::validate;
 use super::views::{self, attr};
 use super::Call;
-use super::{engine_error, fields, parse, profile, Action, Fields};
+use super::{fields, parse, profile, Action, Fields};
 pub use crate::actions::Power;
 use crate::tencent::envelope::ApiError;
 use crate::tencent::instances::{
-    client_token, instance_page, refuse, reinstall, stop_type, ChargePrepaid, PasswordReset,
-    ResetPasswordRules, PERIODS,
+    batch, client_token, instance_count, instance_page, refuse, reinstall, stop_type,
+    ChargePrepaid, PasswordReset, ResetPasswordRules, PERIODS,
 };
 use crate::tencent::listing::{list, Listing, ListingRules};
 use crate::tencent::validate::TagSpec;
@@ -262,13 +262,7 @@ pub async fn run(call: &Call<'_>) -> Result<Fields, ApiError> {
             ))
         }
     };
-    let count = r.instance_count.unwrap_or(1);
-    if !(1..=100).contains(&count) {
-        return Err(ApiError::new(
-            "InvalidParameterValue.LimitExceeded",
-            "`InstanceCount` must be between 1 and 100.",
-        ));
-    }
+    let count = instance_count(r.instance_count, 100, "InvalidParameterValue.LimitExceeded")?;
     let names = instance_names(r.instance_name.as_deref(), count as usize)?;
     let image = product.catalog.image(&image_id, &call.caller.account);
     let windows = image.is_some_and(|i| i.os_family == OsFamily::Windows);
@@ -356,14 +350,9 @@ pub async fn run(call: &Call<'_>) -> Result<Fields, ApiError> {
     }
     let spec = CreateSpec {
         zones: vec![zone],
-        plan_id,
-        image_id,
-        count: count as u32,
-        name: None,
         names,
         bandwidth_mbps: Some(bandwidth as u32),
         login: login_request(r.login_settings)?,
-        charge_type,
         period_months: period,
         renew_flag: r.instance_charge_prepaid.and_then(|p| p.renew_flag),
         client_token: r.client_token,
@@ -375,11 +364,11 @@ pub async fn run(call: &Call<'_>) -> Result<Fields, ApiError> {
         system_disk_type: Some(system_type),
         vpc_id: Some(vpc_id),
         subnet_id: Some(subnet_id),
-        private_block: None,
         data_disks,
         termination_protected: r.disable_api_termination.unwrap_or(false),
         security_group_ids: r.security_group_ids.unwrap_or_default(),
         attributes,
+        ..CreateSpec::new(plan_id, image_id, count, charge_type)
     };
     crate::tencent::instances::create(call, spec, super::errors::to_api).await
 }
@@ -486,11 +475,7 @@ pub async fn power(call: &Call<'_>, power: Power) -> Result<Fields, ApiError> {
         }
         Power::Reboot => BatchAction::Reboot { hard },
     };
-    call.engine
-        .batch(&call.caller, action, &r.instance_ids)
-        .await
-        .map_err(engine_error(call))?;
-    Ok(Fields::new())
+    batch(call, action, &r.instance_ids, super::errors::to_api).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -606,11 +591,13 @@ pub async fn terminate(call: &Call<'_>) -> Result<Fields, ApiError> {
     validate::CODES.ids(&r.instance_ids, 100, "InstanceIds", validate::instance_id)?;
     // One command: the engine sends prepaid instances to the recycle bin
     // and destroys the rest (the profile's rule), all or none.
-    call.engine
-        .batch(&call.caller, BatchAction::Terminate, &r.instance_ids)
-        .await
-        .map_err(engine_error(call))?;
-    Ok(Fields::new())
+    batch(
+        call,
+        BatchAction::Terminate,
+        &r.instance_ids,
+        super::errors::to_api,
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -66,7 +66,3 @@ pub async fn dispatch(call: &Call<'_>) -> Result<Fields, ApiError> {
         Action::KeyPair(k) => shared_keypairs::serve(call, k, &keypairs::RULES).await,
     }
 }
-
-fn engine_error<'a>(call: &'a Call<'a>) -> impl Fn(stratus_engine::EngineError) -> ApiError + 'a {
-    move |e| errors::to_api(&e, call.action)
-}

@@ -5,8 +5,8 @@ use super::Call;
 use super::{engine_error, fields, parse, views, Action, Fields};
 use crate::tencent::envelope::ApiError;
 use crate::tencent::instances::{
-    client_token, instance_page, refuse, reinstall, stop_type, ChargePrepaid, PasswordReset,
-    ResetPasswordRules, PERIODS,
+    batch as batch_of, client_token, instance_count, instance_page, refuse, reinstall, stop_type,
+    ChargePrepaid, PasswordReset, ResetPasswordRules, PERIODS,
 };
 use crate::tencent::keypairs::KeyPairAction;
 use crate::tencent::listing::{list, Listing, ListingRules};
@@ -105,13 +105,7 @@ pub async fn create(call: &Call<'_>) -> Result<Fields, ApiError> {
         ));
     }
     crate::tencent::validate::renew_flag(r.instance_charge_prepaid.renew_flag.as_deref())?;
-    let count = r.instance_count.unwrap_or(1);
-    if !(1..=30).contains(&count) {
-        return Err(ApiError::new(
-            "InvalidParameterValue.OutOfRange",
-            "`InstanceCount` must be between 1 and 30.",
-        ));
-    }
+    let count = instance_count(r.instance_count, 30, "InvalidParameterValue.OutOfRange")?;
     if let Some(name) = &r.instance_name {
         if name.chars().count() > 60 {
             return Err(ApiError::new(
@@ -151,14 +145,8 @@ pub async fn create(call: &Call<'_>) -> Result<Fields, ApiError> {
     }
     let spec = CreateSpec {
         zones: r.zones.unwrap_or_default(),
-        plan_id: r.bundle_id,
-        image_id: r.blueprint_id,
-        count: count as u32,
         name: r.instance_name,
-        names: Vec::new(),
-        bandwidth_mbps: None,
         login: login_request(r.login_configuration)?,
-        charge_type: ChargeType::Prepaid,
         period_months: Some(r.instance_charge_prepaid.period as u32),
         renew_flag: Some(
             r.instance_charge_prepaid
@@ -168,17 +156,7 @@ pub async fn create(call: &Call<'_>) -> Result<Fields, ApiError> {
         client_token: r.client_token,
         dry_run: r.dry_run.unwrap_or(false),
         tags: tags(r.tags)?,
-        host_name: None,
-        user_data: None,
-        system_disk_gb: None,
-        system_disk_type: None,
-        vpc_id: None,
-        subnet_id: None,
-        private_block: None,
-        data_disks: Vec::new(),
-        termination_protected: false,
-        security_group_ids: Vec::new(),
-        attributes: Default::default(),
+        ..CreateSpec::new(r.bundle_id, r.blueprint_id, count, ChargeType::Prepaid)
     };
     crate::tencent::instances::create(call, spec, super::errors::to_api).await
 }
@@ -297,11 +275,7 @@ pub async fn batch(call: &Call<'_>, batch: Batch) -> Result<Fields, ApiError> {
         ));
     }
     validate::CODES.ids(&r.instance_ids, max, "InstanceIds", validate::instance_id)?;
-    call.engine
-        .batch(&call.caller, action, &r.instance_ids)
-        .await
-        .map_err(engine_error(call))?;
-    Ok(Fields::new())
+    batch_of(call, action, &r.instance_ids, super::errors::to_api).await
 }
 
 #[derive(Debug, Deserialize)]
