@@ -12,7 +12,8 @@
 # generated configuration, filled N ways at once) and the figures are those
 # of one of them: what one tenant sees of a server that holds everyone's.
 # Environment: SIZES, ACCOUNTS (1), CONNECTIONS (64), DURATION (5), SPEED
-# (1000), STORE, SKIP_BUILD=1 to reuse target/release/stratus.
+# (1000), STORE, SKIP_BUILD=1 to reuse target/release/stratus, BIN to measure
+# another binary (SKIP_BUILD implied).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -22,9 +23,9 @@ ACCOUNTS=${ACCOUNTS:-1}
 CONNECTIONS=${CONNECTIONS:-64}
 DURATION=${DURATION:-5}
 SPEED=${SPEED:-1000}
-BIN=target/release/stratus
+BIN=${BIN:-target/release/stratus}
 
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
+if [[ "${SKIP_BUILD:-0}" != 1 && "$BIN" == target/release/stratus ]]; then
     cargo build --release -p stratus
 fi
 

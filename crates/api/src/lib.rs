@@ -22,6 +22,7 @@ pub mod admin;
 pub mod client;
 pub mod dialect;
 pub mod edge;
+pub mod fields;
 pub mod kingsoft;
 pub mod limits;
 pub mod qcloud_v2;

@@ -91,7 +91,11 @@ impl Response {
     }
 
     /// A JSON response with the given status and exact content type.
-    pub fn json(status: u16, content_type: &'static str, body: &serde_json::Value) -> Self {
+    pub fn json<T: serde::Serialize + ?Sized>(
+        status: u16,
+        content_type: &'static str,
+        body: &T,
+    ) -> Self {
         Self {
             status,
             content_type,

@@ -2,8 +2,9 @@
 //! action's fields; an error is `{"RequestId", "Error": {"Type", "Code",
 //! "Message"}}` with the HTTP status of the code (4xx, 5xx for server faults).
 
+use crate::fields::Fields;
 use crate::request::Response;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::borrow::Cow;
 
 /// A Kingsoft error: code, message and the HTTP status it travels with.
@@ -57,9 +58,9 @@ impl ApiError {
 const CONTENT_TYPE: &str = "application/json";
 
 /// A successful response carrying `fields`.
-pub fn success(request_id: &str, mut fields: Map<String, Value>) -> Response {
-    fields.insert("RequestId".into(), Value::String(request_id.to_string()));
-    Response::json(200, CONTENT_TYPE, &Value::Object(fields))
+pub fn success(request_id: &str, mut fields: Fields) -> Response {
+    fields.insert("RequestId", Value::String(request_id.to_string()));
+    Response::json(200, CONTENT_TYPE, &fields)
 }
 
 /// An error response.

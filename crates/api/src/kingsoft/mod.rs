@@ -29,7 +29,6 @@ use envelope::ApiError;
 use errors::{missing, Code};
 use params::{ParamError, Params};
 use profile::{api, CatalogError, KecFacts};
-use serde_json::{Map, Value};
 use signature::{SigV4Input, SignatureError};
 use std::sync::Arc;
 use stratus_engine::{Caller, Engine};
@@ -40,8 +39,8 @@ pub const SCHEME: &str = "kingsoft";
 /// Largest allowed distance between the request time and now (KS3's window).
 const SIGNATURE_WINDOW_SECONDS: i64 = 15 * 60;
 
-/// Fields of a successful response (`RequestId` is added by the envelope).
-pub type Fields = Map<String, Value>;
+/// Fields of a successful response (the envelope adds the request id).
+pub use crate::fields::{fields, Fields};
 
 /// The service a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -503,11 +502,6 @@ pub fn param_error(e: ParamError) -> ApiError {
         }
         ParamError::Malformed(..) => errors::invalid(e.name()),
     }
-}
-
-/// Response fields from pairs.
-pub fn fields<const N: usize>(pairs: [(&str, Value); N]) -> Fields {
-    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
 #[cfg(test)]

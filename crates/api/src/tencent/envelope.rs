@@ -2,8 +2,9 @@
 //! exactly (the Python SDK compares it literally), `{"Response": {...,
 //! "RequestId"}}`, and `Response.Error` `{Code, Message}` on failure.
 
+use crate::fields::Fields;
 use crate::request::Response;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::borrow::Cow;
 
 /// A vendor error code and its message.
@@ -35,13 +36,11 @@ impl ApiError {
 const CONTENT_TYPE: &str = "application/json";
 
 /// A successful response carrying `fields`.
-pub fn success(request_id: &str, mut fields: Map<String, Value>) -> Response {
-    fields.insert("RequestId".into(), Value::String(request_id.to_string()));
-    Response::json(
-        200,
-        CONTENT_TYPE,
-        &json!({ "Response": Value::Object(fields) }),
-    )
+pub fn success(request_id: &str, mut fields: Fields) -> Response {
+    fields.insert("RequestId", Value::String(request_id.to_string()));
+    let mut body = Fields::new();
+    body.insert_fields("Response", fields);
+    Response::json(200, CONTENT_TYPE, &body)
 }
 
 /// An error response.

@@ -4,8 +4,8 @@
 use super::envelope::ApiError;
 use super::validate::Codes;
 use super::{fields, Call, Fields};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use stratus_engine::engine::{BatchAction, CreateSpec, ReinstallSpec};
 use stratus_engine::error::ProductRefusal;
 use stratus_engine::model::Instance;
@@ -109,15 +109,16 @@ pub fn stop_type(t: Option<&str>) -> Result<bool, ApiError> {
     }
 }
 
-/// A DescribeInstances answer: the total and the page in the product's view.
-pub fn instance_page(page: &Page<Instance>, view: fn(&Instance) -> Value) -> Fields {
-    fields([
-        ("TotalCount", json!(page.total)),
-        (
-            "InstanceSet",
-            Value::Array(page.items.iter().map(view).collect()),
-        ),
-    ])
+/// A DescribeInstances answer: the total and the page in the product's
+/// view, rendered straight from the records.
+pub fn instance_page<'a, V: Serialize>(
+    page: &'a Page<Instance>,
+    view: fn(&'a Instance) -> V,
+) -> Fields {
+    let mut answer = fields([("TotalCount", json!(page.total))]);
+    let views: Vec<V> = page.items.iter().map(view).collect();
+    answer.insert_rendered("InstanceSet", &views);
+    answer
 }
 
 /// The parameters of ResetInstancesPassword both products take.

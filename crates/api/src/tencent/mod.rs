@@ -101,11 +101,7 @@ impl TencentDialect {
         }
     }
 
-    async fn process(
-        &self,
-        req: &RawRequest,
-        seen: &mut Outcome,
-    ) -> Result<serde_json::Map<String, Value>, ApiError> {
+    async fn process(&self, req: &RawRequest, seen: &mut Outcome) -> Result<Fields, ApiError> {
         if req.method != "GET" && req.method != "POST" {
             return Err(ApiError::new(
                 "UnsupportedProtocol",
@@ -387,8 +383,8 @@ impl Dialect for TencentDialect {
     }
 }
 
-/// Fields of a successful response (`RequestId` is added by the envelope).
-pub type Fields = serde_json::Map<String, Value>;
+/// Fields of a successful response (the envelope adds the request id).
+pub use crate::fields::{fields, Fields};
 
 /// The request structure of a call.
 pub fn parse<T: serde::de::DeserializeOwned, A>(call: &Call<'_, A>) -> Result<T, ApiError> {
@@ -398,11 +394,6 @@ pub fn parse<T: serde::de::DeserializeOwned, A>(call: &Call<'_, A>) -> Result<T,
             format!("The parameters are invalid: {e}"),
         )
     })
-}
-
-/// Response fields from pairs.
-pub fn fields<const N: usize>(pairs: [(&str, Value); N]) -> Fields {
-    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
 /// Parameters every v1 request carries beside the action's own.

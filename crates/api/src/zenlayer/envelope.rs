@@ -3,8 +3,9 @@
 //! documented HTTP status as `{"requestId", "code", "message"}`, all three
 //! always present (the Python SDK raises `KeyError` otherwise).
 
+use crate::fields::Fields;
 use crate::request::Response;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 /// A Zenlayer error: the HTTP status, the code and a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,13 +24,12 @@ pub fn request_id(edge_id: &str) -> String {
 }
 
 /// A successful response carrying `fields`.
-pub fn success(request_id: &str, mut fields: Map<String, Value>) -> Response {
-    fields.insert("requestId".into(), Value::String(request_id.to_string()));
-    Response::json(
-        200,
-        CONTENT_TYPE,
-        &json!({ "requestId": request_id, "response": Value::Object(fields) }),
-    )
+pub fn success(request_id: &str, mut fields: Fields) -> Response {
+    fields.insert("requestId", Value::String(request_id.to_string()));
+    let mut body = Fields::new();
+    body.insert("requestId", Value::String(request_id.to_string()));
+    body.insert_fields("response", fields);
+    Response::json(200, CONTENT_TYPE, &body)
 }
 
 /// An error response.
@@ -53,8 +53,8 @@ mod tests {
     fn success_repeats_the_request_id_inside_the_response() {
         let id = request_id("67723b59-f4d1-42ea-bdc1-5e67167fd8cc");
         assert_eq!(id, "T67723B59-F4D1-42EA-BDC1-5E67167FD8CC");
-        let mut fields = Map::new();
-        fields.insert("instanceIds".into(), json!([]));
+        let mut fields = Fields::new();
+        fields.insert("instanceIds", json!([]));
         let r = success(&id, fields);
         assert_eq!(r.status, 200);
         assert_eq!(

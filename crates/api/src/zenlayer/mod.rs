@@ -25,7 +25,7 @@ use envelope::ApiError;
 use errors::Code;
 use profile::{ApiVersion, ZecFacts};
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use signature::{Authorization, SignatureError, SignedParts};
 use std::sync::Arc;
 use stratus_engine::{Caller, Engine, EngineError};
@@ -39,8 +39,8 @@ pub const PATH_PREFIX: &str = "/api/v2/";
 /// Largest allowed distance between `x-zc-timestamp` and now (spec §2.2).
 const SIGNATURE_WINDOW_SECONDS: i64 = 300;
 
-/// Fields of a successful response (`requestId` is added by the envelope).
-pub type Fields = Map<String, Value>;
+/// Fields of a successful response (the envelope adds the request id).
+pub use crate::fields::{fields, Fields};
 
 /// The services served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -366,9 +366,4 @@ fn auth_error(e: SignatureError) -> ApiError {
             Code::SignatureFailure.message(format!("The signature could not be verified: {other}."))
         }
     }
-}
-
-/// `{"k": v, ...}` from pairs.
-pub fn fields<const N: usize>(pairs: [(&str, Value); N]) -> Fields {
-    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }

@@ -4,6 +4,8 @@
 use super::profile::state_name;
 use crate::tencent::views::operation_state;
 pub use crate::tencent::views::tags;
+use crate::tencent::views::TagSet;
+use serde::Serialize;
 use serde_json::{json, Value};
 use stratus_engine::catalog::{Image, ImageKind, ImageState, OsFamily, Plan};
 use stratus_engine::engine::KeyPairView;
@@ -38,51 +40,140 @@ pub fn blueprint_state(s: ImageState) -> &'static str {
     }
 }
 
-/// An `Instance` structure.
-pub fn instance(i: &Instance) -> Value {
+/// An `Instance` structure, rendered straight from the record.
+pub fn instance(i: &Instance) -> InstanceView<'_> {
     let latest = i.latest_operation.as_ref();
-    json!({
-        "InstanceId": i.id,
-        "BundleId": i.plan_id,
-        "BlueprintId": i.image_id,
-        "CPU": i.cpu,
-        "Memory": i.memory_gb,
-        "InstanceName": i.name,
-        "InstanceChargeType": "PREPAID",
-        "SystemDisk": {
-            "DiskType": i.system_disk.disk_type,
-            "DiskSize": i.system_disk.size_gb,
-            "DiskId": i.system_disk.id,
+    InstanceView {
+        instance_id: &i.id,
+        bundle_id: &i.plan_id,
+        blueprint_id: &i.image_id,
+        cpu: i.cpu,
+        memory: i.memory_gb,
+        instance_name: &i.name,
+        instance_charge_type: "PREPAID",
+        system_disk: SystemDisk {
+            disk_type: &i.system_disk.disk_type,
+            disk_size: i.system_disk.size_gb,
+            disk_id: &i.system_disk.id,
         },
-        "PrivateAddresses": i.private_ips,
-        "PublicAddresses": i.public_ips,
-        "InternetAccessible": {
-            "InternetChargeType": "TRAFFIC_POSTPAID_BY_HOUR",
-            "InternetMaxBandwidthOut": i.bandwidth_mbps,
-            "PublicIpAssigned": !i.public_ips.is_empty(),
+        private_addresses: &i.private_ips,
+        public_addresses: &i.public_ips,
+        internet_accessible: InternetAccessible {
+            internet_charge_type: "TRAFFIC_POSTPAID_BY_HOUR",
+            internet_max_bandwidth_out: i.bandwidth_mbps,
+            public_ip_assigned: !i.public_ips.is_empty(),
         },
-        "RenewFlag": i.renew_flag.as_deref().unwrap_or("NOTIFY_AND_MANUAL_RENEW"),
-        "LoginSettings": { "KeyIds": i.login.key_ids },
-        "InstanceState": state_name(i.state),
-        "Uuid": i.uuid,
-        "LatestOperation": latest.map(|o| o.action.as_str()).unwrap_or(""),
-        "LatestOperationState": latest.map(|o| operation_state(o.state)).unwrap_or(""),
-        "LatestOperationRequestId": latest.map(|o| o.request_id.as_str()).unwrap_or(""),
-        "LatestOperationStartedTime": latest.map(|o| o.started_at.iso8601()),
-        "IsolatedTime": i.isolated_at.map(|t| t.iso8601()),
-        "CreatedTime": i.created_at.iso8601(),
-        "ExpiredTime": i.expires_at.map(|t| t.iso8601()),
-        "PlatformType": platform_type(i.os_family),
-        "Platform": i.platform,
-        "OsName": i.os_name,
-        "Zone": i.zone,
-        "Tags": tags(&i.tags),
-        "InstanceRestrictState": "NORMAL",
-        "SupportIpv6Detail": { "IsSupport": false, "Detail": "EFFECTIVE_IMMEDIATELY", "Message": "" },
-        "PublicIpv6Addresses": [],
-        "InitInvocationId": "",
-        "InstanceViolationDetail": { "Source": "", "State": "", "Reason": "", "Content": "" },
-    })
+        renew_flag: i.renew_flag.as_deref().unwrap_or("NOTIFY_AND_MANUAL_RENEW"),
+        login_settings: LoginSettings {
+            key_ids: &i.login.key_ids,
+        },
+        instance_state: state_name(i.state),
+        uuid: &i.uuid,
+        latest_operation: latest.map(|o| &*o.action).unwrap_or(""),
+        latest_operation_state: latest.map(|o| operation_state(o.state)).unwrap_or(""),
+        latest_operation_request_id: latest.map(|o| o.request_id.as_str()).unwrap_or(""),
+        latest_operation_started_time: latest.map(|o| o.started_at.iso8601()),
+        isolated_time: i.isolated_at.map(|t| t.iso8601()),
+        created_time: i.created_at.iso8601(),
+        expired_time: i.expires_at.map(|t| t.iso8601()),
+        platform_type: platform_type(i.os_family),
+        platform: &i.platform,
+        os_name: &i.os_name,
+        zone: &i.zone,
+        tags: TagSet(&i.tags),
+        instance_restrict_state: "NORMAL",
+        support_ipv6_detail: SupportIpv6Detail {
+            is_support: false,
+            detail: "EFFECTIVE_IMMEDIATELY",
+            message: "",
+        },
+        public_ipv6_addresses: &[],
+        init_invocation_id: "",
+        instance_violation_detail: InstanceViolationDetail {
+            source: "",
+            state: "",
+            reason: "",
+            content: "",
+        },
+    }
+}
+
+/// Lighthouse's `Instance`, every field of the SDK model, in its order.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InstanceView<'a> {
+    instance_id: &'a str,
+    bundle_id: &'a str,
+    blueprint_id: &'a str,
+    #[serde(rename = "CPU")]
+    cpu: u32,
+    memory: u32,
+    instance_name: &'a str,
+    instance_charge_type: &'static str,
+    system_disk: SystemDisk<'a>,
+    private_addresses: &'a [String],
+    public_addresses: &'a [String],
+    internet_accessible: InternetAccessible,
+    renew_flag: &'a str,
+    login_settings: LoginSettings<'a>,
+    instance_state: &'static str,
+    uuid: &'a uuid::Uuid,
+    latest_operation: &'a str,
+    latest_operation_state: &'static str,
+    latest_operation_request_id: &'a str,
+    latest_operation_started_time: Option<String>,
+    isolated_time: Option<String>,
+    created_time: String,
+    expired_time: Option<String>,
+    platform_type: &'static str,
+    platform: &'a str,
+    os_name: &'a str,
+    zone: &'a str,
+    tags: TagSet<'a>,
+    instance_restrict_state: &'static str,
+    support_ipv6_detail: SupportIpv6Detail,
+    public_ipv6_addresses: &'static [&'static str],
+    init_invocation_id: &'static str,
+    instance_violation_detail: InstanceViolationDetail,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SystemDisk<'a> {
+    disk_type: &'a str,
+    disk_size: u32,
+    disk_id: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InternetAccessible {
+    internet_charge_type: &'static str,
+    internet_max_bandwidth_out: u32,
+    public_ip_assigned: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct LoginSettings<'a> {
+    key_ids: &'a [String],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SupportIpv6Detail {
+    is_support: bool,
+    detail: &'static str,
+    message: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InstanceViolationDetail {
+    source: &'static str,
+    state: &'static str,
+    reason: &'static str,
+    content: &'static str,
 }
 
 /// A `Blueprint` structure.
@@ -155,4 +246,74 @@ pub fn key_pair(k: &KeyPairView, private_key: Option<&str>) -> Value {
         "PrivateKey": private_key,
         "Tags": tags(&k.key_pair.tags),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stratus_engine::model::Tag;
+
+    #[test]
+    fn an_instance_renders_every_field_of_the_sdk_model_in_its_order() {
+        let mut i = Instance::example("lhins-12345678", "alice", "lighthouse", "ap-guangzhou");
+        i.tags = vec![Tag {
+            key: "team".into(),
+            value: "web".into(),
+        }];
+        i.public_ips = vec!["203.0.113.7".into()];
+        let v = serde_json::to_value(instance(&i)).expect("renders");
+        let keys: Vec<&str> = v
+            .as_object()
+            .expect("an object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "InstanceId",
+                "BundleId",
+                "BlueprintId",
+                "CPU",
+                "Memory",
+                "InstanceName",
+                "InstanceChargeType",
+                "SystemDisk",
+                "PrivateAddresses",
+                "PublicAddresses",
+                "InternetAccessible",
+                "RenewFlag",
+                "LoginSettings",
+                "InstanceState",
+                "Uuid",
+                "LatestOperation",
+                "LatestOperationState",
+                "LatestOperationRequestId",
+                "LatestOperationStartedTime",
+                "IsolatedTime",
+                "CreatedTime",
+                "ExpiredTime",
+                "PlatformType",
+                "Platform",
+                "OsName",
+                "Zone",
+                "Tags",
+                "InstanceRestrictState",
+                "SupportIpv6Detail",
+                "PublicIpv6Addresses",
+                "InitInvocationId",
+                "InstanceViolationDetail",
+            ]
+        );
+        assert_eq!(v["InstanceId"], "lhins-12345678");
+        assert_eq!(v["CPU"], i.cpu);
+        assert_eq!(v["SystemDisk"]["DiskSize"], i.system_disk.size_gb);
+        assert_eq!(v["Tags"], json!([{"Key": "team", "Value": "web"}]));
+        assert_eq!(v["InternetAccessible"]["PublicIpAssigned"], true);
+        assert_eq!(v["LatestOperation"], "");
+        assert_eq!(v["LatestOperationStartedTime"], Value::Null);
+        assert_eq!(v["Uuid"], i.uuid.to_string());
+        assert_eq!(v["PublicIpv6Addresses"], json!([]));
+        assert_eq!(v["InstanceViolationDetail"]["Reason"], "");
+    }
 }
