@@ -147,7 +147,7 @@ pub async fn describe(call: &Call<'_>) -> Result<Fields, ApiError> {
     let next = start + set.len();
     let mut out = fields([("TotalCount", json!(total)), ("KeySet", Value::Array(set))]);
     if next <= total {
-        out.insert("NextToken".into(), json!(next.to_string()));
+        out.insert("NextToken", json!(next.to_string()));
     }
     Ok(out)
 }

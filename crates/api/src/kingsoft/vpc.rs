@@ -100,7 +100,7 @@ async fn listing(
 fn listed(set: &str, items: Vec<Value>, next: Option<String>) -> Fields {
     let mut out = fields([(set, Value::Array(items))]);
     if let Some(next) = next {
-        out.insert("NextToken".into(), json!(next));
+        out.insert("NextToken", json!(next));
     }
     out
 }
