@@ -3,10 +3,10 @@
 //! A field is a JSON value, or a part already rendered to JSON text from a
 //! typed view. A listing renders its instances straight from borrowed
 //! records that way: building a `serde_json::Value` tree per instance (a map
-//! insert and an owned key per field) was over half of a page's CPU.
+//! insert and an owned key per field) was over half of a page's CPU. The
+//! answer is then written once into a buffer sized for it.
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::value::RawValue;
+use serde::Serialize;
 use serde_json::Value;
 
 /// The fields of a successful answer (each envelope adds its request id).
@@ -18,7 +18,8 @@ pub struct Fields {
 #[derive(Debug, Clone)]
 enum Field {
     Value(Value),
-    Rendered(Box<RawValue>),
+    /// JSON text a typed view rendered.
+    Rendered(Vec<u8>),
     Fields(Fields),
 }
 
@@ -38,10 +39,17 @@ impl Fields {
         self.set(key, Field::Fields(fields));
     }
 
-    /// Sets `key` to `value` rendered to JSON text now, from a typed view.
-    pub fn insert_rendered<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) {
-        let field = match serde_json::value::to_raw_value(value) {
-            Ok(raw) => Field::Rendered(raw),
+    /// Sets `key` to `value` rendered to JSON text now, from a typed view,
+    /// into a buffer of `capacity` bytes to begin with.
+    pub fn insert_rendered<T: Serialize + ?Sized>(
+        &mut self,
+        key: &str,
+        value: &T,
+        capacity: usize,
+    ) {
+        let mut text = Vec::with_capacity(capacity);
+        let field = match serde_json::to_writer(&mut text, value) {
+            Ok(()) => Field::Rendered(text),
             // A view of plain structs and string-keyed maps always renders;
             // should one ever not, the answer says null rather than failing.
             Err(e) => {
@@ -60,11 +68,60 @@ impl Fields {
         })
     }
 
+    /// The fields as one JSON object.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.size_hint());
+        self.write(&mut out);
+        out
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        for (n, (key, field)) in self.entries.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            write_json(out, key.as_str());
+            out.push(b':');
+            match field {
+                Field::Value(v) => write_json(out, v),
+                Field::Rendered(text) => out.extend_from_slice(text),
+                Field::Fields(f) => f.write(out),
+            }
+        }
+        out.push(b'}');
+    }
+
+    /// About the bytes [`Fields::to_json`] writes: the rendered parts, and
+    /// room for the small values.
+    fn size_hint(&self) -> usize {
+        self.entries
+            .iter()
+            .map(|(k, f)| {
+                k.len()
+                    + match f {
+                        Field::Rendered(text) => text.len(),
+                        Field::Fields(f) => f.size_hint(),
+                        Field::Value(_) => 32,
+                    }
+            })
+            .sum::<usize>()
+            + 64
+    }
+
     fn set(&mut self, key: &str, field: Field) {
         match self.entries.iter_mut().find(|(k, _)| k == key) {
             Some((_, f)) => *f = field,
             None => self.entries.push((key.to_string(), field)),
         }
+    }
+}
+
+/// Writes a string or a `Value`: into a `Vec`, with string keys, neither
+/// can fail.
+fn write_json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    if let Err(e) = serde_json::to_writer(&mut *out, value) {
+        tracing::error!(error = %e, "a value did not render");
     }
 }
 
@@ -83,26 +140,6 @@ pub fn fields<const N: usize>(pairs: [(&str, Value); N]) -> Fields {
     Fields::from(pairs)
 }
 
-impl Serialize for Field {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Field::Value(v) => v.serialize(serializer),
-            Field::Rendered(raw) => raw.serialize(serializer),
-            Field::Fields(f) => f.serialize(serializer),
-        }
-    }
-}
-
-impl Serialize for Fields {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.entries.len()))?;
-        for (k, f) in &self.entries {
-            map.serialize_entry(k, f)?;
-        }
-        map.end()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,18 +153,19 @@ mod tests {
 
     #[test]
     fn fields_keep_their_order_replace_like_a_map_and_splice_rendered_views() {
-        let mut f = fields([("B", json!(1)), ("A", json!("x"))]);
-        f.insert_rendered("Set", &[View { id: "i-1" }, View { id: "i-2" }]);
+        let mut f = fields([("B", json!(1)), ("A", json!("x\"y"))]);
+        f.insert_rendered("Set", &[View { id: "i-1" }, View { id: "i-2" }], 0);
         f.insert("B", json!(2));
         let mut inner = Fields::new();
         inner.insert("RequestId", json!("r"));
         f.insert_fields("Inner", inner);
-        let text = serde_json::to_string(&f).expect("renders");
+        f.insert_fields("Empty", Fields::new());
+        let text = String::from_utf8(f.to_json()).expect("UTF-8");
         assert_eq!(
             text,
-            r#"{"B":2,"A":"x","Set":[{"Id":"i-1"},{"Id":"i-2"}],"Inner":{"RequestId":"r"}}"#
+            r#"{"B":2,"A":"x\"y","Set":[{"Id":"i-1"},{"Id":"i-2"}],"Inner":{"RequestId":"r"},"Empty":{}}"#
         );
-        assert_eq!(f.get("A"), Some(&json!("x")));
+        assert_eq!(f.get("A"), Some(&json!("x\"y")));
         assert_eq!(f.get("Set"), None);
     }
 }

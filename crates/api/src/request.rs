@@ -91,16 +91,21 @@ impl Response {
     }
 
     /// A JSON response with the given status and exact content type.
-    pub fn json<T: serde::Serialize + ?Sized>(
-        status: u16,
-        content_type: &'static str,
-        body: &T,
-    ) -> Self {
+    pub fn json(status: u16, content_type: &'static str, body: &serde_json::Value) -> Self {
+        Self::json_text(
+            status,
+            content_type,
+            serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec()),
+        )
+    }
+
+    /// A JSON answer already written.
+    pub fn json_text(status: u16, content_type: &'static str, body: Vec<u8>) -> Self {
         Self {
             status,
             content_type,
             headers: Vec::new(),
-            body: Bytes::from(serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec())),
+            body: Bytes::from(body),
             stream: None,
             outcome: None,
         }

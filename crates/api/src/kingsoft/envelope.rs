@@ -60,7 +60,7 @@ const CONTENT_TYPE: &str = "application/json";
 /// A successful response carrying `fields`.
 pub fn success(request_id: &str, mut fields: Fields) -> Response {
     fields.insert("RequestId", Value::String(request_id.to_string()));
-    Response::json(200, CONTENT_TYPE, &fields)
+    Response::json_text(200, CONTENT_TYPE, fields.to_json())
 }
 
 /// An error response.

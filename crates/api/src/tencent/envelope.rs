@@ -40,7 +40,7 @@ pub fn success(request_id: &str, mut fields: Fields) -> Response {
     fields.insert("RequestId", Value::String(request_id.to_string()));
     let mut body = Fields::new();
     body.insert_fields("Response", fields);
-    Response::json(200, CONTENT_TYPE, &body)
+    Response::json_text(200, CONTENT_TYPE, body.to_json())
 }
 
 /// An error response.

@@ -29,7 +29,7 @@ pub fn success(request_id: &str, mut fields: Fields) -> Response {
     let mut body = Fields::new();
     body.insert("requestId", Value::String(request_id.to_string()));
     body.insert_fields("response", fields);
-    Response::json(200, CONTENT_TYPE, &body)
+    Response::json_text(200, CONTENT_TYPE, body.to_json())
 }
 
 /// An error response.

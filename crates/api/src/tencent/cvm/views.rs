@@ -8,6 +8,7 @@ use crate::tencent::views::TagSet;
 use serde::Serialize;
 use serde_json::{json, Value};
 use stratus_engine::catalog::{Image, ImageKind, ImageState, Plan};
+use stratus_engine::clock::Iso8601;
 use stratus_engine::engine::KeyPairView;
 use stratus_engine::model::{ChargeType, Disk, Instance};
 
@@ -77,8 +78,8 @@ pub fn instance(i: &Instance) -> InstanceView<'_> {
         image_id: &i.image_id,
         renew_flag: (i.charge_type == ChargeType::Prepaid)
             .then(|| i.renew_flag.as_deref().unwrap_or("NOTIFY_AND_MANUAL_RENEW")),
-        created_time: i.created_at.iso8601(),
-        expired_time: i.expires_at.map(|t| t.iso8601()),
+        created_time: i.created_at.iso(),
+        expired_time: i.expires_at.map(|t| t.iso()),
         os_name: &i.os_name,
         security_group_ids: &i.security_group_ids,
         login_settings: LoginSettings {
@@ -148,8 +149,8 @@ pub struct InstanceView<'a> {
     virtual_private_cloud: VirtualPrivateCloud<'a>,
     image_id: &'a str,
     renew_flag: Option<&'a str>,
-    created_time: String,
-    expired_time: Option<String>,
+    created_time: Iso8601,
+    expired_time: Option<Iso8601>,
     os_name: &'a str,
     security_group_ids: &'a [String],
     login_settings: LoginSettings<'a>,

@@ -8,6 +8,7 @@ use crate::tencent::views::TagSet;
 use serde::Serialize;
 use serde_json::{json, Value};
 use stratus_engine::catalog::{Image, ImageKind, ImageState, OsFamily, Plan};
+use stratus_engine::clock::Iso8601;
 use stratus_engine::engine::KeyPairView;
 use stratus_engine::model::Instance;
 
@@ -72,10 +73,10 @@ pub fn instance(i: &Instance) -> InstanceView<'_> {
         latest_operation: latest.map(|o| &*o.action).unwrap_or(""),
         latest_operation_state: latest.map(|o| operation_state(o.state)).unwrap_or(""),
         latest_operation_request_id: latest.map(|o| o.request_id.as_str()).unwrap_or(""),
-        latest_operation_started_time: latest.map(|o| o.started_at.iso8601()),
-        isolated_time: i.isolated_at.map(|t| t.iso8601()),
-        created_time: i.created_at.iso8601(),
-        expired_time: i.expires_at.map(|t| t.iso8601()),
+        latest_operation_started_time: latest.map(|o| o.started_at.iso()),
+        isolated_time: i.isolated_at.map(|t| t.iso()),
+        created_time: i.created_at.iso(),
+        expired_time: i.expires_at.map(|t| t.iso()),
         platform_type: platform_type(i.os_family),
         platform: &i.platform,
         os_name: &i.os_name,
@@ -121,10 +122,10 @@ pub struct InstanceView<'a> {
     latest_operation: &'a str,
     latest_operation_state: &'static str,
     latest_operation_request_id: &'a str,
-    latest_operation_started_time: Option<String>,
-    isolated_time: Option<String>,
-    created_time: String,
-    expired_time: Option<String>,
+    latest_operation_started_time: Option<Iso8601>,
+    isolated_time: Option<Iso8601>,
+    created_time: Iso8601,
+    expired_time: Option<Iso8601>,
     platform_type: &'static str,
     platform: &'a str,
     os_name: &'a str,
