@@ -379,19 +379,18 @@ pub async fn describe(call: &Call<'_>) -> Result<Fields, ApiError> {
         .await
         .map_err(|e| call.engine_error(e))?;
     let product = call.product()?;
-    Ok(fields([
+    let views: Vec<_> = page
+        .items
+        .iter()
+        .map(|i| views::instance(i, &product.catalog))
+        .collect();
+    let mut answer = fields([
         ("Marker", json!(marker)),
         ("InstanceCount", json!(page.total)),
-        (
-            "InstancesSet",
-            Value::Array(
-                page.items
-                    .iter()
-                    .map(|i| views::instance(i, &product.catalog))
-                    .collect(),
-            ),
-        ),
-    ]))
+    ]);
+    // About what one rendered instance takes, so the text is written once.
+    answer.insert_rendered("InstancesSet", &views, 2048 * views.len());
+    Ok(answer)
 }
 
 /// StartInstances, StopInstances and RebootInstances, all or none.

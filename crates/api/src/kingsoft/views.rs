@@ -5,8 +5,10 @@
 
 use super::networks::{AddressPlan, Net};
 use super::profile::{is_custom, network, state_name, ImageFacts};
+use serde::Serialize;
 use serde_json::{json, Value};
 use stratus_engine::catalog::{Catalog, Image, ImageState, OsFamily};
+use stratus_engine::clock::Iso8601;
 use stratus_engine::engine::KeyPairView;
 use stratus_engine::model::{ChargeType, Instance};
 
@@ -45,98 +47,225 @@ fn platform(family: OsFamily) -> &'static str {
     }
 }
 
-/// An `InstancesSet` item of DescribeInstances.
-pub fn instance(i: &Instance, catalog: &Catalog) -> Value {
-    let attr = |k: &str| i.attributes.get(k).cloned().unwrap_or_default();
-    let project: i64 = attr(attr::PROJECT_ID).parse().unwrap_or(0);
-    let groups: Vec<Value> = i
-        .security_group_ids
-        .iter()
-        .map(|g| json!({"SecurityGroupId": g}))
-        .collect();
-    let group_ids: Vec<Value> = groups
-        .iter()
-        .map(|g| json!({"GroupId": g["SecurityGroupId"]}))
-        .collect();
-    let zone_name = catalog
-        .zone(&i.zone)
-        .map(|(_, z)| z.name.clone())
-        .unwrap_or_default();
-    let data_gb: u32 = i.data_disks.iter().map(|d| d.size_gb).sum();
-    let private_ip = i.private_ips.first().cloned().unwrap_or_default();
-    let charge = i
-        .attributes
-        .get(attr::CHARGE_TYPE)
-        .cloned()
-        .unwrap_or_else(|| charge_type(i.charge_type).to_string());
-    json!({
-        "InstanceId": i.id,
-        "ProjectId": project,
-        "ThreadPerCore": 2,
-        "SriovNetSupport": "false",
-        "IsShowSriovNetSupport": false,
-        "InstanceName": i.name,
-        "InstanceType": i.plan_id,
-        "InstanceConfigure": {
-            "VCPU": i.cpu,
-            "GPU": 0,
-            "MemoryGb": i.memory_gb,
-            "DataDiskGb": data_gb,
-            "RootDiskGb": i.system_disk.size_gb,
-            "DataDiskType": attr(attr::DATA_DISK_TYPE),
-            "VGPU": "0",
+/// An `InstancesSet` item of DescribeInstances, rendered straight from the
+/// record.
+pub fn instance<'a>(i: &'a Instance, catalog: &'a Catalog) -> InstanceView<'a> {
+    let attr = |k: &str| i.attributes.get(k).map_or("", String::as_str);
+    let private_ip = i.private_ips.first().map_or("", String::as_str);
+    InstanceView {
+        instance_id: &i.id,
+        project_id: attr(attr::PROJECT_ID).parse().unwrap_or(0),
+        thread_per_core: 2,
+        sriov_net_support: "false",
+        is_show_sriov_net_support: false,
+        instance_name: &i.name,
+        instance_type: &i.plan_id,
+        instance_configure: InstanceConfigure {
+            vcpu: i.cpu,
+            gpu: 0,
+            memory_gb: i.memory_gb,
+            data_disk_gb: i.data_disks.iter().map(|d| d.size_gb).sum(),
+            root_disk_gb: i.system_disk.size_gb,
+            data_disk_type: attr(attr::DATA_DISK_TYPE),
+            vgpu: "0",
         },
-        "ImageId": i.image_id,
-        "SubnetId": i.subnet_id,
-        "PrivateIpAddress": private_ip,
-        "InstanceState": {
-            "Name": state_name(i.state),
-            "OnMigrate": false,
-            "CostTime": "0",
-            "TimeStamp": i.latest_operation.as_ref().map(|o| o.started_at.iso8601()).unwrap_or_else(|| i.created_at.iso8601()),
+        image_id: &i.image_id,
+        subnet_id: &i.subnet_id,
+        private_ip_address: private_ip,
+        instance_state: InstanceState {
+            name: state_name(i.state),
+            on_migrate: false,
+            cost_time: "0",
+            time_stamp: i
+                .latest_operation
+                .as_ref()
+                .map_or(i.created_at, |o| o.started_at)
+                .iso(),
         },
-        "Monitoring": { "State": "Started" },
-        "NetworkInterfaceSet": [{
-            "NetworkInterfaceId": attr(attr::NETWORK_INTERFACE),
-            "NetworkInterfaceType": "primary",
-            "VpcId": i.vpc_id,
-            "SubnetId": i.subnet_id,
-            "MacAddress": attr(attr::MAC_ADDRESS),
-            "PrivateIpAddress": private_ip,
-            "GroupSet": group_ids,
-            "SecurityGroupSet": groups,
-            "NetworkInterfaceName": "",
-            "PublicIp": i.public_ips.first(),
+        monitoring: Monitoring { state: "Started" },
+        network_interface_set: [NetworkInterface {
+            network_interface_id: attr(attr::NETWORK_INTERFACE),
+            network_interface_type: "primary",
+            vpc_id: &i.vpc_id,
+            subnet_id: &i.subnet_id,
+            mac_address: attr(attr::MAC_ADDRESS),
+            private_ip_address: private_ip,
+            group_set: GroupSet(&i.security_group_ids, "GroupId"),
+            security_group_set: GroupSet(&i.security_group_ids, "SecurityGroupId"),
+            network_interface_name: "",
+            public_ip: i.public_ips.first().map(String::as_str),
         }],
-        "SystemDisk": { "DiskType": i.system_disk.disk_type, "DiskSize": i.system_disk.size_gb },
-        "DataDisks": i.data_disks.iter().map(|d| json!({
-            "DiskId": d.id, "DiskType": d.disk_type, "DiskSize": d.size_gb,
-            "DeleteWithInstance": true, "Encrypted": false,
-        })).collect::<Vec<_>>(),
-        "KeyId": i.login.key_ids,
-        "AvailabilityZone": i.zone,
-        "AvailabilityZoneName": zone_name,
-        "CreationDate": i.created_at.iso8601(),
-        "ChargeType": charge,
-        "HostName": i.host_name,
-        "UserData": i.user_data.clone().unwrap_or_default(),
-        "Platform": platform(i.os_family),
-        "DedicatedUuid": "",
-        "ProductType": 0,
-        "ProductWhat": 1,
-        "AutoScalingType": "",
-        "LiveUpgradeSupport": false,
-        "VncSupport": true,
-        "ShutdownNoCharge": false,
-        "IsDistributeIpv6": false,
-        "IsRunOptimised": false,
-        "FailureAutoDelete": false,
-        "SyncTag": false,
-        "LargeEBSCapacity": false,
-        "Migration": 0,
-        "DataGuardSet": [],
-        "Metadata": [],
-    })
+        system_disk: SystemDisk {
+            disk_type: &i.system_disk.disk_type,
+            disk_size: i.system_disk.size_gb,
+        },
+        data_disks: i
+            .data_disks
+            .iter()
+            .map(|d| DataDisk {
+                disk_id: &d.id,
+                disk_type: &d.disk_type,
+                disk_size: d.size_gb,
+                delete_with_instance: true,
+                encrypted: false,
+            })
+            .collect(),
+        key_id: &i.login.key_ids,
+        availability_zone: &i.zone,
+        availability_zone_name: catalog.zone(&i.zone).map_or("", |(_, z)| z.name.as_str()),
+        creation_date: i.created_at.iso(),
+        charge_type: i
+            .attributes
+            .get(attr::CHARGE_TYPE)
+            .map_or(charge_type(i.charge_type), String::as_str),
+        host_name: &i.host_name,
+        user_data: i.user_data.as_deref().unwrap_or(""),
+        platform: platform(i.os_family),
+        dedicated_uuid: "",
+        product_type: 0,
+        product_what: 1,
+        auto_scaling_type: "",
+        live_upgrade_support: false,
+        vnc_support: true,
+        shutdown_no_charge: false,
+        is_distribute_ipv6: false,
+        is_run_optimised: false,
+        failure_auto_delete: false,
+        sync_tag: false,
+        large_ebs_capacity: false,
+        migration: 0,
+        data_guard_set: &[],
+        metadata: &[],
+    }
+}
+
+/// KEC's `InstancesSet` item, in the order the GoSDK model lists it.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InstanceView<'a> {
+    instance_id: &'a str,
+    project_id: i64,
+    thread_per_core: u32,
+    sriov_net_support: &'static str,
+    is_show_sriov_net_support: bool,
+    instance_name: &'a str,
+    instance_type: &'a str,
+    instance_configure: InstanceConfigure<'a>,
+    image_id: &'a str,
+    subnet_id: &'a str,
+    private_ip_address: &'a str,
+    instance_state: InstanceState,
+    monitoring: Monitoring,
+    network_interface_set: [NetworkInterface<'a>; 1],
+    system_disk: SystemDisk<'a>,
+    data_disks: Vec<DataDisk<'a>>,
+    key_id: &'a [String],
+    availability_zone: &'a str,
+    availability_zone_name: &'a str,
+    creation_date: Iso8601,
+    charge_type: &'a str,
+    host_name: &'a str,
+    user_data: &'a str,
+    platform: &'static str,
+    dedicated_uuid: &'static str,
+    product_type: u32,
+    product_what: u32,
+    auto_scaling_type: &'static str,
+    live_upgrade_support: bool,
+    vnc_support: bool,
+    shutdown_no_charge: bool,
+    is_distribute_ipv6: bool,
+    is_run_optimised: bool,
+    failure_auto_delete: bool,
+    sync_tag: bool,
+    #[serde(rename = "LargeEBSCapacity")]
+    large_ebs_capacity: bool,
+    migration: u32,
+    data_guard_set: &'static [&'static str],
+    metadata: &'static [&'static str],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InstanceConfigure<'a> {
+    #[serde(rename = "VCPU")]
+    vcpu: u32,
+    #[serde(rename = "GPU")]
+    gpu: u32,
+    memory_gb: u32,
+    data_disk_gb: u32,
+    root_disk_gb: u32,
+    data_disk_type: &'a str,
+    #[serde(rename = "VGPU")]
+    vgpu: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InstanceState {
+    name: &'static str,
+    on_migrate: bool,
+    cost_time: &'static str,
+    time_stamp: Iso8601,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Monitoring {
+    state: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct NetworkInterface<'a> {
+    network_interface_id: &'a str,
+    network_interface_type: &'static str,
+    vpc_id: &'a str,
+    subnet_id: &'a str,
+    mac_address: &'a str,
+    private_ip_address: &'a str,
+    group_set: GroupSet<'a>,
+    security_group_set: GroupSet<'a>,
+    network_interface_name: &'static str,
+    public_ip: Option<&'a str>,
+}
+
+/// Security group ids as `[{KEY: id}]`.
+struct GroupSet<'a>(&'a [String], &'static str);
+
+impl Serialize for GroupSet<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|id| Group(self.1, id)))
+    }
+}
+
+/// `{KEY: id}`.
+struct Group<'a>(&'static str, &'a str);
+
+impl Serialize for Group<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(self.0, self.1)?;
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SystemDisk<'a> {
+    disk_type: &'a str,
+    disk_size: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct DataDisk<'a> {
+    disk_id: &'a str,
+    disk_type: &'a str,
+    disk_size: u32,
+    delete_with_instance: bool,
+    encrypted: bool,
 }
 
 fn image_state(s: ImageState) -> &'static str {
@@ -262,4 +391,95 @@ pub fn security_group(n: &Net) -> Value {
         "SecurityGroupType": n.group_type(),
         "SecurityGroupEntrySet": [],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_instance_renders_every_field_of_the_sdk_model_in_its_order() {
+        let catalog = super::super::profile::catalog().expect("catalog");
+        let zone = catalog.regions[0].zones[0].clone();
+        let mut i = Instance::example(
+            "7b8a6c3e-0000-4000-8000-000000000001",
+            "alice",
+            "kec",
+            "cn-beijing-6",
+        );
+        i.zone = zone.id.as_str().into();
+        i.security_group_ids = vec!["sg-1".into(), "sg-2".into()];
+        i.data_disks = vec![i.system_disk.clone(), i.system_disk.clone()];
+        i.attributes.insert(attr::PROJECT_ID.into(), "12".into());
+        let v = serde_json::to_value(instance(&i, &catalog)).expect("renders");
+        let keys: Vec<&str> = v
+            .as_object()
+            .expect("an object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "InstanceId",
+                "ProjectId",
+                "ThreadPerCore",
+                "SriovNetSupport",
+                "IsShowSriovNetSupport",
+                "InstanceName",
+                "InstanceType",
+                "InstanceConfigure",
+                "ImageId",
+                "SubnetId",
+                "PrivateIpAddress",
+                "InstanceState",
+                "Monitoring",
+                "NetworkInterfaceSet",
+                "SystemDisk",
+                "DataDisks",
+                "KeyId",
+                "AvailabilityZone",
+                "AvailabilityZoneName",
+                "CreationDate",
+                "ChargeType",
+                "HostName",
+                "UserData",
+                "Platform",
+                "DedicatedUuid",
+                "ProductType",
+                "ProductWhat",
+                "AutoScalingType",
+                "LiveUpgradeSupport",
+                "VncSupport",
+                "ShutdownNoCharge",
+                "IsDistributeIpv6",
+                "IsRunOptimised",
+                "FailureAutoDelete",
+                "SyncTag",
+                "LargeEBSCapacity",
+                "Migration",
+                "DataGuardSet",
+                "Metadata",
+            ]
+        );
+        assert_eq!(v["ProjectId"], 12);
+        assert_eq!(v["InstanceConfigure"]["VCPU"], i.cpu);
+        assert_eq!(
+            v["InstanceConfigure"]["DataDiskGb"],
+            2 * i.system_disk.size_gb
+        );
+        assert_eq!(v["AvailabilityZoneName"], zone.name);
+        assert_eq!(v["ChargeType"], charge_type(i.charge_type));
+        let nic = &v["NetworkInterfaceSet"][0];
+        assert_eq!(
+            nic["GroupSet"],
+            json!([{"GroupId": "sg-1"}, {"GroupId": "sg-2"}])
+        );
+        assert_eq!(
+            nic["SecurityGroupSet"],
+            json!([{"SecurityGroupId": "sg-1"}, {"SecurityGroupId": "sg-2"}])
+        );
+        assert_eq!(nic["PublicIp"], Value::Null);
+        assert_eq!(v["InstanceState"]["TimeStamp"], i.created_at.iso8601());
+    }
 }

@@ -30,7 +30,7 @@ use stratus_engine::engine::{
 };
 use stratus_engine::lifecycle::LifecycleState;
 use stratus_engine::model::{ChargeType, Instance, Tag};
-use stratus_engine::ports::{InstanceFilter, InstanceOrder, InstanceQuery};
+use stratus_engine::ports::{InstanceFilter, InstanceOrder, InstanceQuery, Page};
 use stratus_engine::{Caller, EngineError};
 
 /// `password` and `keyId` as the engine wants them: one or the other, or
@@ -357,12 +357,12 @@ struct DescribeRequest {
 /// Every one of the caller's instances passing `filters`, newest first.
 /// `{"totalCount", "dataSet"}` of one page of the caller's instances that
 /// pass `filters`, newest first; only the page is copied out of the store.
-async fn page(
+/// The page of instances `filters` select, newest first.
+async fn listing(
     call: &Call<'_>,
     filters: Vec<InstanceFilter>,
     (offset, limit): (usize, usize),
-    view: impl Fn(&Instance) -> Value,
-) -> Result<Fields, ApiError> {
+) -> Result<Page<Instance>, ApiError> {
     let query = InstanceQuery {
         account: call.caller.account.clone(),
         product: call.caller.product.clone(),
@@ -372,18 +372,19 @@ async fn page(
         offset,
         limit,
     };
-    let page = call
-        .engine
+    call.engine
         .describe_instances(&query)
         .await
-        .map_err(|e| call.engine_error(e))?;
-    Ok(fields([
-        ("totalCount", json!(page.total)),
-        (
-            "dataSet",
-            Value::Array(page.items.iter().map(view).collect()),
-        ),
-    ]))
+        .map_err(|e| call.engine_error(e))
+}
+
+/// A listing's answer: the total and the page's views, rendered straight
+/// from the records.
+fn page_fields<V: serde::Serialize>(total: usize, views: &[V]) -> Fields {
+    let mut answer = fields([("totalCount", json!(total))]);
+    // About what one rendered instance takes, so the text is written once.
+    answer.insert_rendered("dataSet", views, 2048 * views.len());
+    answer
 }
 
 /// DescribeInstances: every filter of the spec; an unknown id simply
@@ -455,10 +456,13 @@ pub async fn describe(call: &Call<'_>) -> Result<Fields, ApiError> {
     if let Some(ip) = r.ipv4_address {
         filters.push(InstanceFilter::Ips(vec![ip]));
     }
-    page(call, filters, paging, |i| {
-        views::instance(i, call.facts, call.version)
-    })
-    .await
+    let page = listing(call, filters, paging).await?;
+    let views: Vec<_> = page
+        .items
+        .iter()
+        .map(|i| views::instance(i, call.facts, call.version))
+        .collect();
+    Ok(page_fields(page.total, &views))
 }
 
 #[derive(Debug, Deserialize)]
@@ -486,13 +490,13 @@ pub async fn describe_status(call: &Call<'_>) -> Result<Fields, ApiError> {
             values: vec![g],
         });
     }
-    page(
-        call,
-        filters,
-        paging,
-        |i| json!({"instanceId": i.id, "instanceStatus": profile::state_name(i.state)}),
-    )
-    .await
+    let page = listing(call, filters, paging).await?;
+    let statuses: Vec<Value> = page
+        .items
+        .iter()
+        .map(|i| json!({"instanceId": i.id, "instanceStatus": profile::state_name(i.state)}))
+        .collect();
+    Ok(page_fields(page.total, &statuses))
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,8 +6,10 @@
 use super::profile::{
     attr, state_name, ApiVersion, ZecFacts, ZoneFacts, RESOURCE_GROUP_ID, RESOURCE_GROUP_NAME,
 };
+use serde::Serialize;
 use serde_json::{json, Value};
 use stratus_engine::catalog::{Image, ImageKind, ImageState, OsFamily, Plan, Zone};
+use stratus_engine::clock::Iso8601;
 use stratus_engine::engine::KeyPairView;
 use stratus_engine::model::{Instance, Tag};
 
@@ -54,33 +56,109 @@ fn text<'a>(i: &'a Instance, key: &str) -> Option<&'a str> {
 }
 
 /// The primary NIC of an instance.
-fn nic(i: &Instance, version: ApiVersion, security_group: &str) -> Value {
-    let mut n = json!({
-        "nicId": format!("{}-nic0", i.id),
-        "name": "eth0",
-        "status": "USED",
-        "nicType": "Primary",
-        "regionId": i.region,
-        "nicSubnetType": "IPv4",
-        "publicIpList": i.public_ips,
-        "privateIpList": i.private_ips,
-        "primaryIpv4": i.private_ips.first(),
-        "primaryIpv6": null,
-        "ipv6Cidr": null,
-        "secondaryIpv4s": [],
-        "macAddress": mac_address(&i.id),
-        "instanceId": i.id,
-        "vpcId": i.vpc_id,
-        "subnetId": i.subnet_id,
-        "createTime": i.created_at.iso8601(),
-        "updateTime": i.created_at.iso8601(),
-        "resourceGroup": {"resourceGroupId": RESOURCE_GROUP_ID, "resourceGroupName": RESOURCE_GROUP_NAME},
-    });
-    if version == ApiVersion::V2025 {
-        n["securityGroupId"] = json!(security_group);
-        n["tags"] = tags(&[]);
+fn nic<'a>(i: &'a Instance, version: ApiVersion, security_group: &'a str) -> Nic<'a> {
+    let created = i.created_at.iso();
+    Nic {
+        nic_id: format!("{}-nic0", i.id),
+        name: "eth0",
+        status: "USED",
+        nic_type: "Primary",
+        region_id: &i.region,
+        nic_subnet_type: "IPv4",
+        public_ip_list: &i.public_ips,
+        private_ip_list: &i.private_ips,
+        primary_ipv4: i.private_ips.first().map(String::as_str),
+        primary_ipv6: None,
+        ipv6_cidr: None,
+        secondary_ipv4s: &[],
+        mac_address: mac_address(&i.id),
+        instance_id: &i.id,
+        vpc_id: &i.vpc_id,
+        subnet_id: &i.subnet_id,
+        create_time: created,
+        update_time: created,
+        resource_group: ResourceGroup {
+            resource_group_id: RESOURCE_GROUP_ID,
+            resource_group_name: RESOURCE_GROUP_NAME,
+        },
+        v2025: (version == ApiVersion::V2025).then_some(NicV2025 {
+            security_group_id: security_group,
+            tags: TagSet(&[]),
+        }),
     }
-    n
+}
+
+/// A JSON `null` the SDK model has a field for.
+type Null = Option<()>;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Nic<'a> {
+    nic_id: String,
+    name: &'static str,
+    status: &'static str,
+    nic_type: &'static str,
+    region_id: &'a str,
+    nic_subnet_type: &'static str,
+    public_ip_list: &'a [String],
+    private_ip_list: &'a [String],
+    primary_ipv4: Option<&'a str>,
+    primary_ipv6: Null,
+    ipv6_cidr: Null,
+    secondary_ipv4s: &'static [&'static str],
+    mac_address: String,
+    instance_id: &'a str,
+    vpc_id: &'a str,
+    subnet_id: &'a str,
+    create_time: Iso8601,
+    update_time: Iso8601,
+    resource_group: ResourceGroup,
+    /// What 2025-09-01 adds (2024-04-01 answers without it).
+    #[serde(flatten)]
+    v2025: Option<NicV2025<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NicV2025<'a> {
+    security_group_id: &'a str,
+    tags: TagSet<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResourceGroup {
+    resource_group_id: &'static str,
+    resource_group_name: &'static str,
+}
+
+/// Tags as ZEC answers them: `{"tags": [{"key", "value"}]}`, rendered
+/// straight from the record.
+struct TagSet<'a>(&'a [Tag]);
+
+impl Serialize for TagSet<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry("tags", &TagList(self.0))?;
+        map.end()
+    }
+}
+
+struct TagList<'a>(&'a [Tag]);
+
+impl Serialize for TagList<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Pair<'a> {
+            key: &'a str,
+            value: &'a str,
+        }
+        serializer.collect_seq(self.0.iter().map(|t| Pair {
+            key: &t.key,
+            value: &t.value,
+        }))
+    }
 }
 
 /// A stable locally administered MAC address for an instance's NIC.
@@ -97,62 +175,136 @@ fn mac_address(id: &str) -> String {
     )
 }
 
-/// An `InstanceInfo` structure.
-pub fn instance(i: &Instance, facts: &ZecFacts, version: ApiVersion) -> Value {
+/// An `InstanceInfo` structure, rendered straight from the record.
+pub fn instance<'a>(i: &'a Instance, facts: &'a ZecFacts, version: ApiVersion) -> InstanceView<'a> {
     let security_group = i
         .security_group_ids
         .first()
-        .unwrap_or(&facts.default_vpc.security_group_id)
-        .to_string();
+        .map_or(facts.default_vpc.security_group_id.as_str(), String::as_str);
     let bursting = flag(i, attr::BURSTING, false);
-    let mut v = json!({
-        "instanceId": i.id,
-        "instanceName": i.name,
-        "zoneId": i.zone,
-        "instanceType": i.plan_id,
-        "cpu": i.cpu,
-        "memory": i.memory_gb,
-        "imageId": i.image_id,
-        "imageName": i.os_name,
-        "timeZone": text(i, attr::TIME_ZONE),
-        "nicNetworkType": text(i, attr::NIC_NETWORK_TYPE).unwrap_or("Auto"),
-        "status": state_name(i.state),
-        "systemDisk": {
-            "diskId": i.system_disk.id,
-            "diskSize": i.system_disk.size_gb,
-            "diskCategory": i.system_disk.disk_type,
-            "burstingEnabled": bursting,
+    InstanceView {
+        instance_id: &i.id,
+        instance_name: &i.name,
+        zone_id: &i.zone,
+        instance_type: &i.plan_id,
+        cpu: i.cpu,
+        memory: i.memory_gb,
+        image_id: &i.image_id,
+        image_name: &i.os_name,
+        time_zone: text(i, attr::TIME_ZONE),
+        nic_network_type: text(i, attr::NIC_NETWORK_TYPE).unwrap_or("Auto"),
+        status: state_name(i.state),
+        system_disk: SystemDisk {
+            disk_id: &i.system_disk.id,
+            disk_size: i.system_disk.size_gb,
+            disk_category: &i.system_disk.disk_type,
+            bursting_enabled: bursting,
         },
-        "dataDisks": i.data_disks.iter().enumerate().map(|(n, d)| json!({
-            "diskId": d.id,
-            "diskName": format!("{}-data{}", i.name, n + 1),
-            "diskSize": d.size_gb,
-            "portable": false,
-            "burstingEnabled": bursting,
-            "diskCategory": d.disk_type,
-        })).collect::<Vec<_>>(),
-        "publicIpAddresses": i.public_ips,
-        "privateIpAddresses": i.private_ips,
-        "keyId": i.login.key_ids.first(),
-        "subnetId": i.subnet_id,
-        "enableAgent": flag(i, attr::ENABLE_AGENT, true),
-        "enableAgentMonitor": false,
-        "enableIpForward": flag(i, attr::ENABLE_IP_FORWARD, false),
-        "createTime": i.created_at.iso8601(),
-        "expiredTime": i.expires_at.map(|t| t.iso8601()),
-        "resourceGroupId": text(i, attr::RESOURCE_GROUP_ID).unwrap_or(RESOURCE_GROUP_ID),
-        "resourceGroupName": RESOURCE_GROUP_NAME,
-        "nics": [nic(i, version, &security_group)],
-    });
-    if version == ApiVersion::V2025 {
-        v["securityGroupId"] = json!(security_group);
-        v["tags"] = tags(&i.tags);
-        v["loadBalancerIds"] = json!([]);
-        v["placementGroupId"] = json!(text(i, attr::PLACEMENT_GROUP_ID));
-        v["instanceOptions"] =
-            json!({"nestedVirtualization": flag(i, attr::NESTED_VIRTUALIZATION, false)});
+        data_disks: i
+            .data_disks
+            .iter()
+            .enumerate()
+            .map(|(n, d)| DataDisk {
+                disk_id: &d.id,
+                disk_name: format!("{}-data{}", i.name, n + 1),
+                disk_size: d.size_gb,
+                portable: false,
+                bursting_enabled: bursting,
+                disk_category: &d.disk_type,
+            })
+            .collect(),
+        public_ip_addresses: &i.public_ips,
+        private_ip_addresses: &i.private_ips,
+        key_id: i.login.key_ids.first().map(String::as_str),
+        subnet_id: &i.subnet_id,
+        enable_agent: flag(i, attr::ENABLE_AGENT, true),
+        enable_agent_monitor: false,
+        enable_ip_forward: flag(i, attr::ENABLE_IP_FORWARD, false),
+        create_time: i.created_at.iso(),
+        expired_time: i.expires_at.map(|t| t.iso()),
+        resource_group_id: text(i, attr::RESOURCE_GROUP_ID).unwrap_or(RESOURCE_GROUP_ID),
+        resource_group_name: RESOURCE_GROUP_NAME,
+        nics: [nic(i, version, security_group)],
+        v2025: (version == ApiVersion::V2025).then(|| InstanceV2025 {
+            security_group_id: security_group,
+            tags: TagSet(&i.tags),
+            load_balancer_ids: &[],
+            placement_group_id: text(i, attr::PLACEMENT_GROUP_ID),
+            instance_options: InstanceOptions {
+                nested_virtualization: flag(i, attr::NESTED_VIRTUALIZATION, false),
+            },
+        }),
     }
-    v
+}
+
+/// ZEC's `InstanceInfo`, in the order the SDK model lists it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceView<'a> {
+    instance_id: &'a str,
+    instance_name: &'a str,
+    zone_id: &'a str,
+    instance_type: &'a str,
+    cpu: u32,
+    memory: u32,
+    image_id: &'a str,
+    image_name: &'a str,
+    time_zone: Option<&'a str>,
+    nic_network_type: &'a str,
+    status: &'static str,
+    system_disk: SystemDisk<'a>,
+    data_disks: Vec<DataDisk<'a>>,
+    public_ip_addresses: &'a [String],
+    private_ip_addresses: &'a [String],
+    key_id: Option<&'a str>,
+    subnet_id: &'a str,
+    enable_agent: bool,
+    enable_agent_monitor: bool,
+    enable_ip_forward: bool,
+    create_time: Iso8601,
+    expired_time: Option<Iso8601>,
+    resource_group_id: &'a str,
+    resource_group_name: &'static str,
+    nics: [Nic<'a>; 1],
+    /// What 2025-09-01 adds (2024-04-01 answers without it).
+    #[serde(flatten)]
+    v2025: Option<InstanceV2025<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InstanceV2025<'a> {
+    security_group_id: &'a str,
+    tags: TagSet<'a>,
+    load_balancer_ids: &'static [&'static str],
+    placement_group_id: Option<&'a str>,
+    instance_options: InstanceOptions,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InstanceOptions {
+    nested_virtualization: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SystemDisk<'a> {
+    disk_id: &'a str,
+    disk_size: u32,
+    disk_category: &'a str,
+    bursting_enabled: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DataDisk<'a> {
+    disk_id: &'a str,
+    disk_name: String,
+    disk_size: u32,
+    portable: bool,
+    bursting_enabled: bool,
+    disk_category: &'a str,
 }
 
 /// The ZEC `osType` of an image.
@@ -330,4 +482,92 @@ pub fn subnet(s: &SubnetInfo, used: usize, version: ApiVersion) -> Value {
         out["ipv6MaskLength"] = Value::Null;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(v: &Value) -> Vec<&str> {
+        v.as_object()
+            .expect("an object")
+            .keys()
+            .map(String::as_str)
+            .collect()
+    }
+
+    #[test]
+    fn an_instance_renders_the_fields_of_its_api_version_in_the_sdk_order() {
+        let facts = super::super::profile::facts().expect("catalog facts");
+        let mut i = Instance::example("1234567890", "alice", "zec", "asia-east-1");
+        i.tags = vec![Tag {
+            key: "team".into(),
+            value: "web".into(),
+        }];
+        i.data_disks = vec![i.system_disk.clone()];
+        let v2024 = serde_json::to_value(instance(&i, &facts, ApiVersion::V2024)).expect("renders");
+        let common = [
+            "instanceId",
+            "instanceName",
+            "zoneId",
+            "instanceType",
+            "cpu",
+            "memory",
+            "imageId",
+            "imageName",
+            "timeZone",
+            "nicNetworkType",
+            "status",
+            "systemDisk",
+            "dataDisks",
+            "publicIpAddresses",
+            "privateIpAddresses",
+            "keyId",
+            "subnetId",
+            "enableAgent",
+            "enableAgentMonitor",
+            "enableIpForward",
+            "createTime",
+            "expiredTime",
+            "resourceGroupId",
+            "resourceGroupName",
+            "nics",
+        ];
+        assert_eq!(keys(&v2024), common);
+        assert_eq!(v2024["nics"][0].get("securityGroupId"), None);
+        assert_eq!(v2024["timeZone"], Value::Null);
+        assert_eq!(v2024["nicNetworkType"], "Auto");
+        assert_eq!(
+            v2024["dataDisks"][0]["diskName"],
+            format!("{}-data1", i.name)
+        );
+        let v2025 = serde_json::to_value(instance(&i, &facts, ApiVersion::V2025)).expect("renders");
+        let mut newer = common.to_vec();
+        newer.extend([
+            "securityGroupId",
+            "tags",
+            "loadBalancerIds",
+            "placementGroupId",
+            "instanceOptions",
+        ]);
+        assert_eq!(keys(&v2025), newer);
+        assert_eq!(
+            v2025["tags"],
+            json!({"tags": [{"key": "team", "value": "web"}]})
+        );
+        assert_eq!(v2025["placementGroupId"], Value::Null);
+        assert_eq!(
+            v2025["instanceOptions"],
+            json!({"nestedVirtualization": false})
+        );
+        assert_eq!(
+            v2025["securityGroupId"],
+            facts.default_vpc.security_group_id
+        );
+        let nic = &v2025["nics"][0];
+        assert_eq!(nic["nicId"], format!("{}-nic0", i.id));
+        assert_eq!(nic["tags"], json!({"tags": []}));
+        assert_eq!(nic["macAddress"], mac_address(&i.id));
+        assert_eq!(keys(nic).last(), Some(&"tags"));
+    }
 }
