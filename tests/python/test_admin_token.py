@@ -2,10 +2,12 @@
 admin endpoint but the health check refuses a request without it (or with
 a vendor credential in its place); a vendor request never opens it, and the
 token never signs a vendor request; a listener beyond loopback without a
-token is refused at start."""
+token is refused at start, and `--admin-listen` moves the admin API to an
+address of its own."""
 import json
 import subprocess
 import urllib.request
+from types import SimpleNamespace
 
 import pytest
 
@@ -107,3 +109,39 @@ def test_a_token_that_is_a_vendor_credential_is_refused_at_start(tmp_path):
     config.write_text(CONFIG)
     code, out = start(["--config", str(config), "--admin-token", ZEC_TOKEN])
     assert code not in (0, None) and "vendor credential" in out, out
+
+
+def test_an_admin_listener_of_its_own_takes_the_admin_api_off_the_vendor_port():
+    admin = f"127.0.0.1:{free_port()}"
+    server = Server(extra=["--admin-listen", admin])
+    try:
+        lh = Lighthouse(server)
+        iid = lh.running()[0]
+        # The admin API answers on its own address, and the vendor port only
+        # its health check (what a load balancer probes).
+        with urllib.request.urlopen(f"http://{admin}/_stratus/instances?account=default", timeout=5) as r:
+            assert [i["id"] for i in json.loads(r.read())["instances"]] == [iid]
+        with urllib.request.urlopen(f"http://{admin}/_stratus/health", timeout=5) as r:
+            assert r.status == 200
+        for path in ("/_stratus/instances?account=default", "/_stratus/faults", "/metrics",
+                     "/_stratus/console"):
+            status, body = server.admin(path)
+            assert status != 200 and iid not in json.dumps(body), (path, status, body)
+        # No vendor API on the admin address.
+        lh_admin = Lighthouse(SimpleNamespace(endpoint=admin))
+        with pytest.raises(Exception):
+            lh_admin.call("DescribeInstances", {})
+        assert lh.call("DescribeInstances", {})["TotalCount"] == 1
+    finally:
+        server.stop()
+
+
+def test_an_admin_listener_decides_whether_a_token_is_needed():
+    # A vendor port beyond loopback needs no token when the admin API is
+    # on loopback; an admin address beyond loopback needs one.
+    code, out = start(["--listen", f"0.0.0.0:{free_port()}",
+                       "--admin-listen", f"127.0.0.1:{free_port()}"])
+    assert code is None and "stratus admin API on http://127.0.0.1:" in out, out
+    code, out = start(["--listen", f"127.0.0.1:{free_port()}",
+                       "--admin-listen", f"0.0.0.0:{free_port()}"])
+    assert code not in (0, None) and "without a token" in out, out

@@ -80,9 +80,12 @@ struct EdgeState {
     config: EdgeConfig,
 }
 
-/// Serves API requests on `listener` until the process ends.
+/// Serves API requests on `listener` until the process ends; with
+/// `admin_listener`, the admin API only there and the vendors' APIs only on
+/// `listener`.
 pub async fn serve(
     listener: TcpListener,
+    admin_listener: Option<TcpListener>,
     engine: Arc<Engine>,
     config: EdgeConfig,
 ) -> std::io::Result<()> {
@@ -101,14 +104,37 @@ pub async fn serve(
             kingsoft::KingsoftDialect::new(Arc::clone(&engine)).map_err(std::io::Error::other)?,
         ),
     ];
-    let admin = admin::AdminApi::new(
+    let admin: Arc<dyn Dialect> = Arc::new(admin::AdminApi::new(
         Arc::clone(&engine),
         config.admin_token.clone(),
         vendors.clone(),
-    );
-    let mut dialects: Vec<Arc<dyn Dialect>> = vec![Arc::new(admin)];
-    dialects.extend(vendors);
-    let state = Arc::new(EdgeState { dialects, config });
+    ));
+    match admin_listener {
+        None => {
+            let mut dialects = vec![admin];
+            dialects.extend(vendors);
+            accept(listener, EdgeState { dialects, config }).await
+        }
+        Some(admin_listener) => {
+            let admin_state = EdgeState {
+                dialects: vec![admin],
+                config: config.clone(),
+            };
+            let mut dialects: Vec<Arc<dyn Dialect>> = vec![Arc::new(admin::HealthCheck)];
+            dialects.extend(vendors);
+            let vendor_state = EdgeState { dialects, config };
+            tokio::try_join!(
+                accept(listener, vendor_state),
+                accept(admin_listener, admin_state)
+            )
+            .map(|_| ())
+        }
+    }
+}
+
+/// Accepts connections on `listener` and serves each with `state`'s dialects.
+async fn accept(listener: TcpListener, state: EdgeState) -> std::io::Result<()> {
+    let state = Arc::new(state);
     let slots = Arc::new(Semaphore::new(state.config.max_connections));
     loop {
         let permit = match Arc::clone(&slots).acquire_owned().await {

@@ -23,6 +23,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:4590")]
     pub listen: String,
+    /// Serve the admin API (`/_stratus/*`, `/metrics`, the console) on this
+    /// address only, and the vendors' APIs only on `--listen`.
+    #[arg(long, value_name = "ADDRESS")]
+    pub admin_listen: Option<String>,
     /// Directory of the SQLite database and state.
     #[arg(long, default_value = "./.stratus")]
     pub data: PathBuf,
@@ -291,14 +295,29 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let admin_listener = match &args.admin_listen {
+        None => None,
+        Some(at) => Some(
+            tokio::net::TcpListener::bind(at)
+                .await
+                .map_err(|e| format!("cannot listen on {at} for the admin API: {e}"))?,
+        ),
+    };
+    let admin_address = match &admin_listener {
+        None => address,
+        Some(l) => l.local_addr().map_err(|e| e.to_string())?,
+    };
     let admin_token = args
         .admin_token
         .clone()
         .or_else(|| file.admin_token.clone())
         .filter(|t| !t.is_empty());
-    check_admin_token(admin_token.as_deref(), address, engine.accounts())?;
+    check_admin_token(admin_token.as_deref(), admin_address, engine.accounts())?;
     tracing::info!(%address, recovered, ephemeral = args.ephemeral, shared, speed = args.speed, "stratus is serving");
     println!("stratus listening on http://{address}");
+    if admin_listener.is_some() {
+        println!("stratus admin API on http://{admin_address}");
+    }
     println!(
         "development credentials (account `{first_account}`): tencent SecretId={} SecretKey={}",
         development::TENCENT_SECRET_ID,
@@ -347,7 +366,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         tokio::spawn(reconcile(Arc::clone(&engine), shared));
     }
     tokio::select! {
-        served = stratus_api::serve(listener, Arc::clone(&engine), edge) => served.map_err(|e| e.to_string()),
+        served = stratus_api::serve(listener, admin_listener, Arc::clone(&engine), edge) => served.map_err(|e| e.to_string()),
         _ = shutdown_signal() => {
             let running = engine.drain(drain_timeout).await;
             tracing::info!(left_in_flight = running, "stopping");

@@ -76,6 +76,39 @@ impl Dialect for AdminApi {
     }
 }
 
+/// The health check alone: what the vendors' port answers of the admin
+/// API when the admin API has a listener of its own (`serve
+/// --admin-listen`), since load balancers probe the port they send to.
+pub struct HealthCheck;
+
+impl Dialect for HealthCheck {
+    fn recognise(&self, head: &Head<'_>) -> Claim {
+        Claim::certain_if(head.path == "/_stratus/health")
+    }
+
+    fn serve<'a>(&'a self, req: &'a RawRequest) -> Serving<'a> {
+        Box::pin(async move {
+            match req.method.as_str() {
+                "GET" => health(),
+                _ => error(405, "only GET is supported here"),
+            }
+        })
+    }
+
+    fn refuse(&self, _req: &RawRequest, refusal: &Refusal) -> Response {
+        refusal_error(refusal)
+    }
+}
+
+/// `GET /_stratus/health`: up, and which version.
+fn health() -> Response {
+    Response::json(
+        200,
+        "application/json",
+        &json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }),
+    )
+}
+
 /// `POST /_stratus/reset[?account=NAME]`: deletes every record of the
 /// account, or of every account.
 async fn reset(engine: &Engine, req: &RawRequest) -> Response {
@@ -203,11 +236,7 @@ pub async fn handle(engine: &Engine, req: &RawRequest) -> Response {
     match req.path.as_str() {
         "/_stratus/console" => console::page(),
         "/_stratus/fleet" => console::fleet(engine, req).await,
-        "/_stratus/health" => Response::json(
-            200,
-            "application/json",
-            &json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }),
-        ),
+        "/_stratus/health" => health(),
         "/_stratus/messages" => messages(engine, req).await,
         "/_stratus/instances" => instances(engine, req).await,
         "/_stratus/operations" => operations(engine, req).await,
