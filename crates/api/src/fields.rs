@@ -6,8 +6,10 @@
 //! insert and an owned key per field) was over half of a page's CPU. The
 //! answer is then written once into a buffer sized for it.
 
+use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::Value;
+use stratus_engine::model::Tag;
 
 /// The fields of a successful answer (each envelope adds its request id).
 #[derive(Debug, Default, Clone)]
@@ -123,6 +125,37 @@ fn write_json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
     if let Err(e) = serde_json::to_writer(&mut *out, value) {
         tracing::error!(error = %e, "a value did not render");
     }
+}
+
+/// Tags rendered as `[{KEY: key, VALUE: value}]`, with the vendor's two
+/// member names.
+pub struct TagPairs<'a> {
+    pub tags: &'a [Tag],
+    pub names: (&'static str, &'static str),
+}
+
+impl Serialize for TagPairs<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct Pair<'a>(&'a Tag, (&'static str, &'static str));
+        impl Serialize for Pair<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry(self.1 .0, &*self.0.key)?;
+                map.serialize_entry(self.1 .1, &*self.0.value)?;
+                map.end()
+            }
+        }
+        serializer.collect_seq(self.tags.iter().map(|t| Pair(t, self.names)))
+    }
+}
+
+/// The member names of a rendered JSON object, in order (for tests of a
+/// view's field order).
+#[cfg(test)]
+pub fn object_keys(v: &Value) -> Vec<&str> {
+    v.as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default()
 }
 
 impl<const N: usize> From<[(&str, Value); N]> for Fields {

@@ -412,12 +412,7 @@ mod tests {
         i.data_disks = vec![i.system_disk.clone(), i.system_disk.clone()];
         i.attributes.insert(attr::PROJECT_ID.into(), "12".into());
         let v = serde_json::to_value(instance(&i, &catalog)).expect("renders");
-        let keys: Vec<&str> = v
-            .as_object()
-            .expect("an object")
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let keys = crate::fields::object_keys(&v);
         assert_eq!(
             keys,
             [

@@ -1,6 +1,6 @@
 //! Parts of the API 3.0 views Lighthouse and CVM render alike.
 
-use serde::{Serialize, Serializer};
+use crate::fields::TagPairs;
 use serde_json::{json, Value};
 use stratus_engine::model::{OperationState, Tag};
 
@@ -23,19 +23,9 @@ pub fn tags(tags: &[Tag]) -> Value {
 }
 
 /// Tags as `[{Key, Value}]`, rendered straight from the record.
-pub struct TagSet<'a>(pub &'a [Tag]);
-
-impl Serialize for TagSet<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        #[serde(rename_all = "PascalCase")]
-        struct Pair<'a> {
-            key: &'a str,
-            value: &'a str,
-        }
-        serializer.collect_seq(self.0.iter().map(|t| Pair {
-            key: &t.key,
-            value: &t.value,
-        }))
+pub fn tag_set(tags: &[Tag]) -> TagPairs<'_> {
+    TagPairs {
+        tags,
+        names: ("Key", "Value"),
     }
 }

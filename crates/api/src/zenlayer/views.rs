@@ -6,6 +6,7 @@
 use super::profile::{
     attr, state_name, ApiVersion, ZecFacts, ZoneFacts, RESOURCE_GROUP_ID, RESOURCE_GROUP_NAME,
 };
+use crate::fields::TagPairs;
 use serde::Serialize;
 use serde_json::{json, Value};
 use stratus_engine::catalog::{Image, ImageKind, ImageState, OsFamily, Plan, Zone};
@@ -140,24 +141,14 @@ impl Serialize for TagSet<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(Some(1))?;
-        map.serialize_entry("tags", &TagList(self.0))?;
+        map.serialize_entry(
+            "tags",
+            &TagPairs {
+                tags: self.0,
+                names: ("key", "value"),
+            },
+        )?;
         map.end()
-    }
-}
-
-struct TagList<'a>(&'a [Tag]);
-
-impl Serialize for TagList<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Pair<'a> {
-            key: &'a str,
-            value: &'a str,
-        }
-        serializer.collect_seq(self.0.iter().map(|t| Pair {
-            key: &t.key,
-            value: &t.value,
-        }))
     }
 }
 
@@ -487,14 +478,7 @@ pub fn subnet(s: &SubnetInfo, used: usize, version: ApiVersion) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn keys(v: &Value) -> Vec<&str> {
-        v.as_object()
-            .expect("an object")
-            .keys()
-            .map(String::as_str)
-            .collect()
-    }
+    use crate::fields::object_keys as keys;
 
     #[test]
     fn an_instance_renders_the_fields_of_its_api_version_in_the_sdk_order() {

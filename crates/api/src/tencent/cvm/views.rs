@@ -2,9 +2,10 @@
 //! (spec §5.1–5.2).
 
 use super::profile::state_name;
+use crate::fields::TagPairs;
 use crate::tencent::views::operation_state;
+use crate::tencent::views::tag_set;
 pub use crate::tencent::views::tags;
-use crate::tencent::views::TagSet;
 use serde::Serialize;
 use serde_json::{json, Value};
 use stratus_engine::catalog::{Image, ImageKind, ImageState, Plan};
@@ -88,7 +89,7 @@ pub fn instance(i: &Instance) -> InstanceView<'_> {
             keep_image_login: None,
         },
         instance_state: state_name(i.state),
-        tags: TagSet(&i.tags),
+        tags: tag_set(&i.tags),
         stop_charging_mode: match (i.charge_type, i.charging_stopped) {
             (ChargeType::Postpaid, true) => "STOP_CHARGING",
             (ChargeType::Postpaid, _) => "KEEP_CHARGING",
@@ -155,7 +156,7 @@ pub struct InstanceView<'a> {
     security_group_ids: &'a [String],
     login_settings: LoginSettings<'a>,
     instance_state: &'static str,
-    tags: TagSet<'a>,
+    tags: TagPairs<'a>,
     stop_charging_mode: &'static str,
     uuid: &'a uuid::Uuid,
     latest_operation: Option<&'a str>,
@@ -373,12 +374,7 @@ mod tests {
         i.data_disks = vec![i.system_disk.clone()];
         i.attributes.insert(attr::PROJECT_ID.into(), "7".into());
         let v = serde_json::to_value(instance(&i)).expect("renders");
-        let keys: Vec<&str> = v
-            .as_object()
-            .expect("an object")
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let keys = crate::fields::object_keys(&v);
         assert_eq!(
             keys,
             [

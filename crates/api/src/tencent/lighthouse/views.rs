@@ -2,9 +2,10 @@
 //! present (spec §4.2–4.4).
 
 use super::profile::state_name;
+use crate::fields::TagPairs;
 use crate::tencent::views::operation_state;
+use crate::tencent::views::tag_set;
 pub use crate::tencent::views::tags;
-use crate::tencent::views::TagSet;
 use serde::Serialize;
 use serde_json::{json, Value};
 use stratus_engine::catalog::{Image, ImageKind, ImageState, OsFamily, Plan};
@@ -81,7 +82,7 @@ pub fn instance(i: &Instance) -> InstanceView<'_> {
         platform: &i.platform,
         os_name: &i.os_name,
         zone: &i.zone,
-        tags: TagSet(&i.tags),
+        tags: tag_set(&i.tags),
         instance_restrict_state: "NORMAL",
         support_ipv6_detail: SupportIpv6Detail {
             is_support: false,
@@ -130,7 +131,7 @@ pub struct InstanceView<'a> {
     platform: &'a str,
     os_name: &'a str,
     zone: &'a str,
-    tags: TagSet<'a>,
+    tags: TagPairs<'a>,
     instance_restrict_state: &'static str,
     support_ipv6_detail: SupportIpv6Detail,
     public_ipv6_addresses: &'static [&'static str],
@@ -263,12 +264,7 @@ mod tests {
         }];
         i.public_ips = vec!["203.0.113.7".into()];
         let v = serde_json::to_value(instance(&i)).expect("renders");
-        let keys: Vec<&str> = v
-            .as_object()
-            .expect("an object")
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let keys = crate::fields::object_keys(&v);
         assert_eq!(
             keys,
             [
