@@ -91,6 +91,31 @@ pub(crate) struct ListingIndex {
     postings: HashMap<(Name, Name), HashMap<Posting, RoaringBitmap>>,
     slots: Vec<Option<Entry>>,
     free: Vec<Slot>,
+    /// Bumped per (account, product) whenever its order changes (an
+    /// instance added, removed, or moved in or out of the recycle bin).
+    generations: HashMap<(Name, Name), u64>,
+    /// Where recent unfiltered pages ended, so that the next page of a
+    /// paginator resumes there instead of walking from the top: a deep
+    /// offset costs a page, not the offset.
+    cursors: std::sync::Mutex<std::collections::VecDeque<Cursor>>,
+    /// Pages that resumed from a cursor.
+    #[cfg(test)]
+    resumed: std::sync::atomic::AtomicUsize,
+}
+
+/// Cursors kept at most: one per paginator walking a listing at a time.
+const CURSORS: usize = 64;
+
+/// The place an unfiltered walk stopped at.
+#[derive(Debug, Clone)]
+struct Cursor {
+    listing: (Name, Name, Option<Name>, bool),
+    generation: u64,
+    /// Places of the listing before `next`.
+    offset: usize,
+    next: Place,
+    /// Whether `next` is in the recycle-bin part of a recycle-bin-first walk.
+    in_bin: bool,
 }
 
 /// How the mirror answers a listing.
@@ -269,7 +294,15 @@ impl ListingIndex {
         orders.all.range(from..=to).next().map(|p| p.2)
     }
 
+    fn reordered(&mut self, i: &Instance) {
+        *self
+            .generations
+            .entry((i.account.clone(), i.product.clone()))
+            .or_default() += 1;
+    }
+
     fn insert(&mut self, i: &Instance) {
+        self.reordered(i);
         let entry = Entry {
             created_at: i.created_at,
             id: Arc::from(i.id.as_str()),
@@ -303,6 +336,7 @@ impl ListingIndex {
     }
 
     fn remove(&mut self, i: &Instance, slot: Slot) {
+        self.reordered(i);
         let key = scope(i);
         if let Some(orders) = self.orders.get_mut(&key) {
             if let Some(entry) = self.slots[slot as usize].take() {
@@ -458,7 +492,9 @@ impl ListingIndex {
     }
 
     /// A page read by walking the regions' orders (the recycle bin first
-    /// if asked), keeping the slots in `only` if given.
+    /// if asked), keeping the slots in `only` if given. An unfiltered walk
+    /// resumes where an earlier page of the same listing ended, if nothing
+    /// has reordered it since.
     fn walk(
         &self,
         orders: &[&Orders],
@@ -466,31 +502,122 @@ impl ListingIndex {
         only: Option<&RoaringBitmap>,
         query: &InstanceQuery,
     ) -> Listing {
-        let kept = |p: &&Place| only.is_none_or(|bits| bits.contains(p.2));
+        let kept = |p: &(bool, &Place)| only.is_none_or(|bits| bits.contains(p.1 .2));
         let total = match only {
             Some(bits) => bits.len() as usize,
             None => orders.iter().map(|o| o.all.len()).sum(),
         };
-        let page = |places: &mut dyn Iterator<Item = &Place>| -> Vec<Arc<str>> {
-            places
-                .filter(kept)
-                .skip(query.offset)
-                .take(query.limit)
-                .map(|(_, Reverse(id), _)| Arc::clone(id))
-                .collect()
+        let listing = (
+            Name::new(&query.account),
+            Name::new(&query.product),
+            query.region.as_deref().map(Name::new),
+            isolated_first,
+        );
+        let generation = self
+            .generations
+            .get(&(listing.0.clone(), listing.1.clone()))
+            .copied()
+            .unwrap_or_default();
+        let resumed = match only {
+            Some(_) => None,
+            None => self.cursor(&listing, generation, query.offset),
         };
-        let ids = if isolated_first {
-            let bin = merged(orders.iter().map(|o| o.isolated.iter()).collect());
-            let rest = merged(orders.iter().map(|o| o.all.iter()).collect()).filter(|p| {
-                !self.slots[p.2 as usize]
-                    .as_ref()
-                    .is_some_and(|e| e.isolated)
-            });
-            page(&mut bin.chain(rest))
-        } else {
-            page(&mut merged(orders.iter().map(|o| o.all.iter()).collect()))
+        #[cfg(test)]
+        if resumed.is_some() {
+            self.resumed
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        let (before, from) = match &resumed {
+            Some(c) => (c.offset, Some((c.in_bin, &c.next))),
+            None => (0, None),
         };
+        let mut places = self.places(orders, isolated_first, from).filter(kept);
+        let ids: Vec<Arc<str>> = places
+            .by_ref()
+            .skip(query.offset - before)
+            .take(query.limit)
+            .map(|(_, (_, Reverse(id), _))| Arc::clone(id))
+            .collect();
+        if only.is_none() && ids.len() == query.limit {
+            if let Some((in_bin, next)) = places.next() {
+                self.remember(Cursor {
+                    listing,
+                    generation,
+                    offset: query.offset + ids.len(),
+                    next: next.clone(),
+                    in_bin,
+                });
+            }
+        }
         Listing::Page { total, ids }
+    }
+
+    /// The places of a walk in its order, each with whether it is in the
+    /// recycle-bin part, from `from` on (inclusive) if given.
+    fn places<'a>(
+        &'a self,
+        orders: &[&'a Orders],
+        isolated_first: bool,
+        from: Option<(bool, &Place)>,
+    ) -> Box<dyn Iterator<Item = (bool, &'a Place)> + 'a> {
+        let start = from.map(|(_, p)| p.clone());
+        let from_start =
+            |set: &'a BTreeSet<Place>| -> std::collections::btree_set::Range<'a, Place> {
+                match &start {
+                    Some(p) => set.range(p.clone()..),
+                    None => set.range::<Place, _>(..),
+                }
+            };
+        let everything = |set: &'a BTreeSet<Place>| set.range::<Place, _>(..);
+        if !isolated_first {
+            return Box::new(
+                merged(orders.iter().map(|o| from_start(&o.all)).collect()).map(|p| (false, p)),
+            );
+        }
+        let in_bin = from.is_none_or(|(bin, _)| bin);
+        let bin: Box<dyn Iterator<Item = &'a Place>> = if in_bin {
+            Box::new(merged(
+                orders.iter().map(|o| from_start(&o.isolated)).collect(),
+            ))
+        } else {
+            Box::new(std::iter::empty())
+        };
+        let rest = if in_bin {
+            merged(orders.iter().map(|o| everything(&o.all)).collect())
+        } else {
+            merged(orders.iter().map(|o| from_start(&o.all)).collect())
+        };
+        let rest = rest.filter(|p| {
+            !self.slots[p.2 as usize]
+                .as_ref()
+                .is_some_and(|e| e.isolated)
+        });
+        Box::new(bin.map(|p| (true, p)).chain(rest.map(|p| (false, p))))
+    }
+
+    /// A cursor of `listing` at `generation` no further than `offset`.
+    fn cursor(
+        &self,
+        listing: &(Name, Name, Option<Name>, bool),
+        generation: u64,
+        offset: usize,
+    ) -> Option<Cursor> {
+        let cursors = self.cursors.lock().ok()?;
+        cursors
+            .iter()
+            .filter(|c| &c.listing == listing && c.generation == generation && c.offset <= offset)
+            .max_by_key(|c| c.offset)
+            .cloned()
+    }
+
+    fn remember(&self, cursor: Cursor) {
+        if let Ok(mut cursors) = self.cursors.lock() {
+            cursors.retain(|c| !(c.listing == cursor.listing && c.offset == cursor.offset));
+            if cursors.len() == CURSORS {
+                cursors.pop_front();
+            }
+            cursors.push_back(cursor);
+        }
     }
 
     /// A page read by ordering only the matches.
@@ -718,6 +845,106 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Paginators walking a listing page after page, with changes between
+    /// pages (states that keep the order, instances that change it): each
+    /// page equals the plain filter-and-sort, and later pages resume where
+    /// the last one ended instead of walking from the top.
+    #[test]
+    fn paginators_resume_where_their_last_page_ended() {
+        let mut resumed_pages = 0;
+        for seed in 1..=40u64 {
+            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let mut index = ListingIndex::default();
+            let mut live: BTreeMap<(String, String), Instance> = BTreeMap::new();
+            let mut next_id = 0;
+            let mut change = |rng: &mut Rng,
+                              index: &mut ListingIndex,
+                              live: &mut BTreeMap<(String, String), Instance>,
+                              reorder: bool| {
+                let picked = (!reorder && !live.is_empty())
+                    .then(|| {
+                        live.keys()
+                            .nth(rng.below(live.len() as u64) as usize)
+                            .cloned()
+                    })
+                    .flatten();
+                let (old, mut new) = match picked {
+                    Some(key) => {
+                        let old = live[&key].clone();
+                        let mut new = old.clone();
+                        // A state that keeps it where it is in the order.
+                        new.state = if isolated(&old) {
+                            LifecycleState::Isolated
+                        } else {
+                            [LifecycleState::Running, LifecycleState::Stopped]
+                                [rng.below(2) as usize]
+                        };
+                        (Some(old), new)
+                    }
+                    None => {
+                        next_id += 1;
+                        let mut i = Instance::example(
+                            &format!("i-{next_id:04}"),
+                            "alice",
+                            "lighthouse",
+                            rng.pick(&REGIONS),
+                        );
+                        i.created_at = Timestamp(rng.below(40) as i64 * 1000);
+                        if rng.below(4) == 0 {
+                            i.state = LifecycleState::Isolated;
+                        }
+                        (None, i)
+                    }
+                };
+                new.version += 1;
+                index.update(old.as_ref(), Some(&new));
+                live.insert(("alice".to_string(), new.id.clone()), new);
+            };
+            for _ in 0..60 + rng.below(120) {
+                change(&mut rng, &mut index, &mut live, true);
+            }
+            for order in [
+                InstanceOrder::CreatedDesc,
+                InstanceOrder::IsolatedFirstThenCreatedDesc,
+            ] {
+                let limit = 1 + rng.below(20) as usize;
+                let region = (rng.below(2) == 0).then(|| rng.pick(&REGIONS).to_string());
+                let mut offset = 0;
+                loop {
+                    let query = InstanceQuery {
+                        account: "alice".into(),
+                        product: "lighthouse".into(),
+                        region: region.clone(),
+                        filters: Vec::new(),
+                        order,
+                        offset,
+                        limit,
+                    };
+                    let plain = query.select(live.values());
+                    let plain_ids: Vec<String> = plain.items.iter().map(|i| i.id.clone()).collect();
+                    assert_eq!(
+                        indexed(&index, &live, &query),
+                        (plain.total, plain_ids),
+                        "seed {seed}: {query:?}"
+                    );
+                    offset += limit;
+                    if offset >= plain.total {
+                        break;
+                    }
+                    // Mostly a change that keeps the order, sometimes one
+                    // that reorders (the cursor is then not used).
+                    let reorder = rng.below(5) == 0;
+                    change(&mut rng, &mut index, &mut live, reorder);
+                }
+            }
+            resumed_pages += index.resumed.load(std::sync::atomic::Ordering::Relaxed);
+        }
+        assert!(
+            resumed_pages > 100,
+            "pages resumed from a cursor: {resumed_pages}"
+        );
     }
 
     /// A fleet where a filter matches all, many or a few: each way of
