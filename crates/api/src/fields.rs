@@ -62,14 +62,6 @@ impl Fields {
         self.set(key, field);
     }
 
-    /// The value set for `key` by [`Fields::insert`].
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        self.entries.iter().find_map(|(k, f)| match f {
-            Field::Value(v) if k == key => Some(v),
-            _ => None,
-        })
-    }
-
     /// The fields as one JSON object.
     pub fn to_json(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.size_hint());
@@ -198,7 +190,5 @@ mod tests {
             text,
             r#"{"B":2,"A":"x\"y","Set":[{"Id":"i-1"},{"Id":"i-2"}],"Inner":{"RequestId":"r"},"Empty":{}}"#
         );
-        assert_eq!(f.get("A"), Some(&json!("x\"y")));
-        assert_eq!(f.get("Set"), None);
     }
 }

@@ -13,13 +13,9 @@ pub fn operation_state(s: OperationState) -> &'static str {
     }
 }
 
-/// Tags as `[{Key, Value}]`.
+/// Tags as `[{Key, Value}]`, as a JSON value.
 pub fn tags(tags: &[Tag]) -> Value {
-    Value::Array(
-        tags.iter()
-            .map(|t| json!({"Key": t.key, "Value": t.value}))
-            .collect(),
-    )
+    json!(tag_set(tags))
 }
 
 /// Tags as `[{Key, Value}]`, rendered straight from the record.

@@ -40,9 +40,9 @@ pub struct SubnetInfo {
     pub is_default: bool,
 }
 
-/// Tags as ZEC answers them: `{"tags": [{"key", "value"}]}`.
+/// Tags as ZEC answers them, `{"tags": [{"key", "value"}]}`, as a JSON value.
 pub fn tags(tags: &[Tag]) -> Value {
-    json!({ "tags": tags.iter().map(|t| json!({"key": t.key, "value": t.value})).collect::<Vec<_>>() })
+    json!(TagSet::of(tags))
 }
 
 fn flag(i: &Instance, key: &str, default: bool) -> bool {
@@ -84,7 +84,7 @@ fn nic<'a>(i: &'a Instance, version: ApiVersion, security_group: &'a str) -> Nic
         },
         v2025: (version == ApiVersion::V2025).then_some(NicV2025 {
             security_group_id: security_group,
-            tags: TagSet(&[]),
+            tags: TagSet::of(&[]),
         }),
     }
 }
@@ -135,20 +135,19 @@ struct ResourceGroup {
 
 /// Tags as ZEC answers them: `{"tags": [{"key", "value"}]}`, rendered
 /// straight from the record.
-struct TagSet<'a>(&'a [Tag]);
+#[derive(Serialize)]
+struct TagSet<'a> {
+    tags: TagPairs<'a>,
+}
 
-impl Serialize for TagSet<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(1))?;
-        map.serialize_entry(
-            "tags",
-            &TagPairs {
-                tags: self.0,
+impl<'a> TagSet<'a> {
+    fn of(tags: &'a [Tag]) -> Self {
+        TagSet {
+            tags: TagPairs {
+                tags,
                 names: ("key", "value"),
             },
-        )?;
-        map.end()
+        }
     }
 }
 
@@ -218,7 +217,7 @@ pub fn instance<'a>(i: &'a Instance, facts: &'a ZecFacts, version: ApiVersion) -
         nics: [nic(i, version, security_group)],
         v2025: (version == ApiVersion::V2025).then(|| InstanceV2025 {
             security_group_id: security_group,
-            tags: TagSet(&i.tags),
+            tags: TagSet::of(&i.tags),
             load_balancer_ids: &[],
             placement_group_id: text(i, attr::PLACEMENT_GROUP_ID),
             instance_options: InstanceOptions {

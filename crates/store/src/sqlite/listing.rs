@@ -788,6 +788,24 @@ mod tests {
         }
     }
 
+    /// Asserts that the index answers `query` as the plain filter-and-sort
+    /// does; returns the listing's total.
+    fn assert_indexed_is_plain(
+        index: &ListingIndex,
+        live: &BTreeMap<(String, String), Instance>,
+        query: &InstanceQuery,
+        seed: u64,
+    ) -> usize {
+        let plain = query.select(live.values());
+        let plain_ids: Vec<String> = plain.items.iter().map(|i| i.id.clone()).collect();
+        assert_eq!(
+            indexed(index, live, query),
+            (plain.total, plain_ids),
+            "seed {seed}: {query:?}"
+        );
+        plain.total
+    }
+
     #[test]
     fn indexed_listings_equal_the_plain_filter_and_sort() {
         for seed in 1..=60u64 {
@@ -836,13 +854,7 @@ mod tests {
                     offset: rng.below(30) as usize,
                     limit: 1 + rng.below(25) as usize,
                 };
-                let plain = query.select(live.values());
-                let plain_ids: Vec<String> = plain.items.iter().map(|i| i.id.clone()).collect();
-                assert_eq!(
-                    indexed(&index, &live, &query),
-                    (plain.total, plain_ids),
-                    "seed {seed}: {query:?}"
-                );
+                assert_indexed_is_plain(&index, &live, &query, seed);
             }
         }
     }
@@ -922,15 +934,9 @@ mod tests {
                         offset,
                         limit,
                     };
-                    let plain = query.select(live.values());
-                    let plain_ids: Vec<String> = plain.items.iter().map(|i| i.id.clone()).collect();
-                    assert_eq!(
-                        indexed(&index, &live, &query),
-                        (plain.total, plain_ids),
-                        "seed {seed}: {query:?}"
-                    );
+                    let total = assert_indexed_is_plain(&index, &live, &query, seed);
                     offset += limit;
-                    if offset >= plain.total {
+                    if offset >= total {
                         break;
                     }
                     // Mostly a change that keeps the order, sometimes one
