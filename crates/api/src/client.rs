@@ -10,6 +10,7 @@ use crate::tencent::signature::sign_tc3;
 use crate::zenlayer::signature::{signature as zc2_signature, SignedParts};
 use bytes::Bytes;
 use serde_json::Value;
+use std::sync::LazyLock;
 use stratus_engine::clock::Timestamp;
 
 const JSON: &str = "application/json";
@@ -201,7 +202,12 @@ impl Service {
     /// without parsing its body (a benchmark's client shares the machine
     /// with the server, and parsing every listing would slow both).
     pub fn error_code(self, status: u16, body: &[u8]) -> Option<String> {
-        let tencent_error = || body.windows(7).any(|w| w == b"\"Error\"");
+        // A key `"Error"` can only be the envelope's: inside a string its
+        // quotes would be escaped. (A vectorised search, its searcher built
+        // once: a page is 30 KB.)
+        static ERROR_KEY: LazyLock<memchr::memmem::Finder<'static>> =
+            LazyLock::new(|| memchr::memmem::Finder::new(b"\"Error\""));
+        let tencent_error = || ERROR_KEY.find(body).is_some();
         let pointer = match self {
             Self::Lighthouse | Self::Cvm if tencent_error() => "/Response/Error/Code",
             Self::Zec if status != 200 => "/code",
@@ -309,6 +315,20 @@ mod tests {
             Some("OPERATION_DENIED_INSTANCE_STATUS")
         );
         assert_eq!(Service::Zec.error_code(200, br#"{"response":{}}"#), None);
+        assert_eq!(
+            Service::Lighthouse
+                .error_code(200, br#"{"Response":{"Error":{"Code":"LimitExceeded"}}}"#)
+                .as_deref(),
+            Some("LimitExceeded")
+        );
+        // A name that reads "Error" is a string, its quotes escaped.
+        assert_eq!(
+            Service::Lighthouse.error_code(
+                200,
+                br#"{"Response":{"InstanceSet":[{"InstanceName":"\"Error\""}]}}"#
+            ),
+            None
+        );
         assert_eq!(
             Service::Kec
                 .error_code(

@@ -411,7 +411,7 @@ impl Engine {
     pub async fn describe_instances(
         &self,
         query: &InstanceQuery,
-    ) -> Result<Page<Instance>, EngineError> {
+    ) -> Result<Page<Arc<Instance>>, EngineError> {
         Ok(self.store.instances(query).await?)
     }
 
@@ -462,7 +462,7 @@ impl Engine {
 
     /// Every instance of an account in every product (terminated ones are
     /// no longer listed).
-    pub async fn instances(&self, account: &str) -> Result<Vec<Instance>, EngineError> {
+    pub async fn instances(&self, account: &str) -> Result<Vec<Arc<Instance>>, EngineError> {
         let mut all = Vec::new();
         for product in self.products.keys() {
             let query = InstanceQuery {

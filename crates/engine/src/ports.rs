@@ -8,6 +8,7 @@ use crate::model::{
     ChargeType, ClientToken, Instance, KeyPair, Machine, Message, Network, Operation,
 };
 use async_trait::async_trait;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A store failure.
@@ -239,17 +240,24 @@ impl InstanceQuery {
 
     /// The requested page of `candidates`: those that match, in order.
     /// Only the first `offset + limit` matches are sorted, and only the page
-    /// is copied. Every store answers a listing through this.
-    pub fn select<'a>(&self, candidates: impl IntoIterator<Item = &'a Instance>) -> Page<Instance> {
-        let mut matching: Vec<&Instance> =
-            candidates.into_iter().filter(|i| self.matches(i)).collect();
+    /// is copied (for a shared `Arc<Instance>`, a reference is). Every
+    /// store answers a listing through this.
+    pub fn select<'a, T>(&self, candidates: impl IntoIterator<Item = &'a T>) -> Page<T>
+    where
+        T: std::borrow::Borrow<Instance> + Clone + 'a,
+    {
+        let mut matching: Vec<&T> = candidates
+            .into_iter()
+            .filter(|i| self.matches((*i).borrow()))
+            .collect();
         let total = matching.len();
         let end = self.offset.saturating_add(self.limit).min(total);
+        let order = |a: &&T, b: &&T| self.compare((*a).borrow(), (*b).borrow());
         if end < total && end > 0 {
-            matching.select_nth_unstable_by(end - 1, |a, b| self.compare(a, b));
+            matching.select_nth_unstable_by(end - 1, order);
             matching.truncate(end);
         }
-        matching.sort_unstable_by(|a, b| self.compare(a, b));
+        matching.sort_unstable_by(order);
         let items = matching
             .into_iter()
             .skip(self.offset)
@@ -296,8 +304,9 @@ pub trait Store: Send + Sync + 'static {
     async fn instance_counts(&self) -> Result<Vec<(String, LifecycleState, u64)>, StoreError>;
     /// One instance of an account (terminated ones included).
     async fn instance(&self, account: &str, id: &str) -> Result<Option<Instance>, StoreError>;
-    /// A filtered, ordered page of instances.
-    async fn instances(&self, query: &InstanceQuery) -> Result<Page<Instance>, StoreError>;
+    /// A filtered, ordered page of instances, shared with the store's own
+    /// copy where it keeps one (a page is read, not changed).
+    async fn instances(&self, query: &InstanceQuery) -> Result<Page<Arc<Instance>>, StoreError>;
     /// Every key pair of an account for a product.
     async fn key_pairs(&self, account: &str, product: &str) -> Result<Vec<KeyPair>, StoreError>;
     /// One operation by id.

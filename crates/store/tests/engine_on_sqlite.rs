@@ -1071,7 +1071,7 @@ async fn a_reopened_store_loads_every_live_instance_and_refuses_a_corrupt_one() 
         limit: 20_000,
     };
     let page = store.instances(&query).await.expect("listed");
-    let mut ids: Vec<String> = page.items.into_iter().map(|i| i.id).collect();
+    let mut ids: Vec<String> = page.items.into_iter().map(|i| i.id.clone()).collect();
     ids.sort();
     assert_eq!((page.total, ids), (live.len(), live.clone()));
     drop(store);

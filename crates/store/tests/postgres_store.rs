@@ -480,12 +480,12 @@ async fn listings_in_sql_equal_the_plain_filter_and_sort() {
         };
         let expected = query.select(&fleet);
         let got = store.instances(&query).await.expect("lists");
-        let ids = |p: &stratus_engine::ports::Page<stratus_engine::model::Instance>| {
-            p.items.iter().map(|i| i.id.clone()).collect::<Vec<_>>()
+        let ids = |items: Vec<&stratus_engine::model::Instance>| {
+            items.iter().map(|i| i.id.clone()).collect::<Vec<_>>()
         };
         assert_eq!(
-            (got.total, ids(&got)),
-            (expected.total, ids(&expected)),
+            (got.total, ids(got.items.iter().map(|i| &**i).collect())),
+            (expected.total, ids(expected.items.iter().collect())),
             "round {round}: {query:?}"
         );
     }

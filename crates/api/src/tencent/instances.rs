@@ -6,6 +6,7 @@ use super::validate::Codes;
 use super::{fields, Call, Fields};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::sync::Arc;
 use stratus_engine::engine::{BatchAction, CreateSpec, ReinstallSpec};
 use stratus_engine::error::ProductRefusal;
 use stratus_engine::model::Instance;
@@ -112,11 +113,11 @@ pub fn stop_type(t: Option<&str>) -> Result<bool, ApiError> {
 /// A DescribeInstances answer: the total and the page in the product's
 /// view, rendered straight from the records.
 pub fn instance_page<'a, V: Serialize>(
-    page: &'a Page<Instance>,
+    page: &'a Page<Arc<Instance>>,
     view: fn(&'a Instance) -> V,
 ) -> Fields {
     let mut answer = fields([("TotalCount", json!(page.total))]);
-    let views: Vec<V> = page.items.iter().map(view).collect();
+    let views: Vec<V> = page.items.iter().map(|i| view(i)).collect();
     // About what one rendered instance takes, so the text is written once.
     answer.insert_rendered("InstanceSet", &views, 2048 * views.len());
     answer

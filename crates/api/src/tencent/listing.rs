@@ -9,6 +9,7 @@ use super::states::states_named;
 use super::validate::{Codes, Filter};
 use super::Call;
 use serde::Deserialize;
+use std::sync::Arc;
 use stratus_engine::clock::Timestamp;
 use stratus_engine::model::{ChargeType, Instance};
 use stratus_engine::ports::{InstanceFilter, InstanceOrder, InstanceQuery, Page};
@@ -51,7 +52,7 @@ pub async fn list<A: Copy>(
     rules: &ListingRules<A>,
     listing: Listing,
     order: InstanceOrder,
-) -> Result<Page<Instance>, ApiError> {
+) -> Result<Page<Arc<Instance>>, ApiError> {
     let codes = rules.codes;
     let Listing {
         ids,

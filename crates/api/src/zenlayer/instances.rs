@@ -25,6 +25,7 @@ pub use crate::actions::Power;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use stratus_engine::engine::{
     BatchAction, CreateSpec, InstanceChanges, LoginRequest, ReinstallSpec,
 };
@@ -362,7 +363,7 @@ async fn listing(
     call: &Call<'_>,
     filters: Vec<InstanceFilter>,
     (offset, limit): (usize, usize),
-) -> Result<Page<Instance>, ApiError> {
+) -> Result<Page<Arc<Instance>>, ApiError> {
     let query = InstanceQuery {
         account: call.caller.account.clone(),
         product: call.caller.product.clone(),

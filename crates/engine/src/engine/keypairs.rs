@@ -9,6 +9,7 @@ use crate::login::{generate_key, parse_public_key};
 use crate::model::{Instance, KeyPair, Tag};
 use crate::ports::{Change, Expect, InstanceFilter, InstanceQuery, Page, WriteSet};
 use crate::profile::ProductProfile;
+use std::sync::Arc;
 
 /// A key pair with the instances it is bound to.
 #[derive(Debug, Clone, PartialEq)]
@@ -171,7 +172,7 @@ impl Engine {
         &self,
         caller: &Caller,
         key_ids: Vec<String>,
-    ) -> Result<Vec<Instance>, EngineError> {
+    ) -> Result<Vec<Arc<Instance>>, EngineError> {
         if key_ids.is_empty() {
             return Ok(Vec::new());
         }

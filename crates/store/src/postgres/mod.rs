@@ -171,7 +171,7 @@ impl PostgresStore {
     /// ([`listing::ListingSql`]): two statements pipelined on one
     /// connection, since a window count would drag every matching body
     /// along just to count it.
-    async fn listing(&self, query: &InstanceQuery) -> Result<Page<Instance>, StoreError> {
+    async fn listing(&self, query: &InstanceQuery) -> Result<Page<Arc<Instance>>, StoreError> {
         let sql = listing::ListingSql::of(query);
         let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
         let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
@@ -198,7 +198,7 @@ impl PostgresStore {
         let total: i64 = total.try_get(0).map_err(unavailable)?;
         let items = rows
             .iter()
-            .map(|r| decode(r.try_get::<_, &str>(0).map_err(unavailable)?))
+            .map(|r| decode(r.try_get::<_, &str>(0).map_err(unavailable)?).map(Arc::new))
             .collect::<Result<_, _>>()?;
         Ok(Page {
             total: usize::try_from(total).unwrap_or(0),
@@ -362,7 +362,7 @@ impl Store for PostgresStore {
         .await
     }
 
-    async fn instances(&self, query: &InstanceQuery) -> Result<Page<Instance>, StoreError> {
+    async fn instances(&self, query: &InstanceQuery) -> Result<Page<Arc<Instance>>, StoreError> {
         self.listing(query).await
     }
 

@@ -4,7 +4,9 @@
 use super::listing::ListingIndex;
 use crate::record::RecordKey;
 use std::borrow::Borrow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 use stratus_engine::lifecycle::LifecycleState;
 use stratus_engine::model::{ClientToken, Instance, KeyPair, Network, Operation, OperationState};
 use stratus_engine::name::Name;
@@ -14,7 +16,7 @@ use stratus_engine::ports::Change;
 /// the database.
 #[derive(Debug, Default)]
 pub(crate) struct Mirror {
-    pub instances: HashMap<Name, BTreeSet<ById>>,
+    pub instances: HashMap<Name, HashSet<ById>>,
     pub operations: HashMap<String, Operation>,
     pub key_pairs: HashMap<String, BTreeMap<String, KeyPair>>,
     pub networks: HashMap<String, BTreeMap<String, Network>>,
@@ -23,10 +25,11 @@ pub(crate) struct Mirror {
     pub listing: ListingIndex,
 }
 
-/// A live instance, ordered and found by its own id, so the set needs no
-/// second copy of the id as a key; boxed, so the set's nodes stay small.
+/// A live instance, hashed and found by its own id, so the set needs no
+/// second copy of the id as a key. Shared: a listing hands out the mirror's
+/// copy instead of cloning the record.
 #[derive(Debug)]
-pub(crate) struct ById(pub Box<Instance>);
+pub(crate) struct ById(pub Arc<Instance>);
 
 impl PartialEq for ById {
     fn eq(&self, other: &Self) -> bool {
@@ -36,15 +39,10 @@ impl PartialEq for ById {
 
 impl Eq for ById {}
 
-impl PartialOrd for ById {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for ById {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.id.cmp(&other.0.id)
+/// Hashes as the id, which `Borrow<str>` requires.
+impl Hash for ById {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.id.as_str().hash(state)
     }
 }
 
@@ -95,7 +93,7 @@ impl Mirror {
                 self.listing
                     .update(old.as_ref().map(|o| &*o.0), Some(&record));
                 if record.state != LifecycleState::Terminated {
-                    accounts.insert(ById(record));
+                    accounts.insert(ById(Arc::from(record)));
                 }
             }
             Change::Operation { record, .. } => {

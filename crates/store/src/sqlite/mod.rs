@@ -187,7 +187,7 @@ fn load_instances(conn: &Connection, m: &mut Mirror) -> Result<(), StoreError> {
                     m.instances
                         .entry(i.account.clone())
                         .or_default()
-                        .insert(ById(Box::new(i)));
+                        .insert(ById(Arc::new(i)));
                 }
             }
             Ok(())
@@ -286,7 +286,7 @@ impl Store for SqliteStore {
             .map(|i| Instance::clone(&i.0)))
     }
 
-    async fn instances(&self, query: &InstanceQuery) -> Result<Page<Instance>, StoreError> {
+    async fn instances(&self, query: &InstanceQuery) -> Result<Page<Arc<Instance>>, StoreError> {
         let mirror = self.mirror();
         let Some(all) = mirror.instances.get(query.account.as_str()) else {
             return Ok(Page {
@@ -299,7 +299,7 @@ impl Store for SqliteStore {
         if let Some(ids) = query.ids() {
             return Ok(query.select(
                 ids.iter()
-                    .filter_map(|id| all.get(id.as_str()).map(|i| &*i.0)),
+                    .filter_map(|id| all.get(id.as_str()).map(|i| &i.0)),
             ));
         }
         Ok(match mirror.listing.answer(query) {
@@ -307,11 +307,11 @@ impl Store for SqliteStore {
                 total,
                 items: ids
                     .iter()
-                    .filter_map(|id| all.get(&**id).map(|i| Instance::clone(&i.0)))
+                    .filter_map(|id| all.get(&**id).map(|i| Arc::clone(&i.0)))
                     .collect(),
             },
             Listing::Candidates(ids) => {
-                query.select(ids.iter().filter_map(|id| all.get(&**id).map(|i| &*i.0)))
+                query.select(ids.iter().filter_map(|id| all.get(&**id).map(|i| &i.0)))
             }
         })
     }
