@@ -6,7 +6,6 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::borrow::Borrow;
-use std::collections::HashSet;
 use std::fmt;
 use std::ops::Deref;
 use std::sync::{Arc, OnceLock, RwLock};
@@ -26,7 +25,7 @@ pub struct Name(Arc<str>);
 /// The shared copies, up to a bound.
 #[derive(Debug, Default)]
 struct Table {
-    names: HashSet<Arc<str>>,
+    names: foldhash::HashSet<Arc<str>>,
 }
 
 impl Table {

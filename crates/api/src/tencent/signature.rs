@@ -145,10 +145,39 @@ pub fn tc3_signature(
         auth.service,
         sha256_hex(canonical.as_bytes())
     );
-    let k_date = hmac256(format!("TC3{secret_key}").as_bytes(), auth.date.as_bytes());
-    let k_service = hmac256(&k_date, auth.service.as_bytes());
-    let k_signing = hmac256(&k_service, b"tc3_request");
+    let k_signing = signing_key(secret_key, &auth.date, &auth.service);
     hex::encode(hmac256(&k_signing, string_to_sign.as_bytes()))
+}
+
+/// Signing keys each thread keeps: about one per client credential and
+/// service in use.
+const SIGNING_KEYS: usize = 16;
+
+/// TC3's signing key for a secret, a date and a service: three HMACs that
+/// every request of a client repeats until the date changes, so each
+/// thread keeps the keys it derived last.
+fn signing_key(secret_key: &str, date: &str, service: &str) -> Vec<u8> {
+    type Derived = (String, String, String, Vec<u8>);
+    thread_local! {
+        static KEYS: std::cell::RefCell<std::collections::VecDeque<Derived>> =
+            const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
+    }
+    KEYS.with_borrow_mut(|keys| {
+        let kept = keys
+            .iter()
+            .find(|(s, d, v, _)| s == secret_key && d == date && v == service);
+        if let Some((.., key)) = kept {
+            return key.clone();
+        }
+        let k_date = hmac256(format!("TC3{secret_key}").as_bytes(), date.as_bytes());
+        let k_service = hmac256(&k_date, service.as_bytes());
+        let key = hmac256(&k_service, b"tc3_request");
+        if keys.len() == SIGNING_KEYS {
+            keys.pop_front();
+        }
+        keys.push_back((secret_key.into(), date.into(), service.into(), key.clone()));
+        key
+    })
 }
 
 /// The `Authorization` header value for a POST to `/` signed with TC3 over
@@ -379,6 +408,34 @@ mod tests {
             verify_tc3(&parsed, &input, "wrong"),
             Err(SignatureError::Mismatch)
         );
+    }
+
+    #[test]
+    fn a_kept_signing_key_serves_only_its_own_secret_date_and_service() {
+        let derived = |secret: &str, date: &str, service: &str| {
+            let k_date = hmac256(format!("TC3{secret}").as_bytes(), date.as_bytes());
+            hmac256(&hmac256(&k_date, service.as_bytes()), b"tc3_request")
+        };
+        // More combinations than a thread keeps, each asked twice, so that
+        // kept, evicted and fresh keys are all compared with a derivation.
+        let combinations: Vec<(String, &str, &str)> = (0..SIGNING_KEYS + 4)
+            .map(|n| format!("secret-{n}"))
+            .flat_map(|s| {
+                [
+                    (s.clone(), "2019-02-25", "cvm"),
+                    (s.clone(), "2019-02-26", "cvm"),
+                    (s, "2019-02-25", "lighthouse"),
+                ]
+            })
+            .collect();
+        for _ in 0..2 {
+            for (secret, date, service) in &combinations {
+                assert_eq!(
+                    signing_key(secret, date, service),
+                    derived(secret, date, service)
+                );
+            }
+        }
     }
 
     #[test]

@@ -17,9 +17,10 @@
 //! filters' matches only. A property test checks every path against the
 //! plain filter-and-sort over random fleets, filters, orders and pages.
 
+use foldhash::HashMap;
 use roaring::RoaringBitmap;
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use stratus_engine::clock::Timestamp;
 use stratus_engine::lifecycle::LifecycleState;

@@ -4,7 +4,7 @@
 use super::listing::ListingIndex;
 use crate::record::RecordKey;
 use std::borrow::Borrow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use stratus_engine::lifecycle::LifecycleState;
@@ -16,7 +16,9 @@ use stratus_engine::ports::Change;
 /// the database.
 #[derive(Debug, Default)]
 pub(crate) struct Mirror {
-    pub instances: HashMap<Name, HashSet<ById>>,
+    /// Hashed by foldhash, as the listing index is: SipHash was most of
+    /// the time a restart spent filing a million instances.
+    pub instances: foldhash::HashMap<Name, foldhash::HashSet<ById>>,
     pub operations: HashMap<String, Operation>,
     pub key_pairs: HashMap<String, BTreeMap<String, KeyPair>>,
     pub networks: HashMap<String, BTreeMap<String, Network>>,

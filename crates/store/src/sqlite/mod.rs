@@ -162,7 +162,8 @@ fn load_instances(conn: &Connection, m: &mut Mirror) -> Result<(), StoreError> {
     std::thread::scope(|scope| {
         for _ in 0..decoders {
             let (bodies_rx, records_tx) = (Arc::clone(&bodies_rx), records_tx.clone());
-            scope.spawn(move || loop {
+            let decoder = std::thread::Builder::new().name("stratus-decode".into());
+            let spawned = decoder.spawn_scoped(scope, move || loop {
                 let next = match bodies_rx.lock() {
                     Ok(rx) => rx.recv(),
                     Err(_) => return,
@@ -178,20 +179,26 @@ fn load_instances(conn: &Connection, m: &mut Mirror) -> Result<(), StoreError> {
                     return;
                 }
             });
+            if let Err(e) = spawned {
+                return Err(unavailable(e));
+            }
         }
         drop((bodies_rx, records_tx));
-        let filer = scope.spawn(move || -> Result<(), StoreError> {
-            for batch in records_rx {
-                for i in batch? {
-                    m.listing.update(None, Some(&i));
-                    m.instances
-                        .entry(i.account.clone())
-                        .or_default()
-                        .insert(ById(Arc::new(i)));
+        let filer = std::thread::Builder::new()
+            .name("stratus-filer".into())
+            .spawn_scoped(scope, move || -> Result<(), StoreError> {
+                for batch in records_rx {
+                    for i in batch? {
+                        m.listing.update(None, Some(&i));
+                        m.instances
+                            .entry(i.account.clone())
+                            .or_default()
+                            .insert(ById(Arc::new(i)));
+                    }
                 }
-            }
-            Ok(())
-        });
+                Ok(())
+            })
+            .map_err(unavailable)?;
         let read = (|| -> Result<(), StoreError> {
             let mut stmt = conn
                 .prepare("SELECT body FROM instances WHERE state <> 'Terminated'")
