@@ -178,7 +178,7 @@ async fn instances_in(
         .await
         .map_err(|e| call.engine_error(e))?;
     for i in page.items {
-        *used.entry(i.subnet_id.clone()).or_insert(0) += 1;
+        *used.entry(i.subnet_id.to_string()).or_insert(0) += 1;
     }
     Ok(used)
 }

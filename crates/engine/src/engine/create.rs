@@ -268,8 +268,8 @@ impl Engine {
                 } else {
                     Vec::new()
                 },
-                vpc_id: spec.vpc_id.clone().unwrap_or_default(),
-                subnet_id: spec.subnet_id.clone().unwrap_or_default(),
+                vpc_id: Name::new(spec.vpc_id.as_deref().unwrap_or_default()),
+                subnet_id: Name::new(spec.subnet_id.as_deref().unwrap_or_default()),
                 bandwidth_mbps: bandwidth,
                 charge_type: spec.charge_type,
                 renew_flag: spec.renew_flag.as_deref().map(Name::new),
