@@ -94,3 +94,39 @@ def test_a_kingsoft_reset_from_the_console_is_modify_instance_image(server):
                and kingsoft.state(kec, iid) == "active", what="the new image to run")
     status, view = vendor_view(server, iid)
     assert status == 200 and view["instance"] == kingsoft.instance(kec, iid), view
+
+
+def test_an_account_without_the_vendors_credential_cannot_act_from_the_console(tmp_path):
+    """The console acts as the owner would, with the owner's credential: once
+    an account's Zenlayer key is gone from the configuration (rotated out,
+    say), its ZEC instance can still be looked at but not acted on; the
+    refusal says why and changes nothing."""
+    ak, sk = "ops-zl-key-000001", "ops-zl-secret-000001"
+    # The first account declared holds the development credentials of every
+    # vendor: "ops" comes second, with only its own.
+    both = f"""
+[[accounts]]
+name = "first"
+
+[[accounts]]
+name = "ops"
+tencent = {{ secret_id = "AKIDops0000000000000000000000000001", secret_key = "ops-tc-secret" }}
+zenlayer = {{ access_key_id = "{ak}", access_key_secret = "{sk}" }}
+"""
+    first = Server(speed=100, data=tmp_path, config=both)
+    try:
+        iid = zenlayer.Zec(first, "2025", ak=ak, sk=sk).running()[0]
+    finally:
+        first.stop()
+    tencent_only = "\n".join(line for line in both.splitlines() if not line.startswith("zenlayer"))
+    again = Server(speed=100, data=tmp_path, config=tencent_only)
+    try:
+        status, body = again.admin("/_stratus/console/actions", "POST",
+                                   {"account": "ops", "instance": iid, "action": "stop"})
+        assert (status, body) == (409, {"error": "the account has no zenlayer credential to act with"}), body
+        status, record = again.admin(f"/_stratus/instances/{iid}?account=ops")
+        assert (status, record["state"]) == (200, "Running"), record
+        assert zenlayer.Zec(again, "2025", ak=ak, sk=sk).error("DescribeInstances", instanceIds=[iid]).code \
+            == "AUTHFAILURE_SIGNATURE_FAILURE", "the old key is gone for the SDK too"
+    finally:
+        again.stop()

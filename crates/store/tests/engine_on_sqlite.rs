@@ -1139,3 +1139,54 @@ async fn a_drawn_instance_id_already_taken_is_drawn_again() {
     }
     assert_eq!(ids.len(), 30, "{ids:?}");
 }
+
+/// When every id of the format is taken, a create gives up after its draws
+/// with an internal error, and commits nothing: no instance, no operation.
+#[tokio::test]
+async fn a_create_with_no_free_id_is_refused_and_commits_nothing() {
+    use stratus_engine::ports::{Change, Expect, WriteSet};
+    let mut tiny = product();
+    // Nine ids, "1" to "9", all held below.
+    tiny.profile.ids.instance = IdStyle::Decimal { digits: 1 };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let driver = Arc::new(SimDriver::new(2000.0, Arc::clone(&clock)));
+    let accounts = Accounts::new(vec![Account {
+        name: "a".into(),
+        credentials: vec![],
+        bearer_tokens: vec![],
+        balance: None,
+    }]);
+    let store = Arc::new(SqliteStore::open(None).expect("store"));
+    let mut writes = WriteSet::new();
+    for n in 1..=9 {
+        writes.push(Change::Instance {
+            record: Box::new(Instance::example(&n.to_string(), "a", "test", "r1")),
+            expect: Expect::Absent,
+        });
+    }
+    store.commit(writes).await.expect("committed");
+    let engine = Engine::new(Arc::clone(&store) as _, driver, clock, accounts, vec![tiny]);
+    let refused = engine
+        .create_instances(&caller("a", "Create"), spec(Some("Passw0rd!old")))
+        .await
+        .expect_err("no id is free");
+    assert!(
+        matches!(&refused, EngineError::Internal(m) if m.contains("no free instance id")),
+        "{refused:?}"
+    );
+    let query = InstanceQuery {
+        account: "a".into(),
+        product: "test".into(),
+        region: None,
+        filters: Vec::new(),
+        order: Default::default(),
+        offset: 0,
+        limit: 100,
+    };
+    assert_eq!(store.instances(&query).await.expect("listed").total, 9);
+    assert!(store
+        .operations("a")
+        .await
+        .expect("operations read")
+        .is_empty());
+}
