@@ -202,9 +202,9 @@ impl Service {
     /// without parsing its body (a benchmark's client shares the machine
     /// with the server, and parsing every listing would slow both).
     pub fn error_code(self, status: u16, body: &[u8]) -> Option<String> {
-        // A key `"Error"` can only be the envelope's: inside a string its
-        // quotes would be escaped. (A vectorised search, its searcher built
-        // once: a page is 30 KB.)
+        // Only an answer holding the text `"Error"` (the envelope's key, or
+        // a string that is exactly that word) is parsed to read the code:
+        // a page is 30 KB, searched by a vectorised searcher built once.
         static ERROR_KEY: LazyLock<memchr::memmem::Finder<'static>> =
             LazyLock::new(|| memchr::memmem::Finder::new(b"\"Error\""));
         let tencent_error = || ERROR_KEY.find(body).is_some();

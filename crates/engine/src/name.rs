@@ -1,8 +1,10 @@
-//! Interned names: the short strings every instance repeats from a small
-//! closed set (its account, product, region, zone, plan, image, OS name,
-//! platform, disk type, latest action). Each distinct value is stored once
-//! and shared, so ten thousand instances of one region hold one copy of
-//! it, and cloning an instance copies a pointer instead of allocating.
+//! Interned names: the short strings many instances repeat (their account,
+//! product, region, zone, plan, image, OS name, platform, disk type, latest
+//! action, VPC and subnet). Each distinct value is stored once and shared,
+//! so ten thousand instances of one region hold one copy of it, and
+//! cloning an instance copies a pointer instead of allocating. VPCs and
+//! subnets are created by users, so their set is open: the table's bound
+//! below keeps that safe.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::borrow::Borrow;
@@ -11,9 +13,9 @@ use std::ops::Deref;
 use std::sync::{Arc, OnceLock, RwLock};
 
 /// Most distinct names kept for sharing, and the longest one shared. The
-/// sets these come from are a few hundred short values; a name past either
-/// bound is still correct, only unshared, so the table never holds more
-/// than 256 KiB whatever the input.
+/// sets these come from are mostly a few hundred short values; a name past
+/// either bound is still correct, only unshared, so the table never holds
+/// more than 256 KiB whatever the input.
 const MAX_SHARED: usize = 4096;
 const MAX_SHARED_LEN: usize = 64;
 

@@ -480,12 +480,11 @@ async fn listings_in_sql_equal_the_plain_filter_and_sort() {
         };
         let expected = query.select(&fleet);
         let got = store.instances(&query).await.expect("lists");
-        let ids = |items: Vec<&stratus_engine::model::Instance>| {
-            items.iter().map(|i| i.id.clone()).collect::<Vec<_>>()
-        };
+        let got_ids: Vec<&str> = got.items.iter().map(|i| i.id.as_str()).collect();
+        let expected_ids: Vec<&str> = expected.items.iter().map(|i| i.id.as_str()).collect();
         assert_eq!(
-            (got.total, ids(got.items.iter().map(|i| &**i).collect())),
-            (expected.total, ids(expected.items.iter().collect())),
+            (got.total, got_ids),
+            (expected.total, expected_ids),
             "round {round}: {query:?}"
         );
     }

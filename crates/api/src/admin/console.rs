@@ -81,7 +81,7 @@ pub async fn fleet(engine: &Engine, req: &RawRequest) -> Response {
         // lookup, not a listing of the account.
         let instances = match (account_asked.as_deref(), instance_asked.as_deref()) {
             (Some(_), Some(id)) => match engine.inspect(&account.name, id).await {
-                Ok(i) => vec![std::sync::Arc::new(i)],
+                Ok(i) => vec![Arc::new(i)],
                 Err(stratus_engine::EngineError::InstanceNotFound(_)) => Vec::new(),
                 Err(e) => return error(503, &format!("the store cannot be read: {e}")),
             },

@@ -4,6 +4,8 @@
 
 use crate::signing::{auth_parts, hmac_sha1, hmac_sha256 as hmac256, same, sha256_hex};
 use base64::Engine as _;
+use std::cell::RefCell;
+use std::collections::VecDeque;
 
 /// Why a signature was refused; each maps to one `AuthFailure.*` code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -153,20 +155,27 @@ pub fn tc3_signature(
 /// service in use.
 const SIGNING_KEYS: usize = 16;
 
+#[cfg(test)]
+thread_local! {
+    /// How often this thread's [`signing_key`] answered from what it kept.
+    static KEPT_KEYS_USED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// TC3's signing key for a secret, a date and a service: three HMACs that
 /// every request of a client repeats until the date changes, so each
 /// thread keeps the keys it derived last.
 fn signing_key(secret_key: &str, date: &str, service: &str) -> Vec<u8> {
     type Derived = (String, String, String, Vec<u8>);
     thread_local! {
-        static KEYS: std::cell::RefCell<std::collections::VecDeque<Derived>> =
-            const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
+        static KEYS: RefCell<VecDeque<Derived>> = const { RefCell::new(VecDeque::new()) };
     }
     KEYS.with_borrow_mut(|keys| {
         let kept = keys
             .iter()
             .find(|(s, d, v, _)| s == secret_key && d == date && v == service);
         if let Some((.., key)) = kept {
+            #[cfg(test)]
+            KEPT_KEYS_USED.set(KEPT_KEYS_USED.get() + 1);
             return key.clone();
         }
         let k_date = hmac256(format!("TC3{secret_key}").as_bytes(), date.as_bytes());
@@ -416,9 +425,12 @@ mod tests {
             let k_date = hmac256(format!("TC3{secret}").as_bytes(), date.as_bytes());
             hmac256(&hmac256(&k_date, service.as_bytes()), b"tc3_request")
         };
-        // More combinations than a thread keeps, each asked twice, so that
-        // kept, evicted and fresh keys are all compared with a derivation.
-        let combinations: Vec<(String, &str, &str)> = (0..SIGNING_KEYS + 4)
+        // Secrets, dates and services that differ by one part each, more
+        // of them than a thread keeps: every key asked for twice in a row
+        // (the second answer kept), and the whole round twice (the first
+        // ones evicted by then, so derived afresh). Each answer is compared
+        // with a derivation of its own.
+        let combinations: Vec<(String, &str, &str)> = (0..SIGNING_KEYS)
             .map(|n| format!("secret-{n}"))
             .flat_map(|s| {
                 [
@@ -428,14 +440,20 @@ mod tests {
                 ]
             })
             .collect();
+        let kept_before = KEPT_KEYS_USED.get();
         for _ in 0..2 {
             for (secret, date, service) in &combinations {
-                assert_eq!(
-                    signing_key(secret, date, service),
-                    derived(secret, date, service)
-                );
+                for _ in 0..2 {
+                    assert_eq!(
+                        signing_key(secret, date, service),
+                        derived(secret, date, service),
+                        "{secret} {date} {service}"
+                    );
+                }
             }
         }
+        // Exactly the second asks were answered from what the thread kept.
+        assert_eq!(KEPT_KEYS_USED.get() - kept_before, 2 * combinations.len());
     }
 
     #[test]

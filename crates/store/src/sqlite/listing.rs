@@ -193,8 +193,8 @@ impl Field {
             Field::Image => out.push(Posting::Image(i.image_id.clone())),
             Field::Plan => out.push(Posting::Plan(i.plan_id.clone())),
             Field::Charge => out.push(Posting::Charge(i.charge_type)),
-            Field::Vpc => out.push(Posting::Vpc(Name::new(&i.vpc_id))),
-            Field::Subnet => out.push(Posting::Subnet(Name::new(&i.subnet_id))),
+            Field::Vpc => out.push(Posting::Vpc(i.vpc_id.clone())),
+            Field::Subnet => out.push(Posting::Subnet(i.subnet_id.clone())),
             Field::Tags => {
                 for t in &i.tags {
                     let (key, value) = (Name::new(&t.key), Name::new(&t.value));

@@ -179,9 +179,7 @@ fn load_instances(conn: &Connection, m: &mut Mirror) -> Result<(), StoreError> {
                     return;
                 }
             });
-            if let Err(e) = spawned {
-                return Err(unavailable(e));
-            }
+            spawned.map_err(unavailable)?;
         }
         drop((bodies_rx, records_tx));
         let filer = std::thread::Builder::new()
