@@ -101,9 +101,9 @@ pub struct Instance {
     /// instances share, so interned as the zone and image are.
     pub vpc_id: Name,
     pub subnet_id: Name,
-    /// The security groups the instance is in.
+    /// The security groups the instance is in (interned, as its VPC is).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub security_group_ids: Vec<String>,
+    pub security_group_ids: Vec<Name>,
     pub bandwidth_mbps: u32,
     pub charge_type: ChargeType,
     pub renew_flag: Option<Name>,

@@ -1,10 +1,10 @@
 //! Interned names: the short strings many instances repeat (their account,
 //! product, region, zone, plan, image, OS name, platform, disk type, latest
-//! action, VPC and subnet). Each distinct value is stored once and shared,
-//! so ten thousand instances of one region hold one copy of it, and
-//! cloning an instance copies a pointer instead of allocating. VPCs and
-//! subnets are created by users, so their set is open: the table's bound
-//! below keeps that safe.
+//! action, VPC, subnet and security groups). Each distinct value is stored
+//! once and shared, so ten thousand instances of one region hold one copy
+//! of it, and cloning an instance copies a pointer instead of allocating.
+//! Networks and groups are created by users, so their set is open: the
+//! table's bound below keeps that safe.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::borrow::Borrow;

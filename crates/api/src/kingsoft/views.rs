@@ -11,6 +11,7 @@ use stratus_engine::catalog::{Catalog, Image, ImageState, OsFamily};
 use stratus_engine::clock::Iso8601;
 use stratus_engine::engine::KeyPairView;
 use stratus_engine::model::{ChargeType, Instance};
+use stratus_engine::name::Name;
 
 /// Attribute keys KEC keeps on instances.
 pub mod attr {
@@ -231,7 +232,7 @@ struct NetworkInterface<'a> {
 }
 
 /// Security group ids as `[{KEY: id}]`.
-struct GroupSet<'a>(&'a [String], &'static str);
+struct GroupSet<'a>(&'a [Name], &'static str);
 
 impl Serialize for GroupSet<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

@@ -13,6 +13,7 @@ use stratus_engine::catalog::{Image, ImageKind, ImageState, OsFamily, Plan, Zone
 use stratus_engine::clock::Iso8601;
 use stratus_engine::engine::KeyPairView;
 use stratus_engine::model::{Instance, Tag};
+use stratus_engine::name::Name;
 
 /// A VPC as the caller sees it.
 #[derive(Debug, Clone)]
@@ -170,7 +171,7 @@ pub fn instance<'a>(i: &'a Instance, facts: &'a ZecFacts, version: ApiVersion) -
     let security_group = i
         .security_group_ids
         .first()
-        .map_or(facts.default_vpc.security_group_id.as_str(), String::as_str);
+        .map_or(facts.default_vpc.security_group_id.as_str(), Name::as_str);
     let bursting = flag(i, attr::BURSTING, false);
     InstanceView {
         instance_id: &i.id,

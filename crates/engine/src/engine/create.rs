@@ -281,7 +281,11 @@ impl Engine {
                 termination_protected: spec.termination_protected,
                 charging_stopped: false,
                 snapshots: Vec::new(),
-                security_group_ids: spec.security_group_ids.clone(),
+                security_group_ids: spec
+                    .security_group_ids
+                    .iter()
+                    .map(|g| Name::new(g))
+                    .collect(),
                 attributes: spec.attributes.clone(),
                 latest_operation: None,
                 machine: None,

@@ -189,7 +189,7 @@ fn statement(p: &Prepared) -> Statement {
                 list(r.tags.iter().map(|t| t.key.clone()).collect()),
                 list(r.tags.iter().map(|t| t.value.clone()).collect()),
                 list(r.tags.iter().map(tag_column).collect()),
-                list(r.security_group_ids.clone()),
+                list(r.security_group_ids.iter().map(|g| g.to_string()).collect()),
                 list(r.login.key_ids.clone()),
             ]);
             match *expect {

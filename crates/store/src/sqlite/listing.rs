@@ -206,7 +206,7 @@ impl Field {
             Field::SecurityGroups => out.extend(
                 i.security_group_ids
                     .iter()
-                    .map(|g| Posting::SecurityGroup(Name::new(g))),
+                    .map(|g| Posting::SecurityGroup(g.clone())),
             ),
             Field::KeyPairs => out.extend(
                 i.login
@@ -759,7 +759,7 @@ mod tests {
                     })
                     .collect()
             }
-            6 => i.security_group_ids = rng.some(&WORDS),
+            6 => i.security_group_ids = rng.some(&WORDS).iter().map(|w| Name::new(w)).collect(),
             _ => {
                 i.login.key_ids = rng.some(&WORDS);
                 i.name = rng.pick(&WORDS).into();

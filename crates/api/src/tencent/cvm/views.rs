@@ -12,6 +12,7 @@ use stratus_engine::catalog::{Image, ImageKind, ImageState, Plan};
 use stratus_engine::clock::Iso8601;
 use stratus_engine::engine::KeyPairView;
 use stratus_engine::model::{ChargeType, Disk, Instance};
+use stratus_engine::name::Name;
 
 /// Attribute keys CVM keeps on instances.
 pub mod attr {
@@ -153,7 +154,7 @@ pub struct InstanceView<'a> {
     created_time: Iso8601,
     expired_time: Option<Iso8601>,
     os_name: &'a str,
-    security_group_ids: &'a [String],
+    security_group_ids: &'a [Name],
     login_settings: LoginSettings<'a>,
     instance_state: &'static str,
     tags: TagPairs<'a>,
