@@ -161,6 +161,20 @@ fn engine_with(
     Engine::new(store, driver, clock, accounts, vec![product()])
 }
 
+/// An engine over `store` serving `product` to one account, "a", on the
+/// system clock and a fast simulated driver.
+fn engine_of_one(store: Arc<SqliteStore>, product: Product) -> Arc<Engine> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let driver = Arc::new(SimDriver::new(2000.0, Arc::clone(&clock)));
+    let accounts = Accounts::new(vec![Account {
+        name: "a".into(),
+        credentials: vec![],
+        bearer_tokens: vec![],
+        balance: None,
+    }]);
+    Engine::new(store, driver, clock, accounts, vec![product])
+}
+
 fn caller(account: &str, action: &str) -> Caller {
     Caller {
         account: account.into(),
@@ -1119,16 +1133,7 @@ async fn a_drawn_instance_id_already_taken_is_drawn_again() {
         prefix: "t-".into(),
         len: 1,
     };
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let driver = Arc::new(SimDriver::new(2000.0, Arc::clone(&clock)));
-    let accounts = Accounts::new(vec![Account {
-        name: "a".into(),
-        credentials: vec![],
-        bearer_tokens: vec![],
-        balance: None,
-    }]);
-    let store = Arc::new(SqliteStore::open(None).expect("store"));
-    let engine = Engine::new(store, driver, clock, accounts, vec![tiny]);
+    let engine = engine_of_one(Arc::new(SqliteStore::open(None).expect("store")), tiny);
     let mut ids = std::collections::BTreeSet::new();
     for n in 0..30 {
         let created = engine
@@ -1148,14 +1153,6 @@ async fn a_create_with_no_free_id_is_refused_and_commits_nothing() {
     let mut tiny = product();
     // Nine ids, "1" to "9", all held below.
     tiny.profile.ids.instance = IdStyle::Decimal { digits: 1 };
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let driver = Arc::new(SimDriver::new(2000.0, Arc::clone(&clock)));
-    let accounts = Accounts::new(vec![Account {
-        name: "a".into(),
-        credentials: vec![],
-        bearer_tokens: vec![],
-        balance: None,
-    }]);
     let store = Arc::new(SqliteStore::open(None).expect("store"));
     let mut writes = WriteSet::new();
     for n in 1..=9 {
@@ -1165,7 +1162,7 @@ async fn a_create_with_no_free_id_is_refused_and_commits_nothing() {
         });
     }
     store.commit(writes).await.expect("committed");
-    let engine = Engine::new(Arc::clone(&store) as _, driver, clock, accounts, vec![tiny]);
+    let engine = engine_of_one(Arc::clone(&store), tiny);
     let refused = engine
         .create_instances(&caller("a", "Create"), spec(Some("Passw0rd!old")))
         .await
