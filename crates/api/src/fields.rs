@@ -11,6 +11,10 @@ use serde::Serialize;
 use serde_json::Value;
 use stratus_engine::model::Tag;
 
+/// About what one rendered instance view takes (a Lighthouse instance is
+/// about 1.5 KB).
+const RENDERED_VIEW_BYTES: usize = 2048;
+
 /// The fields of a successful answer (each envelope adds its request id).
 #[derive(Debug, Default, Clone)]
 pub struct Fields {
@@ -41,16 +45,11 @@ impl Fields {
         self.set(key, Field::Fields(fields));
     }
 
-    /// Sets `key` to `value` rendered to JSON text now, from a typed view,
-    /// into a buffer of `capacity` bytes to begin with.
-    pub fn insert_rendered<T: Serialize + ?Sized>(
-        &mut self,
-        key: &str,
-        value: &T,
-        capacity: usize,
-    ) {
-        let mut text = Vec::with_capacity(capacity);
-        let field = match serde_json::to_writer(&mut text, value) {
+    /// Sets `key` to the array of `views` rendered to JSON text now, from
+    /// typed views, into a buffer sized for them so the text is written once.
+    pub fn insert_views<V: Serialize>(&mut self, key: &str, views: &[V]) {
+        let mut text = Vec::with_capacity(RENDERED_VIEW_BYTES * views.len());
+        let field = match serde_json::to_writer(&mut text, views) {
             Ok(()) => Field::Rendered(text),
             // A view of plain structs and string-keyed maps always renders;
             // should one ever not, the answer says null rather than failing.
@@ -179,7 +178,7 @@ mod tests {
     #[test]
     fn fields_keep_their_order_replace_like_a_map_and_splice_rendered_views() {
         let mut f = fields([("B", json!(1)), ("A", json!("x\"y"))]);
-        f.insert_rendered("Set", &[View { id: "i-1" }, View { id: "i-2" }], 0);
+        f.insert_views("Set", &[View { id: "i-1" }, View { id: "i-2" }]);
         f.insert("B", json!(2));
         let mut inner = Fields::new();
         inner.insert("RequestId", json!("r"));
@@ -189,6 +188,19 @@ mod tests {
         assert_eq!(
             text,
             r#"{"B":2,"A":"x\"y","Set":[{"Id":"i-1"},{"Id":"i-2"}],"Inner":{"RequestId":"r"},"Empty":{}}"#
+        );
+    }
+
+    #[test]
+    fn a_view_that_cannot_render_answers_null_and_the_rest_still_renders() {
+        // JSON has no object keyed by a list: serde_json refuses to write it.
+        let unrenderable = [std::collections::BTreeMap::from([(vec![1u8], 1u8)])];
+        let mut f = fields([("TotalCount", json!(1))]);
+        f.insert_views("Set", &unrenderable);
+        f.insert("RequestId", json!("r"));
+        assert_eq!(
+            String::from_utf8(f.to_json()).expect("UTF-8"),
+            r#"{"TotalCount":1,"Set":null,"RequestId":"r"}"#
         );
     }
 }

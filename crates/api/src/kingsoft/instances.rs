@@ -388,8 +388,7 @@ pub async fn describe(call: &Call<'_>) -> Result<Fields, ApiError> {
         ("Marker", json!(marker)),
         ("InstanceCount", json!(page.total)),
     ]);
-    // About what one rendered instance takes, so the text is written once.
-    answer.insert_rendered("InstancesSet", &views, 2048 * views.len());
+    answer.insert_views("InstancesSet", &views);
     Ok(answer)
 }
 

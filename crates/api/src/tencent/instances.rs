@@ -118,8 +118,7 @@ pub fn instance_page<'a, V: Serialize>(
 ) -> Fields {
     let mut answer = fields([("TotalCount", json!(page.total))]);
     let views: Vec<V> = page.items.iter().map(|i| view(i)).collect();
-    // About what one rendered instance takes, so the text is written once.
-    answer.insert_rendered("InstanceSet", &views, 2048 * views.len());
+    answer.insert_views("InstanceSet", &views);
     answer
 }
 

@@ -355,10 +355,7 @@ struct DescribeRequest {
     tags: Option<Vec<TagFilter>>,
 }
 
-/// Every one of the caller's instances passing `filters`, newest first.
-/// `{"totalCount", "dataSet"}` of one page of the caller's instances that
-/// pass `filters`, newest first; only the page is copied out of the store.
-/// The page of instances `filters` select, newest first.
+/// The page of the caller's instances that `filters` select, newest first.
 async fn listing(
     call: &Call<'_>,
     filters: Vec<InstanceFilter>,
@@ -383,8 +380,7 @@ async fn listing(
 /// from the records.
 fn page_fields<V: serde::Serialize>(total: usize, views: &[V]) -> Fields {
     let mut answer = fields([("totalCount", json!(total))]);
-    // About what one rendered instance takes, so the text is written once.
-    answer.insert_rendered("dataSet", views, 2048 * views.len());
+    answer.insert_views("dataSet", views);
     answer
 }
 

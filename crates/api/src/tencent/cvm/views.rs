@@ -3,9 +3,8 @@
 
 use super::profile::state_name;
 use crate::fields::TagPairs;
-use crate::tencent::views::operation_state;
-use crate::tencent::views::tag_set;
 pub use crate::tencent::views::tags;
+use crate::tencent::views::{operation_state, tag_set};
 use serde::Serialize;
 use serde_json::{json, Value};
 use stratus_engine::catalog::{Image, ImageKind, ImageState, Plan};
