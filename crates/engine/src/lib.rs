@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod clock;
+pub mod compact_id;
 pub mod engine;
 pub mod error;
 pub mod events;

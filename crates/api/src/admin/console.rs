@@ -102,7 +102,7 @@ pub async fn fleet(engine: &Engine, req: &RawRequest) -> Response {
                 .as_ref()
                 .filter(|o| o.state == stratus_engine::model::OperationState::Operating)
             {
-                if let Ok(Some(op)) = engine.operation(&op.operation_id).await {
+                if let Ok(Some(op)) = engine.operation(&op.operation_id.to_string()).await {
                     r["operation"]["deadline"] = json!(op.deadline.0);
                 }
             }

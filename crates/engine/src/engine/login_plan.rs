@@ -94,7 +94,11 @@ impl Engine {
             None => (None, None),
         };
         let password_hash = match password {
-            Some(p) => Some(hash_password(&p).map_err(|e| EngineError::Internal(e.to_string()))?),
+            Some(p) => Some(
+                hash_password(&p)
+                    .map_err(|e| EngineError::Internal(e.to_string()))?
+                    .into_boxed_str(),
+            ),
             None => None,
         };
         Ok(ResolvedLogin {

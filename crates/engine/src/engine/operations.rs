@@ -10,7 +10,8 @@ use crate::lifecycle::{
 };
 use crate::login::hash_password;
 use crate::model::{
-    ChargeType, Instance, LatestOperation, Machine, Operation, OperationPlan, OperationState,
+    ChargeType, CompactId, Instance, LatestOperation, Machine, Operation, OperationPlan,
+    OperationState,
 };
 use crate::name::Name;
 use crate::ports::{
@@ -313,10 +314,10 @@ impl Engine {
             }
             next.state = transition.during(op.source_state);
             next.latest_operation = Some(LatestOperation {
-                operation_id: op.id.clone(),
+                operation_id: CompactId::new(&op.id),
                 action: Name::new(&op.action),
                 state: OperationState::Operating,
-                request_id: op.request_id.clone(),
+                request_id: CompactId::new(&op.request_id),
                 started_at: now,
                 error_message: None,
             });
@@ -534,7 +535,7 @@ impl Engine {
             system_disk: disk(&desired.system_disk),
             data_disks: desired.data_disks.iter().map(disk).collect(),
             host_name: desired.host_name.clone(),
-            password_hash: desired.login.password_hash.clone(),
+            password_hash: desired.login.password_hash.as_deref().map(String::from),
             public_keys,
             user_data: desired.user_data.clone(),
             keep_image_login: desired.login.keep_image_login,
@@ -593,7 +594,7 @@ impl Engine {
                 } else {
                     OperationState::Failed
                 };
-                latest.error_message = error_message.clone();
+                latest.error_message = error_message.as_deref().map(Box::from);
             }
         }
         next.version = instance.version + 1;
@@ -701,7 +702,7 @@ fn apply_plan(instance: &mut Instance, op: &Operation) {
             }
         }
         OperationPlan::Password { password_hash } => {
-            instance.login.password_hash = Some(password_hash.clone());
+            instance.login.password_hash = Some(password_hash.as_str().into());
             instance.login.keep_image_login = false;
         }
         OperationPlan::StopCharging => instance.charging_stopped = true,

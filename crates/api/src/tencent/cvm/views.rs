@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use stratus_engine::catalog::{Image, ImageKind, ImageState, Plan};
 use stratus_engine::clock::Iso8601;
 use stratus_engine::engine::KeyPairView;
-use stratus_engine::model::{ChargeType, Disk, Instance};
+use stratus_engine::model::{ChargeType, CompactId, Disk, Instance};
 use stratus_engine::name::Name;
 
 /// Attribute keys CVM keeps on instances.
@@ -98,7 +98,7 @@ pub fn instance(i: &Instance) -> InstanceView<'_> {
         uuid: &i.uuid,
         latest_operation: latest.map(|o| &*o.action),
         latest_operation_state: latest.map(|o| operation_state(o.state)),
-        latest_operation_request_id: latest.map(|o| o.request_id.as_str()),
+        latest_operation_request_id: latest.map(|o| &o.request_id),
         disaster_recover_group_id: "",
         ipv6_addresses: None,
         cam_role_name: None,
@@ -161,7 +161,7 @@ pub struct InstanceView<'a> {
     uuid: &'a uuid::Uuid,
     latest_operation: Option<&'a str>,
     latest_operation_state: Option<&'static str>,
-    latest_operation_request_id: Option<&'a str>,
+    latest_operation_request_id: Option<&'a CompactId>,
     disaster_recover_group_id: &'static str,
     #[serde(rename = "IPv6Addresses")]
     ipv6_addresses: Null,

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use stratus_engine::catalog::{Image, ImageKind, ImageState, OsFamily, Plan};
 use stratus_engine::clock::Iso8601;
 use stratus_engine::engine::KeyPairView;
-use stratus_engine::model::Instance;
+use stratus_engine::model::{CompactId, Instance};
 
 /// `LINUX_UNIX` or `WINDOWS`.
 pub fn platform_type(f: OsFamily) -> &'static str {
@@ -72,7 +72,7 @@ pub fn instance(i: &Instance) -> InstanceView<'_> {
         uuid: &i.uuid,
         latest_operation: latest.map(|o| &*o.action).unwrap_or(""),
         latest_operation_state: latest.map(|o| operation_state(o.state)).unwrap_or(""),
-        latest_operation_request_id: latest.map(|o| o.request_id.as_str()).unwrap_or(""),
+        latest_operation_request_id: latest.map(|o| &o.request_id),
         latest_operation_started_time: latest.map(|o| o.started_at.iso()),
         isolated_time: i.isolated_at.map(|t| t.iso()),
         created_time: i.created_at.iso(),
@@ -99,6 +99,17 @@ pub fn instance(i: &Instance) -> InstanceView<'_> {
     }
 }
 
+/// Lighthouse answers an empty string for an id it does not have.
+fn empty_when_absent<S: serde::Serializer>(
+    id: &Option<&CompactId>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match id {
+        Some(id) => id.serialize(serializer),
+        None => serializer.serialize_str(""),
+    }
+}
+
 /// Lighthouse's `Instance`, every field of the SDK model, in its order.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -121,7 +132,8 @@ pub struct InstanceView<'a> {
     uuid: &'a uuid::Uuid,
     latest_operation: &'a str,
     latest_operation_state: &'static str,
-    latest_operation_request_id: &'a str,
+    #[serde(serialize_with = "empty_when_absent")]
+    latest_operation_request_id: Option<&'a CompactId>,
     latest_operation_started_time: Option<Iso8601>,
     isolated_time: Option<Iso8601>,
     created_time: Iso8601,
