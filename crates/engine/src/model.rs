@@ -9,6 +9,20 @@ use crate::lifecycle::{LifecycleState, OperationKind};
 use crate::name::Name;
 use serde::{Deserialize, Serialize};
 
+/// Lists read back at their length. A JSON array gives no length ahead, so
+/// a decoded `Vec` grows to room for four: an instance's one private and one
+/// public address and its one tag would hold 288 bytes of spare room each,
+/// for as long as the store keeps it.
+mod tight {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+        let mut list = Vec::deserialize(d)?;
+        list.shrink_to_fit();
+        Ok(list)
+    }
+}
+
 /// An account name, as declared in the configuration.
 pub type AccountName = String;
 
@@ -29,6 +43,7 @@ pub struct Disk {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginState {
     pub password_hash: Option<Box<str>>,
+    #[serde(deserialize_with = "tight::vec")]
     pub key_ids: Vec<String>,
     /// The image's own login settings are kept (custom images).
     pub keep_image_login: bool,
@@ -94,16 +109,23 @@ pub struct Instance {
     pub os_family: OsFamily,
     pub platform: Name,
     pub system_disk: Disk,
+    #[serde(deserialize_with = "tight::vec")]
     pub data_disks: Vec<Disk>,
     pub login: LoginState,
+    #[serde(deserialize_with = "tight::vec")]
     pub private_ips: Vec<String>,
+    #[serde(deserialize_with = "tight::vec")]
     pub public_ips: Vec<String>,
     /// The VPC and subnet (empty outside one): few values that many
     /// instances share, so interned as the zone and image are.
     pub vpc_id: Name,
     pub subnet_id: Name,
     /// The security groups the instance is in (interned, as its VPC is).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "tight::vec"
+    )]
     pub security_group_ids: Vec<Name>,
     pub bandwidth_mbps: u32,
     pub charge_type: ChargeType,
@@ -111,6 +133,7 @@ pub struct Instance {
     pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
     pub isolated_at: Option<Timestamp>,
+    #[serde(deserialize_with = "tight::vec")]
     pub tags: Vec<Tag>,
     pub user_data: Option<String>,
     /// Refuses termination until cleared.
@@ -120,7 +143,7 @@ pub struct Instance {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub charging_stopped: bool,
     /// Snapshots of the system disk and whether they can still roll it back.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "tight::vec")]
     pub snapshots: Vec<Snapshot>,
     /// Vendor attributes the engine keeps but does not interpret
     /// (project id, internet charge type, ...).
@@ -399,6 +422,30 @@ mod tests {
     /// from its 640-byte size class to 768 bytes here, so a record past 624
     /// bytes costs 128 more per instance, a million times over: grow it only
     /// knowingly (names are one pointer, rarely set strings are boxed).
+    #[test]
+    fn a_decoded_instance_keeps_no_spare_room_in_its_lists() {
+        let mut i = Instance::example("ins-1", "acc", "p", "r");
+        i.private_ips = vec!["10.0.0.1".into()];
+        i.public_ips = vec!["1.2.3.4".into(), "1.2.3.5".into()];
+        i.tags = vec![Tag {
+            key: "k".into(),
+            value: "v".into(),
+        }];
+        i.security_group_ids = vec!["sg-1".into()];
+        i.login.key_ids = vec!["skey-1".into()];
+        let json = serde_json::to_string(&i).expect("encodes");
+        let back: Instance = serde_json::from_str(&json).expect("decodes");
+        assert_eq!(back, i);
+        let spare = [
+            back.private_ips.capacity() - back.private_ips.len(),
+            back.public_ips.capacity() - back.public_ips.len(),
+            back.tags.capacity() - back.tags.len(),
+            back.security_group_ids.capacity() - back.security_group_ids.len(),
+            back.login.key_ids.capacity() - back.login.key_ids.len(),
+        ];
+        assert_eq!(spare, [0; 5]);
+    }
+
     #[test]
     fn a_shared_instance_fits_mimallocs_640_byte_size_class() {
         let record = std::mem::size_of::<Instance>();
