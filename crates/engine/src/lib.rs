@@ -11,6 +11,7 @@
 //! time comes from a [`clock::Clock`].
 
 pub mod accounts;
+pub mod attributes;
 pub mod catalog;
 pub mod clock;
 pub mod compact_id;

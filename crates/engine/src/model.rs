@@ -2,6 +2,7 @@
 //! and idempotency tokens. Every record carries a `version` that the store
 //! compares before it writes (compare-and-swap).
 
+pub use crate::attributes::Attributes;
 use crate::catalog::OsFamily;
 use crate::clock::Timestamp;
 pub use crate::compact_id::CompactId;
@@ -148,7 +149,7 @@ pub struct Instance {
     /// Vendor attributes the engine keeps but does not interpret
     /// (project id, internet charge type, ...).
     #[serde(default)]
-    pub attributes: std::collections::BTreeMap<String, String>,
+    pub attributes: Attributes,
     pub latest_operation: Option<LatestOperation>,
     /// What a driver doing real work observed of the machine (`None` under
     /// the simulated driver, which has no machine to observe).

@@ -989,10 +989,7 @@ async fn a_reinstall_and_its_immediate_changes_are_one_commit() {
     let during = engine.inspect("a", &id).await.expect("exists");
     assert_eq!(during.state, S::Reinstalling);
     assert_eq!(during.name, "renamed");
-    assert_eq!(
-        during.attributes.get("color").map(String::as_str),
-        Some("blue")
-    );
+    assert_eq!(during.attributes.get("color"), Some("blue"));
     assert_eq!(during.version, before.version + 1, "one write, not two");
 }
 

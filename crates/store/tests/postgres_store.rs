@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use stratus_engine::clock::Timestamp;
 use stratus_engine::lifecycle::{LifecycleState, OperationKind};
-use stratus_engine::model::{Operation, OperationPlan, OperationState};
+use stratus_engine::model::{Attributes, Operation, OperationPlan, OperationState};
 use stratus_engine::ports::{Admission, Change, Expect, Store, StoreError, WriteSet};
 use stratus_store::PostgresStore;
 
@@ -387,7 +387,7 @@ fn random_instance(rng: &mut Rng, n: u64) -> stratus_engine::model::Instance {
         vec![]
     };
     i.expires_at = (rng.below(3) > 0).then(|| Timestamp(rng.below(5) as i64 * 1000));
-    i.attributes = BTreeMap::from([(
+    i.attributes = Attributes::from([(
         "p.groups".to_string(),
         rng.some(&["g1", "g2", "g3"]).join(","),
     )]);

@@ -51,7 +51,7 @@ fn platform(family: OsFamily) -> &'static str {
 /// An `InstancesSet` item of DescribeInstances, rendered straight from the
 /// record.
 pub fn instance<'a>(i: &'a Instance, catalog: &'a Catalog) -> InstanceView<'a> {
-    let attr = |k: &str| i.attributes.get(k).map_or("", String::as_str);
+    let attr = |k: &str| i.attributes.get(k).unwrap_or("");
     let private_ip = i.private_ips.first().map_or("", String::as_str);
     InstanceView {
         instance_id: &i.id,
@@ -118,7 +118,7 @@ pub fn instance<'a>(i: &'a Instance, catalog: &'a Catalog) -> InstanceView<'a> {
         charge_type: i
             .attributes
             .get(attr::CHARGE_TYPE)
-            .map_or(charge_type(i.charge_type), String::as_str),
+            .unwrap_or(charge_type(i.charge_type)),
         host_name: &i.host_name,
         user_data: i.user_data.as_deref().unwrap_or(""),
         platform: platform(i.os_family),
@@ -411,7 +411,7 @@ mod tests {
         i.zone = zone.id.as_str().into();
         i.security_group_ids = vec!["sg-1".into(), "sg-2".into()];
         i.data_disks = vec![i.system_disk.clone(), i.system_disk.clone()];
-        i.attributes.insert(attr::PROJECT_ID.into(), "12".into());
+        i.attributes.insert(attr::PROJECT_ID, "12");
         let v = serde_json::to_value(instance(&i, &catalog)).expect("renders");
         let keys = crate::fields::object_keys(&v);
         assert_eq!(

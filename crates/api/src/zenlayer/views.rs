@@ -51,10 +51,7 @@ fn flag(i: &Instance, key: &str, default: bool) -> bool {
 }
 
 fn text<'a>(i: &'a Instance, key: &str) -> Option<&'a str> {
-    i.attributes
-        .get(key)
-        .map(String::as_str)
-        .filter(|v| !v.is_empty())
+    i.attributes.get(key).filter(|v| !v.is_empty())
 }
 
 /// The primary NIC of an instance.

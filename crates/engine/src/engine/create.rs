@@ -286,7 +286,7 @@ impl Engine {
                     .iter()
                     .map(|g| Name::new(g))
                     .collect(),
-                attributes: spec.attributes.clone(),
+                attributes: spec.attributes.iter().collect(),
                 latest_operation: None,
                 machine: None,
                 version: 0,

@@ -63,7 +63,7 @@ pub fn instance(i: &Instance) -> InstanceView<'_> {
             internet_charge_type: i
                 .attributes
                 .get(attr::INTERNET_CHARGE_TYPE)
-                .map_or("TRAFFIC_POSTPAID_BY_HOUR", String::as_str),
+                .unwrap_or("TRAFFIC_POSTPAID_BY_HOUR"),
             internet_max_bandwidth_out: i.bandwidth_mbps,
             public_ip_assigned: public,
             internet_service_provider: "BGP",
@@ -372,7 +372,7 @@ mod tests {
         i.charge_type = ChargeType::Postpaid;
         i.charging_stopped = true;
         i.data_disks = vec![i.system_disk.clone()];
-        i.attributes.insert(attr::PROJECT_ID.into(), "7".into());
+        i.attributes.insert(attr::PROJECT_ID, "7");
         let v = serde_json::to_value(instance(&i)).expect("renders");
         let keys = crate::fields::object_keys(&v);
         assert_eq!(
