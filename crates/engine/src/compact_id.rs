@@ -75,17 +75,7 @@ impl Serialize for CompactId {
 
 impl<'de> Deserialize<'de> for CompactId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl serde::de::Visitor<'_> for Visitor {
-            type Value = CompactId;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<CompactId, E> {
-                Ok(CompactId::new(v))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
+        crate::name::deserialize_text(deserializer)
     }
 }
 
