@@ -102,10 +102,30 @@ impl Timestamp {
         Some(Timestamp(t.assume_utc().unix_timestamp() * 1000))
     }
 
-    /// `YYYY-MM-DD` of this instant in UTC.
+    /// `YYYY-MM-DD` of this instant in UTC. Every signed Tencent request
+    /// asks for it, so the digits are written directly rather than through
+    /// the formatting machinery.
     pub fn utc_date(self) -> String {
         let t = self.datetime();
-        format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+        let (month, day) = (u32::from(u8::from(t.month())), u32::from(t.day()));
+        let Ok(year @ 0..=9999) = u32::try_from(t.year()) else {
+            return format!("{:04}-{month:02}-{day:02}", t.year());
+        };
+        let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
+        [
+            digit(year / 1000),
+            digit(year / 100),
+            digit(year / 10),
+            digit(year),
+            '-',
+            digit(month / 10),
+            digit(month),
+            '-',
+            digit(day / 10),
+            digit(day),
+        ]
+        .into_iter()
+        .collect()
     }
 
     /// `YYYY-MM-DD hh:mm:ss` in UTC, the form some vendors use for times.
@@ -175,6 +195,7 @@ mod tests {
             let t = Timestamp(ms);
             assert_eq!(t.iso().as_str(), text, "{ms}");
             assert_eq!(t.iso8601(), text);
+            assert_eq!(t.utc_date(), text[..10], "{ms}");
             assert_eq!(
                 serde_json::to_string(&t.iso()).expect("renders"),
                 format!("\"{text}\"")

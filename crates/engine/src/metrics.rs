@@ -3,7 +3,8 @@
 //! One process-wide registry: the dialects, the engine, the stores and the
 //! drivers each record what only they see, without passing it around.
 
-use std::collections::{BTreeMap, HashMap};
+use indexmap::{Equivalent, IndexMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::{LazyLock, Mutex};
 
@@ -19,6 +20,26 @@ pub const COUNT_BUCKETS: [f64; 10] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 256.
 
 type Labels = Vec<(&'static str, String)>;
 
+/// A family's values by labels.
+type ByLabels<V> = IndexMap<Labels, V, foldhash::fast::RandomState>;
+
+/// Labels as a caller passes them. They hash and compare as the [`Labels`]
+/// they would become, so recording into a known series (every request
+/// records two) allocates nothing.
+#[derive(Hash)]
+struct Asked<'a>(&'a [(&'static str, &'a str)]);
+
+impl Equivalent<Labels> for Asked<'_> {
+    fn equivalent(&self, labels: &Labels) -> bool {
+        self.0.len() == labels.len()
+            && self
+                .0
+                .iter()
+                .zip(labels)
+                .all(|((k, v), (key, value))| k == key && *v == value.as_str())
+    }
+}
+
 #[derive(Debug, Default)]
 struct Histogram {
     buckets: Vec<u64>,
@@ -28,8 +49,8 @@ struct Histogram {
 
 #[derive(Debug)]
 enum Values {
-    Counter(HashMap<Labels, u64>),
-    Histogram(&'static [f64], HashMap<Labels, Histogram>),
+    Counter(ByLabels<u64>),
+    Histogram(&'static [f64], ByLabels<Histogram>),
 }
 
 #[derive(Debug)]
@@ -74,10 +95,15 @@ impl Registry {
         let mut families = self.families();
         let family = families.entry(name).or_insert_with(|| Family {
             help,
-            values: Values::Counter(HashMap::new()),
+            values: Values::Counter(ByLabels::default()),
         });
         if let Values::Counter(values) = &mut family.values {
-            *values.entry(labels(pairs)).or_default() += by;
+            match values.get_mut(&Asked(pairs)) {
+                Some(value) => *value += by,
+                None => {
+                    values.insert(labels(pairs), by);
+                }
+            }
         }
     }
 
@@ -105,13 +131,22 @@ impl Registry {
         let mut families = self.families();
         let family = families.entry(name).or_insert_with(|| Family {
             help,
-            values: Values::Histogram(buckets, HashMap::new()),
+            values: Values::Histogram(buckets, ByLabels::default()),
         });
         if let Values::Histogram(bounds, values) = &mut family.values {
-            let h = values.entry(labels(pairs)).or_insert_with(|| Histogram {
-                buckets: vec![0; bounds.len()],
-                ..Histogram::default()
-            });
+            let at = match values.get_index_of(&Asked(pairs)) {
+                Some(at) => at,
+                None => {
+                    let fresh = Histogram {
+                        buckets: vec![0; bounds.len()],
+                        ..Histogram::default()
+                    };
+                    values.insert_full(labels(pairs), fresh).0
+                }
+            };
+            let Some((_, h)) = values.get_index_mut(at) else {
+                return;
+            };
             for (slot, bound) in h.buckets.iter_mut().zip(bounds.iter()) {
                 if value <= *bound {
                     *slot += 1;
@@ -184,7 +219,7 @@ pub struct Gauge {
     pub values: Vec<(Vec<(&'static str, String)>, f64)>,
 }
 
-fn sorted<V>(values: &HashMap<Labels, V>) -> Vec<(&Labels, &V)> {
+fn sorted<V>(values: &ByLabels<V>) -> Vec<(&Labels, &V)> {
     let mut all: Vec<_> = values.iter().collect();
     all.sort_by(|a, b| a.0.cmp(b.0));
     all
@@ -235,5 +270,40 @@ mod tests {
         assert!(text.contains("t_seconds_bucket{op=\"a\",le=\"0.005\"} 1\n"));
         assert!(text.contains("t_seconds_bucket{op=\"a\",le=\"+Inf\"} 2\n"));
         assert!(text.contains("t_seconds_count{op=\"a\"} 2\n"));
+    }
+
+    #[test]
+    fn a_series_is_found_again_by_the_labels_a_caller_passes() {
+        let r = Registry::default();
+        let asked = [("vendor", "tencent"), ("action", "DescribeInstances")];
+        for _ in 0..3 {
+            r.count("t_total", "T.", &asked, 1);
+        }
+        r.count(
+            "t_total",
+            "T.",
+            &[("vendor", "tencent"), ("action", "Other")],
+            1,
+        );
+        r.count(
+            "t_total",
+            "T.",
+            &[("action", "tencent"), ("vendor", "DescribeInstances")],
+            1,
+        );
+        r.count("t_total", "T.", &asked[..1], 5);
+        let text = r.render(&[]);
+        let series = text.lines().filter(|l| l.starts_with("t_total{")).count();
+        assert_eq!(series, 4, "{text}");
+        assert!(text.contains("t_total{vendor=\"tencent\",action=\"DescribeInstances\"} 3\n"));
+        assert!(text.contains("t_total{vendor=\"tencent\"} 5\n"));
+        let stored: Labels = labels(&asked);
+        let hash = |v: &dyn Fn(&mut std::hash::DefaultHasher)| {
+            let mut h = std::hash::DefaultHasher::new();
+            v(&mut h);
+            std::hash::Hasher::finish(&h)
+        };
+        use std::hash::Hash;
+        assert_eq!(hash(&|h| Asked(&asked).hash(h)), hash(&|h| stored.hash(h)));
     }
 }
