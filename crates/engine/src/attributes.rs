@@ -61,13 +61,26 @@ impl Attributes {
     }
 }
 
+impl Attributes {
+    /// The pairs given, in key order; of a key given twice, the last value.
+    fn from_pairs(mut pairs: Vec<(Name, Box<str>)>) -> Self {
+        // Stable: equal keys keep the order they came in.
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        pairs.reverse();
+        pairs.dedup_by(|next, kept| next.0 == kept.0);
+        pairs.reverse();
+        pairs.shrink_to_fit();
+        Self(pairs)
+    }
+}
+
 impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for Attributes {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(pairs: I) -> Self {
-        let mut attributes = Attributes::default();
-        for (k, v) in pairs {
-            attributes.insert(k, v);
-        }
-        attributes
+        let pairs = pairs
+            .into_iter()
+            .map(|(k, v)| (Name::new(k.as_ref()), Box::from(v.as_ref())))
+            .collect();
+        Self::from_pairs(pairs)
     }
 }
 
@@ -97,10 +110,10 @@ impl<'de> Deserialize<'de> for Attributes {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Attributes, A::Error> {
                 let mut pairs = Vec::new();
-                while let Some((k, v)) = map.next_entry::<std::borrow::Cow<'de, str>, String>()? {
-                    pairs.push((k, v));
+                while let Some((k, v)) = map.next_entry::<Name, String>()? {
+                    pairs.push((k, v.into_boxed_str()));
                 }
-                Ok(pairs.into_iter().collect())
+                Ok(Attributes::from_pairs(pairs))
             }
         }
         deserializer.deserialize_map(Pairs)

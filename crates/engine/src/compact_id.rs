@@ -7,9 +7,13 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 /// An id held as a UUID when its text is one in canonical form (lowercase,
-/// hyphenated), and as that text otherwise.
+/// hyphenated), and as that text otherwise. Made only by [`CompactId::new`],
+/// so one text always has one form and equality is the text's.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub enum CompactId {
+pub struct CompactId(Form);
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Form {
     Uuid(uuid::Uuid),
     Text(Box<str>),
 }
@@ -22,17 +26,17 @@ impl CompactId {
         // Only the canonical spelling: the parser also takes upper case,
         // braces and other forms, which would not read back as given.
         let canonical = text.len() == UUID_TEXT && !text.bytes().any(|b| b.is_ascii_uppercase());
-        match uuid::Uuid::try_parse(text) {
-            Ok(uuid) if canonical => Self::Uuid(uuid),
-            _ => Self::Text(text.into()),
-        }
+        Self(match uuid::Uuid::try_parse(text) {
+            Ok(uuid) if canonical => Form::Uuid(uuid),
+            _ => Form::Text(text.into()),
+        })
     }
 
     /// Calls `f` with the id's text, written on the stack for a UUID.
     pub fn with_str<R>(&self, f: impl FnOnce(&str) -> R) -> R {
-        match self {
-            Self::Uuid(uuid) => f(uuid.hyphenated().encode_lower(&mut [0; UUID_TEXT])),
-            Self::Text(text) => f(text),
+        match &self.0 {
+            Form::Uuid(uuid) => f(uuid.hyphenated().encode_lower(&mut [0; UUID_TEXT])),
+            Form::Text(text) => f(text),
         }
     }
 }
@@ -105,27 +109,24 @@ mod tests {
             let back: CompactId = serde_json::from_str(&json).unwrap_or_else(|_| "x".into());
             assert_eq!(back, id);
         }
-        assert_ne!(
-            CompactId::new(&made),
-            *"01a23d2b-5ea2-764c-a2a2-a8975963d23b"
-        );
+        let kept = CompactId::new("01a23d2b-5ea2-764c-a2a2-a8975963d23b");
+        assert_ne!(kept, *"01A23D2B-5EA2-764C-A2A2-A8975963D23B");
+        assert_ne!(kept, CompactId::new("01A23D2B-5EA2-764C-A2A2-A8975963D23B"));
+        assert_ne!(kept, *"01a23d2b-5ea2-764c-a2a2-a8975963d23c");
     }
 
     #[test]
     fn only_the_canonical_uuid_spelling_is_kept_in_place() {
         assert!(matches!(
-            CompactId::new("01a23d2b-5ea2-764c-a2a2-a8975963d23b"),
-            CompactId::Uuid(_)
+            CompactId::new("01a23d2b-5ea2-764c-a2a2-a8975963d23b").0,
+            Form::Uuid(_)
         ));
         for other in [
             "01A23D2B-5EA2-764C-A2A2-A8975963D23B",
             "01a23d2b5ea2764ca2a2a8975963d23b",
             "01a23d2b-5ea2-764c-a2a2-a8975963d23z",
         ] {
-            assert!(
-                matches!(CompactId::new(other), CompactId::Text(_)),
-                "{other}"
-            );
+            assert!(matches!(CompactId::new(other).0, Form::Text(_)), "{other}");
         }
     }
 }

@@ -144,9 +144,7 @@ impl Registry {
                     values.insert_full(labels(pairs), fresh).0
                 }
             };
-            let Some((_, h)) = values.get_index_mut(at) else {
-                return;
-            };
+            let h = &mut values[at];
             for (slot, bound) in h.buckets.iter_mut().zip(bounds.iter()) {
                 if value <= *bound {
                     *slot += 1;

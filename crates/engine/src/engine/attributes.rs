@@ -23,7 +23,7 @@ impl InstanceChanges {
             instance.name = name.clone();
         }
         for (k, v) in &self.attributes {
-            instance.attributes.insert(k.clone(), v.clone());
+            instance.attributes.insert(k, v);
         }
     }
 }
