@@ -5,7 +5,9 @@
 # instances of one account through the API, then `stratus bench --phase
 # scale`: the server's own no-op (GET /_stratus/health), a page of 20, a
 # filtered page (state and tag), one instance by id and accepted reboots,
-# each also as a fraction of the no-op measured in the same run; then the
+# each also as a fraction of the no-op measured in the same run and as the
+# server's CPU time per request (steadier than throughput when the machine's
+# speed moves); then the
 # server's resident memory per instance, and the time a restart on the same
 # database takes to its first answer.
 # With ACCOUNTS=N (N > 1), each size is spread over N accounts (declared in a
@@ -80,7 +82,7 @@ for size in $SIZES; do
         credentials=(--secret-id "$(secret_id 1)" --secret-key "$(secret_key 1)")
     fi
     "$BIN" bench --target "$URL" --connections "$CONNECTIONS" --duration "$DURATION" \
-        --instances "$per_account" --phase scale "${credentials[@]}"
+        --instances "$per_account" --phase scale --server-pid "$SERVER_PID" "${credentials[@]}"
     full_kb=$(rss_kb)
     echo "memory: VmRSS $((full_kb / 1024)) MiB, $(((full_kb - empty_kb) * 1024 / size)) bytes per instance over the empty server"
     stop_server

@@ -40,3 +40,22 @@ def test_the_soak_phase_mixes_writes_and_reads_without_errors():
     requests, ok, refused, errors = map(int, re.search(
         r"requests (\d+)\s+ok (\d+)\s+refused (\d+)\s+errors (\d+)", out.stdout).groups())
     assert errors == 0 and ok > 0 and requests == ok + refused, out.stdout
+
+
+def test_the_scale_series_charges_each_figure_with_the_servers_cpu():
+    server = Server(speed=1000)
+    try:
+        out = subprocess.run(
+            [binary(), "bench", "--target", f"http://{server.endpoint}", "--connections", "4",
+             "--duration", "0.3", "--instances", "20", "--phase", "scale",
+             "--server-pid", str(server.proc.pid)],
+            capture_output=True, text=True, timeout=120)
+    finally:
+        server.stop()
+    assert out.returncode == 0, out.stderr + out.stdout
+    figures = re.findall(r"^  ([a-z0-9 -]+): (\d+)/s.*server CPU ([\d.]+) µs per request$",
+                         out.stdout, re.M)
+    names = [name for name, _, _ in figures]
+    assert names == ["no-op", "page of 20", "filtered page", "one id", "accepted reboots"], out.stdout
+    for name, rate, cpu in figures:
+        assert int(rate) > 0 and float(cpu) > 0, (name, out.stdout)

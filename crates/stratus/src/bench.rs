@@ -91,6 +91,11 @@ pub struct BenchArgs {
     /// Phases to run.
     #[arg(long, value_enum, default_value_t = Phase::All)]
     pub phase: Phase,
+    /// The server's process id, when it runs on this machine: each figure
+    /// of the scale series then also gives the server's CPU time per
+    /// request, which moves less than throughput on a shared machine.
+    #[arg(long)]
+    pub server_pid: Option<u32>,
 }
 
 /// Runs the phases asked for and prints their figures.
@@ -148,7 +153,8 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         stats::print("reboot", "accepted", r.connections, r.elapsed, r.tally);
     }
     if args.phase == Phase::Scale {
-        scale(&target, args.connections, duration, &ids).await?;
+        let server = args.server_pid.map(ServerCpu);
+        scale(&target, args.connections, duration, &ids, server).await?;
     }
     if args.phase == Phase::Soak {
         let r = load::soak(&target, args.connections, duration, &ids).await?;
@@ -158,16 +164,66 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// A server process on this machine, whose CPU time a phase can be
+/// charged with.
+#[derive(Debug, Clone, Copy)]
+struct ServerCpu(u32);
+
+impl ServerCpu {
+    /// The process's user and system time so far (every thread), from
+    /// `/proc/<pid>/stat`, counted in the kernel's fixed 100 ticks a second.
+    fn spent(self) -> Option<Duration> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.0)).ok()?;
+        // The command name may hold spaces and parentheses: the fields
+        // that follow start after its last `)`, with the state (field 3).
+        let (_, fields) = stat.rsplit_once(')')?;
+        let mut fields = fields.split_whitespace().skip(11);
+        let user: u64 = fields.next()?.parse().ok()?;
+        let system: u64 = fields.next()?.parse().ok()?;
+        Some(Duration::from_millis((user + system) * 10))
+    }
+}
+
+/// Runs a phase, measuring the server CPU it took when the server is known.
+async fn charged<T, F>(server: Option<ServerCpu>, phase: F) -> Result<(T, Option<Duration>), String>
+where
+    F: std::future::Future<Output = Result<T, String>>,
+{
+    let before = server.and_then(ServerCpu::spent);
+    let result = phase.await?;
+    let after = server.and_then(ServerCpu::spent);
+    Ok((result, before.zip(after).map(|(b, a)| a.saturating_sub(b))))
+}
+
+/// Requests per second that succeeded in a phase.
+fn rate(r: &load::PhaseResult) -> f64 {
+    r.tally.ok as f64 / r.elapsed.as_secs_f64().max(f64::EPSILON)
+}
+
+/// `; server CPU … per request`, when the phase's CPU is known.
+fn cpu_per_request(r: &load::PhaseResult, cpu: Option<Duration>) -> String {
+    match cpu {
+        Some(cpu) if r.tally.ok > 0 => {
+            let us = cpu.as_secs_f64() * 1e6 / r.tally.ok as f64;
+            format!("; server CPU {us:.1} µs per request")
+        }
+        _ => String::new(),
+    }
+}
+
 /// The scale series' figures for one fleet, each beside its fraction of
-/// the no-op measured first.
+/// the no-op measured first (and, given the server's process id, the
+/// server's CPU per request).
 async fn scale(
     target: &Arc<Target>,
     connections: usize,
     duration: Duration,
     ids: &[String],
+    server: Option<ServerCpu>,
 ) -> Result<(), String> {
-    let noop = load::health(target, connections, duration).await?;
-    let reference = noop.tally.ok as f64 / noop.elapsed.as_secs_f64().max(f64::EPSILON);
+    let (noop, cpu) = charged(server, load::health(target, connections, duration)).await?;
+    let reference = rate(&noop);
+    println!("  no-op: {reference:.0}/s{}", cpu_per_request(&noop, cpu));
     stats::print(
         "no-op (health)",
         "ok",
@@ -175,49 +231,25 @@ async fn scale(
         noop.elapsed,
         noop.tally,
     );
-    let relative = |name: &str, r: &load::PhaseResult| {
-        let rate = r.tally.ok as f64 / r.elapsed.as_secs_f64().max(f64::EPSILON);
+    let report = |name: &str, title: &str, done: &str, r: load::PhaseResult, cpu| {
         println!(
-            "  {name}: {rate:.0}/s = {:.2} of the no-op ({reference:.0}/s)",
-            rate / reference.max(f64::EPSILON)
+            "  {name}: {:.0}/s = {:.2} of the no-op ({reference:.0}/s){}",
+            rate(&r),
+            rate(&r) / reference.max(f64::EPSILON),
+            cpu_per_request(&r, cpu)
         );
+        stats::print(title, done, r.connections, r.elapsed, r.tally);
     };
-    let page = load::describe(target, connections, duration, &[]).await?;
-    relative("page of 20", &page);
-    stats::print(
-        "describe (Limit 20)",
-        "ok",
-        page.connections,
-        page.elapsed,
-        page.tally,
-    );
-    if let Some(filtered) = load::filtered(target, connections, duration).await? {
-        relative("filtered page", &filtered);
-        stats::print(
-            "describe (state and tag, Limit 20)",
-            "ok",
-            filtered.connections,
-            filtered.elapsed,
-            filtered.tally,
-        );
+    let (page, cpu) = charged(server, load::describe(target, connections, duration, &[])).await?;
+    report("page of 20", "describe (Limit 20)", "ok", page, cpu);
+    let (filtered, cpu) = charged(server, load::filtered(target, connections, duration)).await?;
+    if let Some(filtered) = filtered {
+        let title = "describe (state and tag, Limit 20)";
+        report("filtered page", title, "ok", filtered, cpu);
     }
-    let one = load::describe(target, connections, duration, ids).await?;
-    relative("one id", &one);
-    stats::print(
-        "describe (one id)",
-        "ok",
-        one.connections,
-        one.elapsed,
-        one.tally,
-    );
-    let reboots = load::reboot(target, connections, duration, ids).await?;
-    relative("accepted reboots", &reboots);
-    stats::print(
-        "reboot",
-        "accepted",
-        reboots.connections,
-        reboots.elapsed,
-        reboots.tally,
-    );
+    let (one, cpu) = charged(server, load::describe(target, connections, duration, ids)).await?;
+    report("one id", "describe (one id)", "ok", one, cpu);
+    let (reboots, cpu) = charged(server, load::reboot(target, connections, duration, ids)).await?;
+    report("accepted reboots", "reboot", "accepted", reboots, cpu);
     Ok(())
 }
