@@ -243,7 +243,7 @@ pub fn sigv4_signature(
 ) -> Result<String, SignatureError> {
     let canonical = canonical_request(auth, input)?;
     let to_sign = string_to_sign(auth, input.amz_date, &canonical);
-    Ok(hex::encode(hmac256(
+    Ok(crate::signing::hex(hmac256(
         &signing_key(secret, auth),
         to_sign.as_bytes(),
     )))
@@ -293,7 +293,8 @@ pub fn verify_legacy(
     params: &[(String, String)],
     signature: &str,
 ) -> Result<(), SignatureError> {
-    let expected = hex::encode(hmac256(secret.as_bytes(), legacy_string(params).as_bytes()));
+    let expected =
+        crate::signing::hex(hmac256(secret.as_bytes(), legacy_string(params).as_bytes()));
     if same(
         expected.as_bytes(),
         signature.trim().to_ascii_lowercase().as_bytes(),
@@ -385,7 +386,7 @@ mod tests {
             "23b44d6f0fe8dd57f6e799b1a7fd885977ba2d073ff5bb4085ead3532cf2a4df"
         );
         assert_eq!(
-            hex::encode(signing_key(SK, &a)),
+            crate::signing::hex(signing_key(SK, &a)),
             "df6f727754a504c0367fbcdcf849b21a30eb1c52210cdb477221c0c83eb7fc2f"
         );
         assert_eq!(verify_sigv4(SK, &a, &input), Ok(()));

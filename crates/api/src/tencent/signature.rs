@@ -113,19 +113,6 @@ pub fn tc3_signature(
     secret_key: &str,
     lowercase: bool,
 ) -> String {
-    let mut canonical_headers = String::new();
-    for name in auth.signed_headers.split(';') {
-        let value = (input.header)(name).unwrap_or_default();
-        let value = value.trim();
-        canonical_headers.push_str(name);
-        canonical_headers.push(':');
-        if lowercase {
-            canonical_headers.push_str(&value.to_ascii_lowercase());
-        } else {
-            canonical_headers.push_str(value);
-        }
-        canonical_headers.push('\n');
-    }
     let payload_hash = if input.unsigned_payload {
         sha256_hex(b"UNSIGNED-PAYLOAD")
     } else {
@@ -136,10 +123,27 @@ pub fn tc3_signature(
     } else {
         input.path
     };
-    let canonical = format!(
-        "{}\n{}\n{}\n{}\n{}\n{}",
-        input.method, path, input.query, canonical_headers, auth.signed_headers, payload_hash
-    );
+    // The canonical request, built in one buffer: it is hashed once and
+    // dropped, on every signed request.
+    let mut canonical = String::with_capacity(256 + input.query.len());
+    for part in [input.method, "\n", path, "\n", input.query, "\n"] {
+        canonical.push_str(part);
+    }
+    for name in auth.signed_headers.split(';') {
+        let value = (input.header)(name).unwrap_or_default();
+        let value = value.trim();
+        canonical.push_str(name);
+        canonical.push(':');
+        if lowercase {
+            canonical.extend(value.chars().map(|c| c.to_ascii_lowercase()));
+        } else {
+            canonical.push_str(value);
+        }
+        canonical.push('\n');
+    }
+    for part in ["\n", &auth.signed_headers, "\n", &payload_hash] {
+        canonical.push_str(part);
+    }
     let string_to_sign = format!(
         "TC3-HMAC-SHA256\n{}\n{}/{}/tc3_request\n{}",
         input.timestamp,
@@ -148,7 +152,7 @@ pub fn tc3_signature(
         sha256_hex(canonical.as_bytes())
     );
     let k_signing = signing_key(secret_key, &auth.date, &auth.service);
-    hex::encode(hmac256(&k_signing, string_to_sign.as_bytes()))
+    crate::signing::hex(hmac256(&k_signing, string_to_sign.as_bytes()))
 }
 
 /// Signing keys each thread keeps: about one per client credential and

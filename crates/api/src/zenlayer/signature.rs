@@ -99,7 +99,7 @@ pub fn signature(secret: &str, parts: &SignedParts<'_>) -> String {
         parts.timestamp,
         sha256_hex(canonical_request(parts).as_bytes())
     );
-    hex::encode(hmac_sha256(
+    crate::signing::hex(hmac_sha256(
         secret.trim().as_bytes(),
         string_to_sign.as_bytes(),
     ))

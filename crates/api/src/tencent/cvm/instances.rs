@@ -65,7 +65,7 @@ fn login_request(l: Option<LoginSettings>) -> Result<LoginRequest, ApiError> {
 /// The default VPC and subnet of a region and zone: stable ids per place.
 fn default_network(region: &str, zone: &str) -> (String, String) {
     let short = |seed: &str| -> String {
-        hex::encode(Sha256::digest(seed.as_bytes()))
+        crate::signing::hex(Sha256::digest(seed.as_bytes()))
             .chars()
             .take(8)
             .collect()
