@@ -314,7 +314,7 @@ fn write(tx: &rusqlite::Transaction<'_>, prepared: &Prepared) -> rusqlite::Resul
         Change::Operation { record: r, .. } => {
             tx.prepare_cached(
                 "INSERT INTO operations (id, account, instance_id, state, deadline, version, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, version = excluded.version, body = excluded.body",
+                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, deadline = excluded.deadline, version = excluded.version, body = excluded.body",
             )?
             .execute(params![
                 r.id,
