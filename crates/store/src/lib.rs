@@ -14,7 +14,7 @@ mod record;
 pub mod sqlite;
 
 pub use postgres::{PostgresAdmission, PostgresStore};
-pub use sqlite::{CheckpointPolicy, SqliteStore};
+pub use sqlite::SqliteStore;
 
 /// A commit's duration and size, for metrics.
 pub(crate) fn record_commit(took: std::time::Duration, writes: usize) {

@@ -3,12 +3,9 @@
 //! so they never queue behind writes. A write is acknowledged only after
 //! its transaction commits (WAL, `synchronous=FULL`).
 
-mod checkpoint;
 mod listing;
 mod mirror;
 mod writer;
-
-pub use checkpoint::CheckpointPolicy;
 
 use crate::migrations::MIGRATIONS;
 use async_trait::async_trait;
@@ -45,15 +42,6 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path`, or an in-memory one
     /// with `None`; applies pending migrations and loads the live records.
     pub fn open(path: Option<&Path>) -> Result<Self, StoreError> {
-        Self::open_with(path, CheckpointPolicy::default())
-    }
-
-    /// [`SqliteStore::open`], checkpointing the database file's log as
-    /// `checkpoints` says.
-    pub fn open_with(
-        path: Option<&Path>,
-        checkpoints: CheckpointPolicy,
-    ) -> Result<Self, StoreError> {
         // Ephemeral: SQLite's private temporary database (an empty path),
         // which spills to a temporary file instead of holding a second copy
         // of everything in memory beside the mirror; nothing survives it, so
@@ -73,18 +61,6 @@ impl SqliteStore {
         conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
             .map_err(unavailable)?;
         migrate(&mut conn)?;
-        // A database file's log is checkpointed by a thread of its own.
-        let (stop_checkpoints, stopped) = mpsc::channel();
-        let log = match path {
-            Some(p) => {
-                conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")
-                    .map_err(unavailable)?;
-                let log = Arc::new(checkpoint::LogState::default());
-                checkpoint::spawn(p, checkpoints, Arc::clone(&log), stopped)?;
-                Some(log)
-            }
-            None => None,
-        };
         let mirror = Arc::new(RwLock::new(load(&conn)?));
         let (jobs, rx) = mpsc::channel();
         let writer_mirror = Arc::clone(&mirror);
@@ -93,11 +69,7 @@ impl SqliteStore {
         let writer_events = Arc::clone(&events);
         std::thread::Builder::new()
             .name("stratus-sqlite-writer".into())
-            .spawn(move || {
-                writer::run(conn, writer_mirror, &writer_events, log.as_deref(), rx);
-                // The checkpointer ends with the writer.
-                drop(stop_checkpoints);
-            })
+            .spawn(move || writer::run(conn, writer_mirror, &writer_events, rx))
             .map_err(unavailable)?;
         Ok(Self {
             mirror,

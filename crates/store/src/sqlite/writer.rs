@@ -2,7 +2,6 @@
 //! precondition, commits the writes that queued meanwhile in one transaction
 //! (group commit), and only then shows them to readers and answers.
 
-use super::checkpoint::{self, LogState};
 use super::mirror::Mirror;
 use crate::record::{state_name, Prepared, RecordKey};
 use rusqlite::{params, Connection};
@@ -48,7 +47,6 @@ pub(crate) fn run(
     mut conn: Connection,
     mirror: Arc<RwLock<Mirror>>,
     events: &EventHub,
-    log: Option<&LogState>,
     jobs: Receiver<Job>,
 ) {
     while let Ok(first) = jobs.recv() {
@@ -60,11 +58,6 @@ pub(crate) fn run(
             }
         }
         process(&mut conn, &mirror, events, group);
-        // Between groups, nothing of the writer's is in flight: copying the
-        // log's tail now lets the next transaction start the log over.
-        if log.is_some_and(LogState::take_restart) {
-            checkpoint::passive(&conn);
-        }
     }
 }
 
