@@ -11,7 +11,10 @@
 //! values' bitmaps, a query the intersection of its filters', and its
 //! total that intersection's size, counted without visiting an instance.
 //! A dense match is paged by walking the order and testing each slot; a
-//! sparse one by ordering only its matches. What no bitmap answers (a name
+//! sparse one by ordering only its matches. A walk remembers where its page
+//! ended, so that a paginator's next page resumes there while nothing it
+//! depends on has changed (the order, or the values of a field it filters
+//! on): paging through a listing costs a page a page, not the offset. What no bitmap answers (a name
 //! fragment, an address, a creation range, the expiry orders) is decided by
 //! the plain filter-and-sort ([`InstanceQuery::select`]), over the indexed
 //! filters' matches only. A property test checks every path against the
@@ -95,9 +98,13 @@ pub(crate) struct ListingIndex {
     /// Bumped per (account, product) whenever its order changes (an
     /// instance added, removed, or moved in or out of the recycle bin).
     generations: HashMap<(Name, Name), u64>,
-    /// Where recent unfiltered pages ended, so that the next page of a
-    /// paginator resumes there instead of walking from the top: a deep
-    /// offset costs a page, not the offset.
+    /// Bumped per (account, product) and field whenever an instance's
+    /// values of that field change in place (a reboot's state): what a
+    /// filtered walk over that field would keep may have changed.
+    revisions: HashMap<(Name, Name), [u64; Field::ALL.len()]>,
+    /// Where recent walks ended, so that the next page of a paginator
+    /// resumes there instead of walking from the top: a deep offset costs
+    /// a page, not the offset.
     cursors: std::sync::Mutex<std::collections::VecDeque<Cursor>>,
     /// Pages that resumed from a cursor.
     #[cfg(test)]
@@ -107,10 +114,22 @@ pub(crate) struct ListingIndex {
 /// Cursors kept at most: one per paginator walking a listing at a time.
 const CURSORS: usize = 64;
 
-/// The place an unfiltered walk stopped at.
+/// What a walk lists: its scope, its order and the indexed filters it
+/// keeps to (each any of its values).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Walk {
+    account: Name,
+    product: Name,
+    region: Option<Name>,
+    isolated_first: bool,
+    filters: Vec<Vec<Posting>>,
+}
+
+/// The place a walk stopped at.
 #[derive(Debug, Clone)]
 struct Cursor {
-    listing: (Name, Name, Option<Name>, bool),
+    walk: Walk,
+    /// The walk's [`ListingIndex::generation`] when it stopped.
     generation: u64,
     /// Places of the listing before `next`.
     offset: usize,
@@ -166,6 +185,23 @@ impl Field {
         Field::SecurityGroups,
         Field::KeyPairs,
     ];
+
+    /// The field a posting is a value of.
+    fn of(p: &Posting) -> Field {
+        match p {
+            Posting::Region(_) => Field::Region,
+            Posting::State(_) => Field::State,
+            Posting::Zone(_) => Field::Zone,
+            Posting::Image(_) => Field::Image,
+            Posting::Plan(_) => Field::Plan,
+            Posting::Charge(_) => Field::Charge,
+            Posting::Vpc(_) => Field::Vpc,
+            Posting::Subnet(_) => Field::Subnet,
+            Posting::TagKey(_) | Posting::TagValue(_) | Posting::Tag(..) => Field::Tags,
+            Posting::SecurityGroup(_) => Field::SecurityGroups,
+            Posting::KeyPair(_) => Field::KeyPairs,
+        }
+    }
 
     /// Whether the field differs between two versions of an instance.
     fn differs(self, a: &Instance, b: &Instance) -> bool {
@@ -371,6 +407,13 @@ impl ListingIndex {
         if changed.is_empty() {
             return;
         }
+        let revisions = self
+            .revisions
+            .entry((new.account.clone(), new.product.clone()))
+            .or_default();
+        for &f in &changed {
+            revisions[f as usize] += 1;
+        }
         let (before, after) = (postings(old, changed.clone()), postings(new, changed));
         let gone: Vec<Posting> = before
             .iter()
@@ -440,40 +483,51 @@ impl ListingIndex {
         };
         let (indexed, rest): (Vec<_>, Vec<_>) =
             query.filters.iter().map(wanted).partition(Option::is_some);
+        let indexed: Vec<Vec<Posting>> = indexed.into_iter().flatten().collect();
         let matches = if indexed.is_empty() {
             None
         } else {
-            let bitmaps = self.postings.get(&(account, product));
-            let union = |values: Vec<Posting>| -> RoaringBitmap {
+            let bitmaps = self.postings.get(&(account.clone(), product.clone()));
+            let union = |values: &[Posting]| -> RoaringBitmap {
                 let mut bits = RoaringBitmap::new();
                 for v in values {
-                    if let Some(b) = bitmaps.and_then(|m| m.get(&v)) {
+                    if let Some(b) = bitmaps.and_then(|m| m.get(v)) {
                         bits |= b;
                     }
                 }
                 bits
             };
-            let mut sets = indexed.into_iter().flatten().map(union);
+            let mut sets = indexed.iter().map(|values| union(values));
             let first = sets.next().unwrap_or_default();
             let mut bits = sets.fold(first, |acc, b| acc & b);
             if let Some(region) = &query.region {
-                bits &= union(vec![Posting::Region(Name::new(region))]);
+                bits &= union(&[Posting::Region(Name::new(region))]);
             }
             Some(bits)
         };
         let plain = rest.is_empty();
         match (matches, isolated_first) {
-            (None, Some(first)) if plain => self.walk(&orders, first, None, query),
-            (Some(bits), Some(first)) if plain => {
+            (matches, Some(isolated_first)) if plain => {
+                let walk = Walk {
+                    account,
+                    product,
+                    region: query.region.as_deref().map(Name::new),
+                    isolated_first,
+                    filters: indexed,
+                };
+                let Some(bits) = matches else {
+                    return self.walk(&orders, walk, None, query);
+                };
                 let total = bits.len() as usize;
                 let size: usize = orders.iter().map(|o| o.all.len()).sum();
-                let wanted = query.offset.saturating_add(query.limit);
+                let resumed = self.cursor(&walk, query.offset).map_or(0, |c| c.offset);
+                let wanted = query.offset.saturating_add(query.limit) - resumed;
                 // Walking the order visits about `wanted * size / total`
                 // places; ordering the matches costs about `total`.
                 if wanted.saturating_mul(size) / total.max(1) <= total.max(64) {
-                    self.walk(&orders, first, Some(&bits), query)
+                    self.walk(&orders, walk, Some(&bits), query)
                 } else {
-                    self.sort(&bits, first, query)
+                    self.sort(&bits, isolated_first, query)
                 }
             }
             (Some(bits), _) => Listing::Candidates(
@@ -493,13 +547,13 @@ impl ListingIndex {
     }
 
     /// A page read by walking the regions' orders (the recycle bin first
-    /// if asked), keeping the slots in `only` if given. An unfiltered walk
-    /// resumes where an earlier page of the same listing ended, if nothing
-    /// has reordered it since.
+    /// if asked), keeping the slots in `only` (the matches of the walk's
+    /// filters) if given. A walk resumes where an earlier page of the same
+    /// listing ended, if nothing has changed it since.
     fn walk(
         &self,
         orders: &[&Orders],
-        isolated_first: bool,
+        walk: Walk,
         only: Option<&RoaringBitmap>,
         query: &InstanceQuery,
     ) -> Listing {
@@ -508,21 +562,9 @@ impl ListingIndex {
             Some(bits) => bits.len() as usize,
             None => orders.iter().map(|o| o.all.len()).sum(),
         };
-        let listing = (
-            Name::new(&query.account),
-            Name::new(&query.product),
-            query.region.as_deref().map(Name::new),
-            isolated_first,
-        );
-        let generation = self
-            .generations
-            .get(&(listing.0.clone(), listing.1.clone()))
-            .copied()
-            .unwrap_or_default();
-        let resumed = match only {
-            Some(_) => None,
-            None => self.cursor(&listing, generation, query.offset),
-        };
+        let isolated_first = walk.isolated_first;
+        let generation = self.generation(&walk);
+        let resumed = self.cursor(&walk, query.offset);
         #[cfg(test)]
         if resumed.is_some() {
             self.resumed
@@ -539,10 +581,10 @@ impl ListingIndex {
             .take(query.limit)
             .map(|(_, (_, Reverse(id), _))| Arc::clone(id))
             .collect();
-        if only.is_none() && ids.len() == query.limit {
+        if ids.len() == query.limit {
             if let Some((in_bin, next)) = places.next() {
                 self.remember(Cursor {
-                    listing,
+                    walk,
                     generation,
                     offset: query.offset + ids.len(),
                     next: next.clone(),
@@ -596,24 +638,35 @@ impl ListingIndex {
         Box::new(bin.map(|p| (true, p)).chain(rest.map(|p| (false, p))))
     }
 
-    /// A cursor of `listing` at `generation` no further than `offset`.
-    fn cursor(
-        &self,
-        listing: &(Name, Name, Option<Name>, bool),
-        generation: u64,
-        offset: usize,
-    ) -> Option<Cursor> {
+    /// What a cursor of `walk` must have been taken at to hold now: the
+    /// order's generation plus the revisions of the fields its filters ask
+    /// for. Each only grows, so an equal sum means none of them moved.
+    fn generation(&self, walk: &Walk) -> u64 {
+        let pair = (walk.account.clone(), walk.product.clone());
+        let order = self.generations.get(&pair).copied().unwrap_or_default();
+        let revisions = self.revisions.get(&pair);
+        let mut fields: Vec<Field> = walk.filters.iter().flatten().map(Field::of).collect();
+        fields.sort_unstable_by_key(|&f| f as usize);
+        fields.dedup_by_key(|f| *f as usize);
+        fields
+            .into_iter()
+            .fold(order, |sum, f| sum + revisions.map_or(0, |r| r[f as usize]))
+    }
+
+    /// A cursor of `walk`, still valid, no further than `offset`.
+    fn cursor(&self, walk: &Walk, offset: usize) -> Option<Cursor> {
+        let generation = self.generation(walk);
         let cursors = self.cursors.lock().ok()?;
         cursors
             .iter()
-            .filter(|c| &c.listing == listing && c.generation == generation && c.offset <= offset)
+            .filter(|c| &c.walk == walk && c.generation == generation && c.offset <= offset)
             .max_by_key(|c| c.offset)
             .cloned()
     }
 
     fn remember(&self, cursor: Cursor) {
         if let Ok(mut cursors) = self.cursors.lock() {
-            cursors.retain(|c| !(c.listing == cursor.listing && c.offset == cursor.offset));
+            cursors.retain(|c| !(c.walk == cursor.walk && c.offset == cursor.offset));
             if cursors.len() == CURSORS {
                 cursors.pop_front();
             }
@@ -860,13 +913,16 @@ mod tests {
         }
     }
 
-    /// Paginators walking a listing page after page, with changes between
-    /// pages (states that keep the order, instances that change it): each
-    /// page equals the plain filter-and-sort, and later pages resume where
-    /// the last one ended instead of walking from the top.
+    /// Paginators walking a listing page after page, unfiltered or kept to
+    /// a zone or a state, with changes between pages (states that keep the
+    /// order, instances that change it): each page equals the plain
+    /// filter-and-sort, and later pages resume where the last one ended
+    /// instead of walking from the top (a filtered walk also through state
+    /// changes, unless it filters on the state).
     #[test]
     fn paginators_resume_where_their_last_page_ended() {
-        let mut resumed_pages = 0;
+        // Pages resumed, by the filter the paginator used.
+        let mut resumed_pages = [0; 3];
         for seed in 1..=40u64 {
             let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
             let mut index = ListingIndex::default();
@@ -908,6 +964,7 @@ mod tests {
                         if rng.below(4) == 0 {
                             i.state = LifecycleState::Isolated;
                         }
+                        i.zone = Name::new(rng.pick(&ZONES[..2]));
                         (None, i)
                     }
                 };
@@ -918,39 +975,58 @@ mod tests {
             for _ in 0..60 + rng.below(120) {
                 change(&mut rng, &mut index, &mut live, true);
             }
-            for order in [
+            let orders = [
                 InstanceOrder::CreatedDesc,
                 InstanceOrder::IsolatedFirstThenCreatedDesc,
-            ] {
-                let limit = 1 + rng.below(20) as usize;
-                let region = (rng.below(2) == 0).then(|| rng.pick(&REGIONS).to_string());
-                let mut offset = 0;
-                loop {
-                    let query = InstanceQuery {
-                        account: "alice".into(),
-                        product: "lighthouse".into(),
-                        region: region.clone(),
-                        filters: Vec::new(),
-                        order,
-                        offset,
-                        limit,
-                    };
-                    let total = assert_indexed_is_plain(&index, &live, &query, seed);
-                    offset += limit;
-                    if offset >= total {
-                        break;
+            ];
+            let filters = [
+                Vec::new(),
+                vec![InstanceFilter::Zones(vec!["z1".into()])],
+                vec![InstanceFilter::States(vec![
+                    LifecycleState::Running,
+                    LifecycleState::Isolated,
+                ])],
+            ];
+            for (kind, filters) in filters.iter().enumerate() {
+                for order in orders {
+                    let resumed_before = index.resumed.load(std::sync::atomic::Ordering::Relaxed);
+                    let limit = 1 + rng.below(20) as usize;
+                    let region = (rng.below(2) == 0).then(|| rng.pick(&REGIONS).to_string());
+                    let mut offset = 0;
+                    loop {
+                        let query = InstanceQuery {
+                            account: "alice".into(),
+                            product: "lighthouse".into(),
+                            region: region.clone(),
+                            filters: filters.clone(),
+                            order,
+                            offset,
+                            limit,
+                        };
+                        let total = assert_indexed_is_plain(&index, &live, &query, seed);
+                        offset += limit;
+                        if offset >= total {
+                            break;
+                        }
+                        // Mostly nothing or a change that keeps the order,
+                        // sometimes one that reorders (the cursor is then not
+                        // used).
+                        match rng.below(5) {
+                            0 => change(&mut rng, &mut index, &mut live, true),
+                            1 | 2 => change(&mut rng, &mut index, &mut live, false),
+                            _ => {}
+                        }
                     }
-                    // Mostly a change that keeps the order, sometimes one
-                    // that reorders (the cursor is then not used).
-                    let reorder = rng.below(5) == 0;
-                    change(&mut rng, &mut index, &mut live, reorder);
+                    resumed_pages[kind] +=
+                        index.resumed.load(std::sync::atomic::Ordering::Relaxed) - resumed_before;
                 }
             }
-            resumed_pages += index.resumed.load(std::sync::atomic::Ordering::Relaxed);
         }
+        // Unfiltered and zone walks resume through state changes; state
+        // walks only across pages with no change between them.
         assert!(
-            resumed_pages > 100,
-            "pages resumed from a cursor: {resumed_pages}"
+            resumed_pages.iter().all(|&n| n > 100),
+            "pages resumed from a cursor, unfiltered, by zone, by state: {resumed_pages:?}"
         );
     }
 
