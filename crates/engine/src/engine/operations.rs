@@ -574,7 +574,8 @@ impl Engine {
         let now = self.clock.now();
         let succeeded = outcome.is_ok();
         let error_message = outcome.as_ref().err().map(|e| e.0.clone());
-        let mut next = instance.clone();
+        let (was, version) = (instance.state, instance.version);
+        let mut next = instance;
         next.state = transition.landing(op.source_state, succeeded);
         if let Ok(observed) = outcome {
             apply_plan(&mut next, &op);
@@ -584,7 +585,7 @@ impl Engine {
                 next.machine = Some(Box::new(machine.clone()));
             }
         }
-        if next.state == LifecycleState::Isolated && instance.state != LifecycleState::Isolated {
+        if next.state == LifecycleState::Isolated && was != LifecycleState::Isolated {
             next.isolated_at = Some(now);
         }
         if let Some(latest) = next.latest_operation.as_mut() {
@@ -597,8 +598,9 @@ impl Engine {
                 latest.error_message = error_message.as_deref().map(Box::from);
             }
         }
-        next.version = instance.version + 1;
-        let mut done = op.clone();
+        next.version = version + 1;
+        let op_version = op.version;
+        let mut done = op;
         done.state = if succeeded {
             OperationState::Success
         } else {
@@ -606,7 +608,7 @@ impl Engine {
         };
         done.finished_at = Some(now);
         done.error_message = error_message;
-        done.version = op.version + 1;
+        done.version = op_version + 1;
         let (kind, state) = (
             crate::events::upper(&done.kind),
             crate::events::upper(&done.state),
@@ -616,11 +618,11 @@ impl Engine {
         let mut writes = WriteSet::new();
         writes.push(Change::Instance {
             record: Box::new(next),
-            expect: Expect::Version(instance.version),
+            expect: Expect::Version(version),
         });
         writes.push(Change::Operation {
             record: Box::new(done),
-            expect: Expect::Version(op.version),
+            expect: Expect::Version(op_version),
         });
         self.store.commit(writes).await?;
         let metrics = crate::metrics::registry();
