@@ -22,6 +22,7 @@
 
 use foldhash::HashMap;
 use roaring::RoaringBitmap;
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -488,22 +489,14 @@ impl ListingIndex {
             None
         } else {
             let bitmaps = self.postings.get(&(account.clone(), product.clone()));
-            let union = |values: &[Posting]| -> RoaringBitmap {
-                let mut bits = RoaringBitmap::new();
-                for v in values {
-                    if let Some(b) = bitmaps.and_then(|m| m.get(v)) {
-                        bits |= b;
-                    }
-                }
-                bits
-            };
-            let mut sets = indexed.iter().map(|values| union(values));
-            let first = sets.next().unwrap_or_default();
-            let mut bits = sets.fold(first, |acc, b| acc & b);
+            let mut sets: Vec<Cow<RoaringBitmap>> = indexed
+                .iter()
+                .map(|values| union(bitmaps, values))
+                .collect();
             if let Some(region) = &query.region {
-                bits &= union(&[Posting::Region(Name::new(region))]);
+                sets.push(union(bitmaps, &[Posting::Region(Name::new(region))]));
             }
-            Some(bits)
+            Some(Matches::new(sets))
         };
         let plain = rest.is_empty();
         match (matches, isolated_first) {
@@ -515,23 +508,24 @@ impl ListingIndex {
                     isolated_first,
                     filters: indexed,
                 };
-                let Some(bits) = matches else {
+                let Some(matches) = matches else {
                     return self.walk(&orders, walk, None, query);
                 };
-                let total = bits.len() as usize;
+                let total = matches.len;
                 let size: usize = orders.iter().map(|o| o.all.len()).sum();
                 let resumed = self.cursor(&walk, query.offset).map_or(0, |c| c.offset);
                 let wanted = query.offset.saturating_add(query.limit) - resumed;
                 // Walking the order visits about `wanted * size / total`
                 // places; ordering the matches costs about `total`.
                 if wanted.saturating_mul(size) / total.max(1) <= total.max(64) {
-                    self.walk(&orders, walk, Some(&bits), query)
+                    self.walk(&orders, walk, Some(&matches), query)
                 } else {
-                    self.sort(&bits, isolated_first, query)
+                    self.sort(&matches, isolated_first, query)
                 }
             }
-            (Some(bits), _) => Listing::Candidates(
-                bits.iter()
+            (Some(matches), _) => Listing::Candidates(
+                matches
+                    .slots()
                     .filter_map(|s| self.slots[s as usize].as_ref())
                     .map(|e| Arc::clone(&e.id))
                     .collect(),
@@ -554,12 +548,12 @@ impl ListingIndex {
         &self,
         orders: &[&Orders],
         walk: Walk,
-        only: Option<&RoaringBitmap>,
+        only: Option<&Matches>,
         query: &InstanceQuery,
     ) -> Listing {
-        let kept = |p: &(bool, &Place)| only.is_none_or(|bits| bits.contains(p.1 .2));
+        let kept = |p: &(bool, &Place)| only.is_none_or(|m| m.contains(p.1 .2));
         let total = match only {
-            Some(bits) => bits.len() as usize,
+            Some(m) => m.len,
             None => orders.iter().map(|o| o.all.len()).sum(),
         };
         let isolated_first = walk.isolated_first;
@@ -675,9 +669,9 @@ impl ListingIndex {
     }
 
     /// A page read by ordering only the matches.
-    fn sort(&self, bits: &RoaringBitmap, isolated_first: bool, query: &InstanceQuery) -> Listing {
-        let mut keyed: Vec<(bool, Place)> = bits
-            .iter()
+    fn sort(&self, matches: &Matches, isolated_first: bool, query: &InstanceQuery) -> Listing {
+        let mut keyed: Vec<(bool, Place)> = matches
+            .slots()
             .filter_map(|s| {
                 let e = self.slots[s as usize].as_ref()?;
                 Some((isolated_first && !e.isolated, e.place(s)))
@@ -697,6 +691,66 @@ impl ListingIndex {
             .map(|(_, (_, Reverse(id), _))| id)
             .collect();
         Listing::Page { total, ids }
+    }
+}
+
+/// The slots holding any of `values`: the one value's bitmap itself, or
+/// the union of several.
+fn union<'a>(
+    bitmaps: Option<&'a HashMap<Posting, RoaringBitmap>>,
+    values: &[Posting],
+) -> Cow<'a, RoaringBitmap> {
+    let mut found = values.iter().filter_map(|v| bitmaps?.get(v));
+    match (found.next(), found.next()) {
+        (None, _) => Cow::Owned(RoaringBitmap::new()),
+        (Some(one), None) => Cow::Borrowed(one),
+        (Some(a), Some(b)) => Cow::Owned(found.fold(a | b, |acc, c| acc | c)),
+    }
+}
+
+/// The slots that match every indexed filter of a query: the filters'
+/// bitmaps, tested slot by slot and counted without building their
+/// intersection (at a million instances an intersection copies a few
+/// hundred kilobytes a request; a walk tests about a page of slots).
+struct Matches<'a> {
+    /// Smallest first, so that a slot most likely to fail is tested first.
+    sets: Vec<Cow<'a, RoaringBitmap>>,
+    /// How many slots match.
+    len: usize,
+}
+
+impl<'a> Matches<'a> {
+    fn new(mut sets: Vec<Cow<'a, RoaringBitmap>>) -> Self {
+        sets.sort_by_key(|b| b.len());
+        let len = match sets.as_slice() {
+            [] => 0,
+            [one] => one.len(),
+            [a, b] => a.intersection_len(b),
+            [first, middle @ .., last] => middle
+                .iter()
+                .fold(first.as_ref().clone(), |acc, c| acc & c.as_ref())
+                .intersection_len(last),
+        };
+        Self {
+            sets,
+            len: usize::try_from(len).unwrap_or(usize::MAX),
+        }
+    }
+
+    fn contains(&self, slot: Slot) -> bool {
+        self.sets.iter().all(|b| b.contains(slot))
+    }
+
+    /// The matching slots, ascending.
+    fn slots(&self) -> impl Iterator<Item = Slot> + '_ {
+        let (first, rest) = match self.sets.split_first() {
+            Some((first, rest)) => (Some(first), rest),
+            None => (None, &[][..]),
+        };
+        first
+            .into_iter()
+            .flat_map(|b| b.iter())
+            .filter(move |&s| rest.iter().all(|b| b.contains(s)))
     }
 }
 
