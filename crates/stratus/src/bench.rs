@@ -22,7 +22,9 @@
 //!   of 20, a filtered page (state and tag; Lighthouse and CVM), one id at
 //!   a time and accepted reboots, each also as a fraction of the no-op
 //!   measured in the same run (`scripts/bench-scale.sh` runs it for fleets
-//!   of growing size).
+//!   of growing size); and one paginator walking the filtered listing in
+//!   pages of 100 for as long as a figure lasts, its pages' median time at
+//!   the start of the walk beside the one at its deepest.
 //! - `soak` (runs setup first): every worker cycles through its instances
 //!   with a mix of writes and reads (per instance: a reboot, five polls of
 //!   it by id, a page of 20) for `--duration`; `scripts/soak.sh` runs it
@@ -38,6 +40,9 @@ use clap::{Args, ValueEnum};
 use client::Target;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The page a paginator asks for (Lighthouse's and CVM's largest).
+const PAGINATOR_LIMIT: usize = 100;
 
 /// Connections the setup phase uses at most.
 const SETUP_CONNECTIONS: usize = 16;
@@ -58,7 +63,8 @@ pub enum Phase {
     /// Setup, then each figure of the scale series against the server's
     /// own no-op (`GET /_stratus/health`) measured in the same run: a page
     /// of 20, a filtered page (state and tag), one instance by id,
-    /// accepted reboots.
+    /// accepted reboots; and a paginator's walk through the filtered
+    /// listing.
     Scale,
 }
 
@@ -246,6 +252,17 @@ async fn scale(
     if let Some(filtered) = filtered {
         let title = "describe (state and tag, Limit 20)";
         report("filtered page", title, "ok", filtered, cpu);
+    }
+    if let Some(walk) = load::paginate(target, PAGINATOR_LIMIT, duration).await? {
+        println!(
+            "  paginator (filtered, pages of {PAGINATOR_LIMIT}, one connection): {} pages to offset {} of {} in {:.1} s; a page {:.2} ms (median) in its first tenth, {:.2} ms in its last",
+            walk.pages,
+            walk.depth,
+            walk.total,
+            walk.elapsed.as_secs_f64(),
+            walk.first.as_secs_f64() * 1e3,
+            walk.last.as_secs_f64() * 1e3,
+        );
     }
     let (one, cpu) = charged(server, load::describe(target, connections, duration, ids)).await?;
     report("one id", "describe (one id)", "ok", one, cpu);

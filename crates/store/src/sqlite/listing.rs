@@ -9,7 +9,9 @@
 //! charge type, VPC, subnet, tags, security groups, key pairs, region) has
 //! a bitmap of the slots that hold it: a filter is the union of its
 //! values' bitmaps, a query the intersection of its filters', and its
-//! total that intersection's size, counted without visiting an instance.
+//! total that intersection's size, counted without visiting an instance
+//! or building the intersection, and remembered until something it
+//! depends on changes.
 //! A dense match is paged by walking the order and testing each slot; a
 //! sparse one by ordering only its matches. A walk remembers where its page
 //! ended, so that a paginator's next page resumes there while nothing it
@@ -107,6 +109,10 @@ pub(crate) struct ListingIndex {
     /// resumes there instead of walking from the top: a deep offset costs
     /// a page, not the offset.
     cursors: std::sync::Mutex<std::collections::VecDeque<Cursor>>,
+    /// The totals of recent filtered walks, each with the generation it
+    /// was counted at: a listing asked again (a console refreshing, a
+    /// paginator's every page) is not counted again while it holds.
+    totals: std::sync::Mutex<std::collections::VecDeque<(Walk, u64, usize)>>,
     /// Pages that resumed from a cursor.
     #[cfg(test)]
     resumed: std::sync::atomic::AtomicUsize,
@@ -511,14 +517,14 @@ impl ListingIndex {
                 let Some(matches) = matches else {
                     return self.walk(&orders, walk, None, query);
                 };
-                let total = matches.len;
+                let total = self.total(&walk, &matches);
                 let size: usize = orders.iter().map(|o| o.all.len()).sum();
                 let resumed = self.cursor(&walk, query.offset).map_or(0, |c| c.offset);
                 let wanted = query.offset.saturating_add(query.limit) - resumed;
                 // Walking the order visits about `wanted * size / total`
                 // places; ordering the matches costs about `total`.
                 if wanted.saturating_mul(size) / total.max(1) <= total.max(64) {
-                    self.walk(&orders, walk, Some(&matches), query)
+                    self.walk(&orders, walk, Some((&matches, total)), query)
                 } else {
                     self.sort(&matches, isolated_first, query)
                 }
@@ -542,18 +548,18 @@ impl ListingIndex {
 
     /// A page read by walking the regions' orders (the recycle bin first
     /// if asked), keeping the slots in `only` (the matches of the walk's
-    /// filters) if given. A walk resumes where an earlier page of the same
+    /// filters, and how many they are) if given. A walk resumes where an earlier page of the same
     /// listing ended, if nothing has changed it since.
     fn walk(
         &self,
         orders: &[&Orders],
         walk: Walk,
-        only: Option<&Matches>,
+        only: Option<(&Matches, usize)>,
         query: &InstanceQuery,
     ) -> Listing {
-        let kept = |p: &(bool, &Place)| only.is_none_or(|m| m.contains(p.1 .2));
+        let kept = |p: &(bool, &Place)| only.is_none_or(|(m, _)| m.contains(p.1 .2));
         let total = match only {
-            Some(m) => m.len,
+            Some((_, total)) => total,
             None => orders.iter().map(|o| o.all.len()).sum(),
         };
         let isolated_first = walk.isolated_first;
@@ -647,6 +653,29 @@ impl ListingIndex {
             .fold(order, |sum, f| sum + revisions.map_or(0, |r| r[f as usize]))
     }
 
+    /// How many slots `matches` (those of `walk`'s filters) holds.
+    fn total(&self, walk: &Walk, matches: &Matches) -> usize {
+        let generation = self.generation(walk);
+        let known = self.totals.lock().ok().and_then(|totals| {
+            totals
+                .iter()
+                .find(|(w, g, _)| w == walk && *g == generation)
+                .map(|&(_, _, total)| total)
+        });
+        if let Some(total) = known {
+            return total;
+        }
+        let total = matches.count();
+        if let Ok(mut totals) = self.totals.lock() {
+            totals.retain(|(w, _, _)| w != walk);
+            if totals.len() == CURSORS {
+                totals.pop_front();
+            }
+            totals.push_back((walk.clone(), generation, total));
+        }
+        total
+    }
+
     /// A cursor of `walk`, still valid, no further than `offset`.
     fn cursor(&self, walk: &Walk, offset: usize) -> Option<Cursor> {
         let generation = self.generation(walk);
@@ -715,14 +744,17 @@ fn union<'a>(
 struct Matches<'a> {
     /// Smallest first, so that a slot most likely to fail is tested first.
     sets: Vec<Cow<'a, RoaringBitmap>>,
-    /// How many slots match.
-    len: usize,
 }
 
 impl<'a> Matches<'a> {
     fn new(mut sets: Vec<Cow<'a, RoaringBitmap>>) -> Self {
         sets.sort_by_key(|b| b.len());
-        let len = match sets.as_slice() {
+        Self { sets }
+    }
+
+    /// How many slots match.
+    fn count(&self) -> usize {
+        let len = match self.sets.as_slice() {
             [] => 0,
             [one] => one.len(),
             [a, b] => a.intersection_len(b),
@@ -731,10 +763,7 @@ impl<'a> Matches<'a> {
                 .fold(first.as_ref().clone(), |acc, c| acc & c.as_ref())
                 .intersection_len(last),
         };
-        Self {
-            sets,
-            len: usize::try_from(len).unwrap_or(usize::MAX),
-        }
+        usize::try_from(len).unwrap_or(usize::MAX)
     }
 
     fn contains(&self, slot: Slot) -> bool {

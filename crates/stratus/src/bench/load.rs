@@ -63,11 +63,74 @@ pub async fn filtered(
     duration: Duration,
 ) -> Result<Option<PhaseResult>, String> {
     let product = target.product;
-    let Some(params) = product.filtered() else {
+    let Some(params) = product.filtered(0, 20) else {
         return Ok(None);
     };
     let requests = vec![vec![("DescribeInstances", product.encode(&params))]; connections.max(1)];
     run(target, requests, duration).await.map(Some)
+}
+
+/// What a paginator measured walking a listing page after page.
+#[derive(Debug)]
+pub struct PaginatorWalk {
+    /// Pages read, and the offset the walk reached.
+    pub pages: usize,
+    pub depth: usize,
+    /// The listing's total, as its first page gave it.
+    pub total: usize,
+    pub elapsed: Duration,
+    /// The median page time in the walk's first tenth, and in its last.
+    pub first: Duration,
+    pub last: Duration,
+}
+
+/// One paginator (one connection, each page after the last answered)
+/// walking the filtered listing in pages of `limit` until it reaches the
+/// end or `duration` has passed: whether a deep page costs what a shallow
+/// one does. `None` where the product has no such filter.
+pub async fn paginate(
+    target: &Arc<Target>,
+    limit: usize,
+    duration: Duration,
+) -> Result<Option<PaginatorWalk>, String> {
+    let product = target.product;
+    if product.filtered(0, limit).is_none() {
+        return Ok(None);
+    }
+    let mut conn = Conn::open(Arc::clone(target)).await?;
+    let start = Instant::now();
+    let (mut depth, mut total) = (0, usize::MAX);
+    let mut times = Vec::new();
+    while depth < total && start.elapsed() < duration {
+        let Some(params) = product.filtered(depth, limit) else {
+            break;
+        };
+        let sent = Instant::now();
+        let response = conn.call_json("DescribeInstances", &params).await?;
+        times.push(sent.elapsed());
+        let (listed, items) = product.listed(&response);
+        if times.len() == 1 {
+            total = listed;
+        }
+        if items.is_empty() {
+            break;
+        }
+        depth += items.len();
+    }
+    let tenth = (times.len() / 10).max(1);
+    let median = |slice: &[Duration]| {
+        let mut sorted = slice.to_vec();
+        sorted.sort_unstable();
+        sorted.get(sorted.len() / 2).copied().unwrap_or_default()
+    };
+    Ok(Some(PaginatorWalk {
+        pages: times.len(),
+        depth,
+        total,
+        elapsed: start.elapsed(),
+        first: median(&times[..tenth.min(times.len())]),
+        last: median(&times[times.len().saturating_sub(tenth)..]),
+    }))
 }
 
 /// One request: its action and encoded body.

@@ -195,12 +195,12 @@ impl Product {
         self.page(0, 20)
     }
 
-    /// A page of 20 running instances carrying the bench's tag (the tag
+    /// A page of running instances carrying the bench's tag (the tag
     /// `setup` gives them), where the product filters by state and tag.
-    pub fn filtered(self) -> Option<Value> {
+    pub fn filtered(self, offset: usize, limit: usize) -> Option<Value> {
         match self {
             Product::Lighthouse | Product::Cvm => {
-                Some(json!({"Offset": 0, "Limit": 20, "Filters": [
+                Some(json!({"Offset": offset, "Limit": limit, "Filters": [
                 {"Name": "instance-state", "Values": ["RUNNING"]},
                 {"Name": "tag-key", "Values": ["bench"]}]}))
             }
