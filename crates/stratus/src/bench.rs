@@ -258,7 +258,7 @@ async fn scale(
             "  paginator (filtered, pages of {PAGINATOR_LIMIT}, one connection): {} pages to offset {} of {} in {:.1} s; a page {:.2} ms (median) in its first tenth, {:.2} ms in its last",
             walk.pages,
             walk.depth,
-            walk.total,
+            walk.total.map_or("?".into(), |t| t.to_string()),
             walk.elapsed.as_secs_f64(),
             walk.first.as_secs_f64() * 1e3,
             walk.last.as_secs_f64() * 1e3,

@@ -499,7 +499,11 @@ impl ListingIndex {
                 .iter()
                 .map(|values| union(bitmaps, values))
                 .collect();
-            if let Some(region) = &query.region {
+            // The walk's orders are the region's already; its bitmap only
+            // matters to the count, and only where the pair spans others.
+            let pair = (account.clone(), product.clone());
+            let elsewhere = self.regions.get(&pair).is_some_and(|r| r.len() > 1);
+            if let Some(region) = query.region.as_ref().filter(|_| elsewhere) {
                 sets.push(union(bitmaps, &[Posting::Region(Name::new(region))]));
             }
             Some(Matches::new(sets))
@@ -514,17 +518,20 @@ impl ListingIndex {
                     isolated_first,
                     filters: indexed,
                 };
+                let generation = self.generation(&walk);
                 let Some(matches) = matches else {
-                    return self.walk(&orders, walk, None, query);
+                    return self.walk(&orders, walk, generation, None, query);
                 };
-                let total = self.total(&walk, &matches);
+                let total = self.total(&walk, generation, &matches);
                 let size: usize = orders.iter().map(|o| o.all.len()).sum();
-                let resumed = self.cursor(&walk, query.offset).map_or(0, |c| c.offset);
+                let resumed = self
+                    .cursor(&walk, generation, query.offset)
+                    .map_or(0, |c| c.offset);
                 let wanted = query.offset.saturating_add(query.limit) - resumed;
                 // Walking the order visits about `wanted * size / total`
                 // places; ordering the matches costs about `total`.
                 if wanted.saturating_mul(size) / total.max(1) <= total.max(64) {
-                    self.walk(&orders, walk, Some((&matches, total)), query)
+                    self.walk(&orders, walk, generation, Some((&matches, total)), query)
                 } else {
                     self.sort(&matches, isolated_first, query)
                 }
@@ -554,6 +561,7 @@ impl ListingIndex {
         &self,
         orders: &[&Orders],
         walk: Walk,
+        generation: u64,
         only: Option<(&Matches, usize)>,
         query: &InstanceQuery,
     ) -> Listing {
@@ -563,8 +571,7 @@ impl ListingIndex {
             None => orders.iter().map(|o| o.all.len()).sum(),
         };
         let isolated_first = walk.isolated_first;
-        let generation = self.generation(&walk);
-        let resumed = self.cursor(&walk, query.offset);
+        let resumed = self.cursor(&walk, generation, query.offset);
         #[cfg(test)]
         if resumed.is_some() {
             self.resumed
@@ -581,7 +588,8 @@ impl ListingIndex {
             .take(query.limit)
             .map(|(_, (_, Reverse(id), _))| Arc::clone(id))
             .collect();
-        if ids.len() == query.limit {
+        // (A page of none skipped nothing: its next place is not at its offset.)
+        if query.limit > 0 && ids.len() == query.limit {
             if let Some((in_bin, next)) = places.next() {
                 self.remember(Cursor {
                     walk,
@@ -653,9 +661,9 @@ impl ListingIndex {
             .fold(order, |sum, f| sum + revisions.map_or(0, |r| r[f as usize]))
     }
 
-    /// How many slots `matches` (those of `walk`'s filters) holds.
-    fn total(&self, walk: &Walk, matches: &Matches) -> usize {
-        let generation = self.generation(walk);
+    /// How many slots `matches` (those of `walk`'s filters) holds, as
+    /// counted at `generation` or now.
+    fn total(&self, walk: &Walk, generation: u64, matches: &Matches) -> usize {
         let known = self.totals.lock().ok().and_then(|totals| {
             totals
                 .iter()
@@ -676,9 +684,8 @@ impl ListingIndex {
         total
     }
 
-    /// A cursor of `walk`, still valid, no further than `offset`.
-    fn cursor(&self, walk: &Walk, offset: usize) -> Option<Cursor> {
-        let generation = self.generation(walk);
+    /// A cursor of `walk` taken at `generation`, no further than `offset`.
+    fn cursor(&self, walk: &Walk, generation: u64, offset: usize) -> Option<Cursor> {
         let cursors = self.cursors.lock().ok()?;
         cursors
             .iter()
@@ -1111,6 +1118,35 @@ mod tests {
             resumed_pages.iter().all(|&n| n > 100),
             "pages resumed from a cursor, unfiltered, by zone, by state: {resumed_pages:?}"
         );
+    }
+
+    /// A page of none (a caller wanting only the total) leaves no cursor
+    /// behind that a later page at its offset would resume from.
+    #[test]
+    fn a_page_of_none_leaves_no_misplaced_cursor() {
+        let mut index = ListingIndex::default();
+        let mut live = BTreeMap::new();
+        for n in 0..30 {
+            let mut i = Instance::example(&format!("i-{n:03}"), "alice", "lighthouse", "r1");
+            i.created_at = Timestamp(n * 1000);
+            i.zone = Name::new(ZONES[(n % 2) as usize]);
+            index.update(None, Some(&i));
+            live.insert(("alice".to_string(), i.id.clone()), i);
+        }
+        for filters in [Vec::new(), vec![InstanceFilter::Zones(vec!["z1".into()])]] {
+            for limit in [0, 5] {
+                let query = InstanceQuery {
+                    account: "alice".into(),
+                    product: "lighthouse".into(),
+                    region: None,
+                    filters: filters.clone(),
+                    order: InstanceOrder::CreatedDesc,
+                    offset: 10,
+                    limit,
+                };
+                assert_indexed_is_plain(&index, &live, &query, 0);
+            }
+        }
     }
 
     /// A fleet where a filter matches all, many or a few: each way of

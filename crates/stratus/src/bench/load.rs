@@ -77,7 +77,7 @@ pub struct PaginatorWalk {
     pub pages: usize,
     pub depth: usize,
     /// The listing's total, as its first page gave it.
-    pub total: usize,
+    pub total: Option<usize>,
     pub elapsed: Duration,
     /// The median page time in the walk's first tenth, and in its last.
     pub first: Duration,
@@ -99,9 +99,9 @@ pub async fn paginate(
     }
     let mut conn = Conn::open(Arc::clone(target)).await?;
     let start = Instant::now();
-    let (mut depth, mut total) = (0, usize::MAX);
+    let (mut depth, mut total) = (0, None);
     let mut times = Vec::new();
-    while depth < total && start.elapsed() < duration {
+    while total.is_none_or(|total| depth < total) && start.elapsed() < duration {
         let Some(params) = product.filtered(depth, limit) else {
             break;
         };
@@ -109,9 +109,7 @@ pub async fn paginate(
         let response = conn.call_json("DescribeInstances", &params).await?;
         times.push(sent.elapsed());
         let (listed, items) = product.listed(&response);
-        if times.len() == 1 {
-            total = listed;
-        }
+        total.get_or_insert(listed);
         if items.is_empty() {
             break;
         }
