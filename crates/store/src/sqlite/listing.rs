@@ -16,11 +16,12 @@
 //! sparse one by ordering only its matches. A walk remembers where its page
 //! ended, so that a paginator's next page resumes there while nothing it
 //! depends on has changed (the order, or the values of a field it filters
-//! on): paging through a listing costs a page a page, not the offset. What no bitmap answers (a name
-//! fragment, an address, a creation range, the expiry orders) is decided by
-//! the plain filter-and-sort ([`InstanceQuery::select`]), over the indexed
-//! filters' matches only. A property test checks every path against the
-//! plain filter-and-sort over random fleets, filters, orders and pages.
+//! on): paging through a listing costs a page a page, not the offset.
+//! What no bitmap answers (a name fragment, an address, a creation range,
+//! the expiry orders) is decided by the plain filter-and-sort
+//! ([`InstanceQuery::select`]), over the indexed filters' matches only. A
+//! property test checks every path against the plain filter-and-sort over
+//! random fleets, filters, orders and pages.
 
 use foldhash::HashMap;
 use roaring::RoaringBitmap;
@@ -108,18 +109,53 @@ pub(crate) struct ListingIndex {
     /// Where recent walks ended, so that the next page of a paginator
     /// resumes there instead of walking from the top: a deep offset costs
     /// a page, not the offset.
-    cursors: std::sync::Mutex<std::collections::VecDeque<Cursor>>,
+    cursors: Recent<Cursor>,
     /// The totals of recent filtered walks, each with the generation it
     /// was counted at: a listing asked again (a console refreshing, a
     /// paginator's every page) is not counted again while it holds.
-    totals: std::sync::Mutex<std::collections::VecDeque<(Walk, u64, usize)>>,
+    totals: Recent<(Walk, u64, usize)>,
     /// Pages that resumed from a cursor.
     #[cfg(test)]
     resumed: std::sync::atomic::AtomicUsize,
 }
 
-/// Cursors kept at most: one per paginator walking a listing at a time.
-const CURSORS: usize = 64;
+/// Cursors (and totals) kept at most: one per paginator walking a
+/// listing at a time.
+const RECENT: usize = 64;
+
+/// The last [`RECENT`] things remembered, oldest dropped first; shared by
+/// the readers, who remember what they found.
+#[derive(Debug)]
+struct Recent<T>(std::sync::Mutex<std::collections::VecDeque<T>>);
+
+impl<T> Default for Recent<T> {
+    fn default() -> Self {
+        Self(std::sync::Mutex::new(std::collections::VecDeque::new()))
+    }
+}
+
+impl<T: Clone> Recent<T> {
+    /// The one `rank` ranks highest among those it accepts (`Some`).
+    fn best<K: Ord>(&self, rank: impl Fn(&T) -> Option<K>) -> Option<T> {
+        let items = self.0.lock().ok()?;
+        items
+            .iter()
+            .filter_map(|t| rank(t).map(|k| (k, t)))
+            .max_by(|a, b| a.0.cmp(&b.0))
+            .map(|(_, t)| t.clone())
+    }
+
+    /// Remembers `item` in place of any it `replaces`.
+    fn remember(&self, item: T, replaces: impl Fn(&T) -> bool) {
+        if let Ok(mut items) = self.0.lock() {
+            items.retain(|t| !replaces(t));
+            if items.len() == RECENT {
+                items.pop_front();
+            }
+            items.push_back(item);
+        }
+    }
+}
 
 /// What a walk lists: its scope, its order and the indexed filters it
 /// keeps to (each any of its values).
@@ -555,8 +591,9 @@ impl ListingIndex {
 
     /// A page read by walking the regions' orders (the recycle bin first
     /// if asked), keeping the slots in `only` (the matches of the walk's
-    /// filters, and how many they are) if given. A walk resumes where an earlier page of the same
-    /// listing ended, if nothing has changed it since.
+    /// filters, and how many they are) if given. A walk resumes where an
+    /// earlier page of the same listing ended, if nothing has changed it
+    /// since.
     fn walk(
         &self,
         orders: &[&Orders],
@@ -664,44 +701,30 @@ impl ListingIndex {
     /// How many slots `matches` (those of `walk`'s filters) holds, as
     /// counted at `generation` or now.
     fn total(&self, walk: &Walk, generation: u64, matches: &Matches) -> usize {
-        let known = self.totals.lock().ok().and_then(|totals| {
-            totals
-                .iter()
-                .find(|(w, g, _)| w == walk && *g == generation)
-                .map(|&(_, _, total)| total)
-        });
-        if let Some(total) = known {
+        let known = self
+            .totals
+            .best(|(w, g, _)| (w == walk && *g == generation).then_some(()));
+        if let Some((_, _, total)) = known {
             return total;
         }
         let total = matches.count();
-        if let Ok(mut totals) = self.totals.lock() {
-            totals.retain(|(w, _, _)| w != walk);
-            if totals.len() == CURSORS {
-                totals.pop_front();
-            }
-            totals.push_back((walk.clone(), generation, total));
-        }
+        self.totals
+            .remember((walk.clone(), generation, total), |(w, _, _)| w == walk);
         total
     }
 
     /// A cursor of `walk` taken at `generation`, no further than `offset`.
     fn cursor(&self, walk: &Walk, generation: u64, offset: usize) -> Option<Cursor> {
-        let cursors = self.cursors.lock().ok()?;
-        cursors
-            .iter()
-            .filter(|c| &c.walk == walk && c.generation == generation && c.offset <= offset)
-            .max_by_key(|c| c.offset)
-            .cloned()
+        self.cursors.best(|c| {
+            (&c.walk == walk && c.generation == generation && c.offset <= offset)
+                .then_some(c.offset)
+        })
     }
 
     fn remember(&self, cursor: Cursor) {
-        if let Ok(mut cursors) = self.cursors.lock() {
-            cursors.retain(|c| !(c.walk == cursor.walk && c.offset == cursor.offset));
-            if cursors.len() == CURSORS {
-                cursors.pop_front();
-            }
-            cursors.push_back(cursor);
-        }
+        let (walk, offset) = (cursor.walk.clone(), cursor.offset);
+        self.cursors
+            .remember(cursor, |c| c.walk == walk && c.offset == offset);
     }
 
     /// A page read by ordering only the matches.
