@@ -267,6 +267,29 @@ def test_describe_filters_paging_and_conflicts(lh):
     assert {d["Action"] for d in denied["DeniedActions"]} >= {"StartInstances", "TerminateInstances"}
 
 
+def test_a_filtered_paginator_reads_each_page_where_its_offset_says(lh):
+    # Reboots between pages change states in place; a launch between pages
+    # moves every later instance down one place, as offsets count.
+    tag = {"Key": "walk", "Value": "paged"}
+    ids = running(lh, count=7, Tags=[tag])
+    walk = {"Filters": [{"Name": "tag:walk", "Values": ["paged"]}]}
+    whole = [i["InstanceId"] for i in call(lh, "DescribeInstances", dict(walk, Limit=100))["InstanceSet"]]
+    assert sorted(whole) == sorted(ids)
+    seen = []
+    for offset in range(0, 7, 2):
+        page = call(lh, "DescribeInstances", dict(walk, Offset=offset, Limit=2))
+        assert page["TotalCount"] == 7
+        seen += [i["InstanceId"] for i in page["InstanceSet"]]
+        call(lh, "RebootInstances", {"InstanceIds": [whole[offset]]})
+    assert seen == whole
+    assert [i["InstanceId"] for i in call(lh, "DescribeInstances", dict(walk, Offset=0, Limit=2))["InstanceSet"]] == whole[:2]
+    newer = running(lh, Tags=[tag])
+    second = call(lh, "DescribeInstances", dict(walk, Offset=2, Limit=2))
+    assert second["TotalCount"] == 8
+    assert [i["InstanceId"] for i in second["InstanceSet"]] == whole[1:3]
+    assert call(lh, "DescribeInstances", dict(walk, Offset=0, Limit=1))["InstanceSet"][0]["InstanceId"] == newer[0]
+
+
 def test_key_pairs(lh):
     created = call(lh, "CreateKeyPair", {"KeyName": "ops_key"})["KeyPair"]
     assert created["KeyId"].startswith("lhkp-") and "PRIVATE KEY" in created["PrivateKey"]
