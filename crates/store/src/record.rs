@@ -56,6 +56,8 @@ impl RecordKey {
 pub(crate) struct Prepared {
     pub change: Change,
     pub body: String,
+    /// The record it writes (none for a message).
+    pub key: Option<RecordKey>,
 }
 
 /// Stamps and serialises a write set, off the writer thread.
@@ -75,7 +77,8 @@ pub(crate) fn prepare(writes: WriteSet) -> Result<Vec<Prepared>, StoreError> {
                 Change::DeleteKeyPair { .. } => Ok(String::new()),
             }
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            Ok(Prepared { change, body })
+            let key = RecordKey::of(&change);
+            Ok(Prepared { change, body, key })
         })
         .collect()
 }

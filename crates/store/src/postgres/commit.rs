@@ -6,7 +6,7 @@
 //! concurrent writer of the same row waits for the first to commit and then
 //! re-checks the version against the committed row, so exactly one wins.
 
-use crate::record::{state_name, Prepared, RecordKey};
+use crate::record::{state_name, Prepared};
 use deadpool_postgres::{Object, Transaction};
 use futures_util::future::{maybe_done, poll_fn};
 use std::future::Future;
@@ -74,8 +74,7 @@ async fn transaction(client: &mut Object, writes: &[Prepared]) -> Result<(), Sto
     }
     let outcomes = in_order(&tx, &statements, &prepared).await;
     for ((p, s), outcome) in writes.iter().zip(&statements).zip(outcomes) {
-        let key = RecordKey::of(&p.change);
-        let id = key.as_ref().map_or("", |k| k.id());
+        let id = p.key.as_ref().map_or("", |k| k.id());
         let failure = match outcome {
             Ok(rows) if rows == s.rows_when_applied => continue,
             Ok(_) => StoreError::Conflict(id.to_string()),

@@ -19,7 +19,8 @@ pub(crate) struct Mirror {
     /// Hashed by foldhash, as the listing index is: SipHash took about 40%
     /// of the time a restart spent filing a million instances.
     pub instances: foldhash::HashMap<Name, foldhash::HashSet<ById>>,
-    pub operations: HashMap<String, Operation>,
+    /// Shared, as the instances are, so a reader copies one outside the lock.
+    pub operations: foldhash::HashMap<String, Arc<Operation>>,
     pub key_pairs: HashMap<String, BTreeMap<String, KeyPair>>,
     pub networks: HashMap<String, BTreeMap<String, Network>>,
     pub tokens: HashMap<(String, String, String), ClientToken>,
@@ -86,24 +87,41 @@ impl Mirror {
         self.tokens.retain(|(a, _, _), _| a != account);
     }
 
-    /// Applies a committed change.
-    pub fn apply(&mut self, change: Change) {
+    /// Applies a committed change, made ready outside the lock. What it
+    /// displaces goes to `displaced`, to be freed outside it.
+    pub fn apply(&mut self, change: Ready, displaced: &mut Displaced) {
         match change {
-            Change::Instance { record, .. } => {
+            Ready::Instance(record) => {
                 let accounts = self.instances.entry(record.account.clone()).or_default();
                 let old = accounts.take(record.id.as_str());
                 self.listing
                     .update(old.as_ref().map(|o| &*o.0), Some(&record));
-                if record.state != LifecycleState::Terminated {
-                    accounts.insert(ById(Arc::from(record)));
+                displaced.instances.extend(old.map(|o| o.0));
+                if record.state == LifecycleState::Terminated {
+                    displaced.instances.push(record);
+                } else {
+                    accounts.insert(ById(record));
                 }
             }
-            Change::Operation { record, .. } => {
+            Ready::Operation(record) => {
                 if record.state == OperationState::Operating {
-                    self.operations.insert(record.id.clone(), *record);
+                    let old = self.operations.insert(record.id.clone(), record);
+                    displaced.operations.extend(old);
                 } else {
-                    self.operations.remove(&record.id);
+                    displaced
+                        .operations
+                        .extend(self.operations.remove(&record.id));
+                    displaced.operations.push(record);
                 }
+            }
+            Ready::Other(change) => self.apply_other(*change, displaced),
+        }
+    }
+
+    fn apply_other(&mut self, change: Change, displaced: &mut Displaced) {
+        match change {
+            Change::Instance { .. } | Change::Operation { .. } => {
+                self.apply(Ready::from(change), displaced)
             }
             Change::KeyPair { record, .. } => {
                 self.key_pairs
@@ -130,4 +148,35 @@ impl Mirror {
             }
         }
     }
+}
+
+/// A committed change in the form the mirror keeps it, built before the
+/// writer takes the mirror's lock: the instance already in its `Arc`, the
+/// operation out of its box.
+#[derive(Debug)]
+pub(crate) enum Ready {
+    Instance(Arc<Instance>),
+    Operation(Arc<Operation>),
+    /// The rarer records (boxed: a message is larger than the rest).
+    Other(Box<Change>),
+}
+
+impl From<Change> for Ready {
+    fn from(change: Change) -> Self {
+        match change {
+            Change::Instance { record, .. } => Self::Instance(Arc::from(record)),
+            Change::Operation { record, .. } => Self::Operation(Arc::from(record)),
+            other => Self::Other(Box::new(other)),
+        }
+    }
+}
+
+/// Records a commit's changes replaced or retired, freed by the caller that
+/// committed it: freeing an instance is a dozen frees, most of memory the
+/// caller's threads allocated, which neither readers waiting on the lock
+/// nor the writer should spend their time on.
+#[derive(Debug, Default)]
+pub(crate) struct Displaced {
+    instances: Vec<Arc<Instance>>,
+    operations: Vec<Arc<Operation>>,
 }

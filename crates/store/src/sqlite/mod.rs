@@ -15,9 +15,10 @@ use rusqlite::Connection;
 use std::path::Path;
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, RwLock};
-use stratus_engine::events::EventHub;
+use stratus_engine::clock::{Clock, SystemClock};
+use stratus_engine::events::{Event, EventHub};
 use stratus_engine::model::{ClientToken, Instance, KeyPair, Message, Network, Operation};
-use stratus_engine::ports::{InstanceQuery, Page, Store, StoreError, WriteSet};
+use stratus_engine::ports::{Change, InstanceQuery, Page, Store, StoreError, WriteSet};
 use tokio::sync::oneshot;
 use writer::{read_lock, Job};
 
@@ -121,7 +122,7 @@ fn load(conn: &Connection) -> Result<Mirror, StoreError> {
         conn,
         "SELECT body FROM operations WHERE state = 'Operating'",
     )? {
-        m.operations.insert(o.id.clone(), o);
+        m.operations.insert(o.id.clone(), Arc::new(o));
     }
     for k in rows::<KeyPair>(conn, "SELECT body FROM key_pairs")? {
         m.key_pairs
@@ -283,12 +284,14 @@ impl Store for SqliteStore {
     }
 
     async fn instance(&self, account: &str, id: &str) -> Result<Option<Instance>, StoreError> {
-        Ok(self
+        // Copied after the lock is released: the writer waits for readers.
+        let shared = self
             .mirror()
             .instances
             .get(account)
             .and_then(|m| m.get(id))
-            .map(|i| Instance::clone(&i.0)))
+            .map(|i| Arc::clone(&i.0));
+        Ok(shared.map(|i| Instance::clone(&i)))
     }
 
     async fn instances(&self, query: &InstanceQuery) -> Result<Page<Arc<Instance>>, StoreError> {
@@ -338,8 +341,9 @@ impl Store for SqliteStore {
     }
 
     async fn operation(&self, id: &str) -> Result<Option<Operation>, StoreError> {
-        if let Some(op) = self.mirror().operations.get(id) {
-            return Ok(Some(op.clone()));
+        let shared = self.mirror().operations.get(id).map(Arc::clone);
+        if let Some(op) = shared {
+            return Ok(Some(Operation::clone(&op)));
         }
         let (tx, rx) = oneshot::channel();
         self.jobs
@@ -349,7 +353,8 @@ impl Store for SqliteStore {
     }
 
     async fn operations_in_flight(&self) -> Result<Vec<Operation>, StoreError> {
-        Ok(self.mirror().operations.values().cloned().collect())
+        let shared: Vec<Arc<Operation>> = self.mirror().operations.values().cloned().collect();
+        Ok(shared.iter().map(|o| Operation::clone(o)).collect())
     }
 
     async fn operations(&self, account: &str) -> Result<Vec<Operation>, StoreError> {
@@ -398,11 +403,20 @@ impl Store for SqliteStore {
     }
 
     async fn commit(&self, writes: WriteSet) -> Result<(), StoreError> {
-        let prepared = crate::record::prepare(writes)?;
-        let (tx, rx) = oneshot::channel();
+        let events = {
+            let changes: Vec<&Change> = writes.changes.iter().collect();
+            Event::all_of(&changes, SystemClock.now())
+        };
+        let writes = crate::record::prepare(writes)?;
+        let (reply, rx) = oneshot::channel();
         self.jobs
-            .send(Job::Commit(prepared, tx))
+            .send(Job::Commit(writer::Commit {
+                writes,
+                events,
+                reply,
+            }))
             .map_err(unavailable)?;
-        rx.await.map_err(unavailable)?
+        // What the writes displaced is freed here, off the writer thread.
+        rx.await.map_err(unavailable)?.map(drop)
     }
 }

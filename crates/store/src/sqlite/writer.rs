@@ -2,13 +2,12 @@
 //! precondition, commits the writes that queued meanwhile in one transaction
 //! (group commit), and only then shows them to readers and answers.
 
-use super::mirror::Mirror;
+use super::mirror::{Displaced, Mirror, Ready};
 use crate::record::{state_name, Prepared, RecordKey};
 use rusqlite::{params, Connection};
 use std::collections::HashMap;
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, RwLock};
-use stratus_engine::clock::{Clock, SystemClock};
 use stratus_engine::events::{Event, EventHub};
 use stratus_engine::model::{Message, Operation};
 use stratus_engine::ports::{Change, Expect, StoreError};
@@ -18,9 +17,21 @@ use tokio::sync::oneshot;
 /// Where a commit's outcome goes.
 pub(crate) type Reply = oneshot::Sender<Result<(), StoreError>>;
 
+/// A commit for the writer thread.
+pub(crate) struct Commit {
+    pub writes: Vec<Prepared>,
+    /// What the writes publish once committed, built by the caller.
+    pub events: Vec<Event>,
+    /// Where the outcome goes, with the records the writes displaced from
+    /// the mirror, for the caller to free: most of their memory was
+    /// allocated on the caller's thread, and freeing it there keeps it off
+    /// the one thread every write waits for.
+    pub reply: oneshot::Sender<Result<Displaced, StoreError>>,
+}
+
 /// Work for the writer thread.
 pub(crate) enum Job {
-    Commit(Vec<Prepared>, Reply),
+    Commit(Commit),
     /// Reads a finished operation, which only the database keeps.
     ReadOperation(
         String,
@@ -70,7 +81,7 @@ fn process(
     let mut commits = Vec::new();
     for job in group {
         match job {
-            Job::Commit(writes, reply) => commits.push((writes, reply)),
+            Job::Commit(commit) => commits.push(commit),
             Job::ReadOperation(id, reply) => {
                 let _ = reply.send(read_operation(conn, &id));
             }
@@ -116,75 +127,87 @@ fn process(
     }
     // Versions staged by earlier writes of this group, seen by later ones.
     let mut staged: HashMap<RecordKey, Option<u64>> = HashMap::new();
-    let mut accepted: Vec<(Vec<Prepared>, Reply)> = Vec::new();
+    let mut accepted: Vec<Commit> = Vec::new();
     let tx = match conn.transaction() {
         Ok(tx) => tx,
         Err(e) => {
-            for (_, reply) in commits {
-                let _ = reply.send(Err(StoreError::Unavailable(e.to_string())));
+            for commit in commits {
+                let _ = commit
+                    .reply
+                    .send(Err(StoreError::Unavailable(e.to_string())));
             }
             return;
         }
     };
     {
         let view = read_lock(mirror);
-        for (writes, reply) in commits {
-            match check(&view, &staged, &writes) {
-                Err(e) => {
-                    let _ = reply.send(Err(e));
+        for commit in commits {
+            if let Err(e) = check(&view, &staged, &commit.writes) {
+                let _ = commit.reply.send(Err(e));
+                continue;
+            }
+            if let Err(e) = commit.writes.iter().try_for_each(|p| write(&tx, p)) {
+                // The transaction is no longer trustworthy: fail the group.
+                drop(view);
+                let msg = e.to_string();
+                for failed in accepted.into_iter().chain([commit]) {
+                    let _ = failed.reply.send(Err(StoreError::Unavailable(msg.clone())));
                 }
-                Ok(()) => {
-                    if let Err(e) = writes.iter().try_for_each(|p| write(&tx, p)) {
-                        // The transaction is no longer trustworthy: fail the group.
-                        drop(view);
-                        let msg = e.to_string();
-                        let _ = reply.send(Err(StoreError::Unavailable(msg.clone())));
-                        for (_, r) in accepted {
-                            let _ = r.send(Err(StoreError::Unavailable(msg.clone())));
-                        }
-                        let _ = tx.rollback();
-                        return;
-                    }
-                    for p in &writes {
-                        if let Some(key) = RecordKey::of(&p.change) {
-                            staged.insert(key, staged_version(&p.change));
-                        }
-                    }
-                    accepted.push((writes, reply));
+                let _ = tx.rollback();
+                return;
+            }
+            for p in &commit.writes {
+                if let Some(key) = &p.key {
+                    staged.insert(key.clone(), staged_version(&p.change));
                 }
             }
+            accepted.push(commit);
         }
     }
     let committing = std::time::Instant::now();
     if let Err(e) = tx.commit() {
-        for (_, reply) in accepted {
-            let _ = reply.send(Err(StoreError::Unavailable(e.to_string())));
+        for commit in accepted {
+            let _ = commit
+                .reply
+                .send(Err(StoreError::Unavailable(e.to_string())));
         }
         return;
     }
     crate::record_commit(
         committing.elapsed(),
-        accepted.iter().map(|(w, _)| w.len()).sum(),
+        accepted.iter().map(|c| c.writes.len()).sum(),
     );
-    let mut view = match mirror.write() {
-        Ok(v) => v,
-        Err(p) => p.into_inner(),
-    };
-    let mut replies = Vec::with_capacity(accepted.len());
-    let now = SystemClock.now();
-    for (writes, reply) in accepted {
-        let changes: Vec<Change> = writes.into_iter().map(|p| p.change).collect();
-        // Published in commit order: this thread is the only committer.
-        let refs: Vec<&Change> = changes.iter().collect();
-        events.publish(Event::all_of(&refs, now));
-        for change in changes {
-            view.apply(change);
+    // Only the mirror's own bookkeeping is done under its lock, which
+    // every read waits behind: the records are put in the form the mirror
+    // keeps before it, and the events published after it.
+    let mut outcomes = Vec::with_capacity(accepted.len());
+    let ready: Vec<Vec<Ready>> = accepted
+        .iter_mut()
+        .map(|c| {
+            std::mem::take(&mut c.writes)
+                .into_iter()
+                .map(|p| Ready::from(p.change))
+                .collect()
+        })
+        .collect();
+    {
+        let mut view = match mirror.write() {
+            Ok(v) => v,
+            Err(p) => p.into_inner(),
+        };
+        for changes in ready {
+            let mut displaced = Displaced::default();
+            for change in changes {
+                view.apply(change, &mut displaced);
+            }
+            outcomes.push(displaced);
         }
-        replies.push(reply);
     }
-    drop(view);
-    for reply in replies {
-        let _ = reply.send(Ok(()));
+    for (commit, displaced) in accepted.into_iter().zip(outcomes) {
+        // Published in commit order: this thread is the only committer. A
+        // watcher that reads on an event finds the mirror already changed.
+        events.publish(commit.events);
+        let _ = commit.reply.send(Ok(displaced));
     }
 }
 
@@ -265,13 +288,13 @@ fn check(
     staged: &HashMap<RecordKey, Option<u64>>,
     writes: &[Prepared],
 ) -> Result<(), StoreError> {
-    for c in writes.iter().map(|p| &p.change) {
-        let Some(key) = RecordKey::of(c) else {
-            continue;
-        };
-        let current = match staged.get(&key) {
+    for (c, key) in writes
+        .iter()
+        .filter_map(|p| Some((&p.change, p.key.as_ref()?)))
+    {
+        let current = match staged.get(key) {
             Some(v) => *v,
-            None => view.version(&key),
+            None => view.version(key),
         };
         let expect = match c {
             Change::Instance { expect, .. }
