@@ -3,12 +3,14 @@
 //! so they never queue behind writes. A write is acknowledged only after
 //! its transaction commits (WAL, `synchronous=FULL`).
 
+mod checkpoint;
 mod listing;
 mod mirror;
 mod writer;
 
 use crate::migrations::MIGRATIONS;
 use async_trait::async_trait;
+use checkpoint::Checkpoints;
 use listing::Listing;
 use mirror::{ById, Mirror};
 use rusqlite::Connection;
@@ -48,9 +50,10 @@ impl SqliteStore {
         // of everything in memory beside the mirror; nothing survives it, so
         // nothing is synced.
         let (conn, pragmas) = match path {
+            // The log is checkpointed beside the writer, not by it.
             Some(p) => (
                 Connection::open(p),
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;",
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0;",
             ),
             None => (
                 Connection::open(""),
@@ -59,10 +62,15 @@ impl SqliteStore {
         };
         let mut conn = conn.map_err(unavailable)?;
         conn.execute_batch(pragmas).map_err(unavailable)?;
-        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
+        conn.execute_batch("PRAGMA foreign_keys = ON;")
+            .map_err(unavailable)?;
+        conn.busy_handler(Some(checkpoint::retry_soon))
             .map_err(unavailable)?;
         migrate(&mut conn)?;
         let mirror = Arc::new(RwLock::new(load(&conn)?));
+        let checkpoints = path
+            .map(|p| Checkpoints::start(p, checkpoint::LOG_LIMIT_PAGES))
+            .transpose()?;
         let (jobs, rx) = mpsc::channel();
         let writer_mirror = Arc::clone(&mirror);
         // One node numbers its own events, above any earlier run's.
@@ -70,7 +78,7 @@ impl SqliteStore {
         let writer_events = Arc::clone(&events);
         std::thread::Builder::new()
             .name("stratus-sqlite-writer".into())
-            .spawn(move || writer::run(conn, writer_mirror, &writer_events, rx))
+            .spawn(move || writer::run(conn, writer_mirror, &writer_events, rx, checkpoints))
             .map_err(unavailable)?;
         Ok(Self {
             mirror,

@@ -2,6 +2,7 @@
 //! precondition, commits the writes that queued meanwhile in one transaction
 //! (group commit), and only then shows them to readers and answers.
 
+use super::checkpoint::Checkpoints;
 use super::mirror::{Displaced, Mirror, Ready};
 use crate::record::{state_name, Prepared, RecordKey};
 use rusqlite::{params, Connection};
@@ -59,6 +60,7 @@ pub(crate) fn run(
     mirror: Arc<RwLock<Mirror>>,
     events: &EventHub,
     jobs: Receiver<Job>,
+    checkpoints: Option<Checkpoints>,
 ) {
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
@@ -69,6 +71,9 @@ pub(crate) fn run(
             }
         }
         process(&mut conn, &mirror, events, group);
+        if let Some(checkpoints) = &checkpoints {
+            checkpoints.committed();
+        }
     }
 }
 
