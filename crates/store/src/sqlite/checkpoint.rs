@@ -7,6 +7,7 @@
 //! third slower. Here it runs beside the writer, which only appends to the
 //! log.
 
+use super::unavailable;
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -53,7 +54,6 @@ impl Checkpoints {
     /// Opens a second connection to the database at `path` and starts the
     /// thread that checkpoints through it.
     pub fn start(path: &Path, log_limit_pages: i64) -> Result<Self, StoreError> {
-        let unavailable = |e: rusqlite::Error| StoreError::Unavailable(e.to_string());
         let conn = Connection::open(path).map_err(unavailable)?;
         conn.execute_batch("PRAGMA synchronous = FULL;")
             .map_err(unavailable)?;
@@ -63,7 +63,7 @@ impl Checkpoints {
         std::thread::Builder::new()
             .name("stratus-checkpoint".into())
             .spawn(move || run(&conn, &woken, log_limit_pages))
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            .map_err(unavailable)?;
         Ok(Self { wake })
     }
 
@@ -137,12 +137,11 @@ mod tests {
     }
 
     /// Writes 200 rows of about a page each, one transaction each.
-    fn write_rows(writer: &Connection, then: impl Fn()) {
+    fn write_rows(writer: &Connection) {
         for _ in 0..200 {
             writer
                 .execute("INSERT INTO t VALUES (zeroblob(4000))", [])
                 .expect("inserted");
-            then();
         }
     }
 
@@ -155,11 +154,14 @@ mod tests {
         let (dir, writer) = writer();
         let checkpoints =
             Checkpoints::start(&dir.join("stratus.db"), LOG_LIMIT_PAGES).expect("started");
-        write_rows(&writer, || checkpoints.committed());
+        // Not woken yet, the thread copies nothing, and neither does the
+        // writer: the rows are in the log alone.
+        write_rows(&writer);
         assert!(
             len(&dir, "stratus.db") < 200 * 4000,
-            "the writer copied nothing"
+            "the writer checkpointed"
         );
+        checkpoints.committed();
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         while len(&dir, "stratus.db") < 200 * 4000 {
             assert!(

@@ -120,6 +120,7 @@ impl Mirror {
 
     fn apply_other(&mut self, change: Change, displaced: &mut Displaced) {
         match change {
+            // `Ready::from` never leaves these as `Other`; handled anyway.
             Change::Instance { .. } | Change::Operation { .. } => {
                 self.apply(Ready::from(change), displaced)
             }
