@@ -109,6 +109,14 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 10,
         sql: Sql::Common(include_str!("../migrations/0010_settings.sql")),
     },
+    Migration {
+        version: 11,
+        // PostgreSQL commits each write set in its own transaction.
+        sql: Sql::Split {
+            sqlite: include_str!("../migrations/0011_journal.sql"),
+            postgres: "",
+        },
+    },
 ];
 
 /// The schema version this build writes.

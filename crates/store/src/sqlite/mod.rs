@@ -1,34 +1,66 @@
-//! The SQLite store. One writer thread owns the connection and commits in
-//! groups; reads are served from an in-memory mirror of the live records,
-//! so they never queue behind writes. A write is acknowledged only after
-//! its transaction commits (WAL, `synchronous=FULL`).
+//! The SQLite store. One writer thread checks writes and makes them durable
+//! in groups, as one synced frame of a journal of its own (see
+//! [`journal`]); reads are served from an in-memory mirror of the live
+//! records, so they never queue behind writes. A write is acknowledged only
+//! once its frame is synced. An applier thread owns the SQLite connection
+//! and writes the journaled rows to it in larger transactions (WAL,
+//! `synchronous=FULL`), each record once however often it changed
+//! meanwhile; a restart replays the frames SQLite does not hold yet.
 
+mod applier;
 mod checkpoint;
+mod journal;
 mod listing;
 mod mirror;
+mod row;
 mod writer;
 
 use crate::migrations::MIGRATIONS;
+use applier::{Applier, Progress, Read, Work};
 use async_trait::async_trait;
 use checkpoint::Checkpoints;
+use journal::Journal;
 use listing::Listing;
 use mirror::{ById, Mirror};
 use rusqlite::Connection;
 use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, RwLock};
+use std::thread::JoinHandle;
 use stratus_engine::clock::{Clock, SystemClock};
 use stratus_engine::events::{Event, EventHub};
 use stratus_engine::model::{ClientToken, Instance, KeyPair, Message, Network, Operation};
 use stratus_engine::ports::{Change, InstanceQuery, Page, Store, StoreError, WriteSet};
 use tokio::sync::oneshot;
-use writer::{read_lock, Job};
+use writer::{read_lock, Job, Writer};
 
 /// The embedded store.
 pub struct SqliteStore {
     mirror: Arc<RwLock<Mirror>>,
+    /// To the writer thread.
     jobs: Sender<Job>,
+    /// To the applier thread, which alone reads the database.
+    reads: Sender<Work>,
     events: Arc<EventHub>,
+    writer: Option<JoinHandle<()>>,
+    applier: Option<JoinHandle<()>>,
+}
+
+/// Closing the store waits for its threads: the writer's last frames, then
+/// the applier's last transaction. Another store may open the same
+/// database at once after.
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        let _ = self.jobs.send(Job::Stop);
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+        let _ = self.reads.send(Work::Stop);
+        if let Some(applier) = self.applier.take() {
+            let _ = applier.join();
+        }
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -67,24 +99,66 @@ impl SqliteStore {
         conn.busy_handler(Some(checkpoint::retry_soon))
             .map_err(unavailable)?;
         migrate(&mut conn)?;
+        // On disk, commits are durable in the journal first: what SQLite
+        // does not hold yet is replayed before anything is read.
+        let journal = match path {
+            Some(p) => {
+                let (journal, frames) =
+                    Journal::open(&journal::directory(p), applier::applied(&conn)?)?;
+                if let Some(&(last, _)) = frames.last() {
+                    applier::replay(&mut conn, frames)?;
+                    journal.applied().store(last, Ordering::Release);
+                }
+                Some(journal)
+            }
+            None => None,
+        };
         let mirror = Arc::new(RwLock::new(load(&conn)?));
         let checkpoints = path
             .map(|p| Checkpoints::start(p, checkpoint::LOG_LIMIT_PAGES))
             .transpose()?;
+        let progress = Progress {
+            applied: journal.as_ref().map(Journal::applied).unwrap_or_default(),
+            backlog: Default::default(),
+        };
+        let (work, work_rx) = mpsc::channel();
+        let applier = Applier::new(conn, progress.clone(), checkpoints);
+        let applier = std::thread::Builder::new()
+            .name("stratus-applier".into())
+            .spawn(move || applier.run(&work_rx))
+            .map_err(unavailable)?;
         let (jobs, rx) = mpsc::channel();
-        let writer_mirror = Arc::clone(&mirror);
         // One node numbers its own events, above any earlier run's.
         let events = Arc::new(EventHub::numbered_from_now());
-        let writer_events = Arc::clone(&events);
-        std::thread::Builder::new()
-            .name("stratus-sqlite-writer".into())
-            .spawn(move || writer::run(conn, writer_mirror, &writer_events, rx, checkpoints))
+        let writer = Writer::new(
+            Arc::clone(&mirror),
+            Arc::clone(&events),
+            journal,
+            work.clone(),
+            progress,
+        );
+        let writer = std::thread::Builder::new()
+            .name("stratus-writer".into())
+            .spawn(move || writer.run(&rx))
             .map_err(unavailable)?;
         Ok(Self {
             mirror,
             jobs,
+            reads: work,
             events,
+            writer: Some(writer),
+            applier: Some(applier),
         })
+    }
+
+    /// Sends a read to the applier and waits for its answer.
+    async fn read<T>(
+        &self,
+        read: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Read,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.reads.send(Work::Read(read(tx))).map_err(unavailable)?;
+        rx.await.map_err(unavailable)?
     }
 
     fn mirror(&self) -> std::sync::RwLockReadGuard<'_, Mirror> {
@@ -242,11 +316,7 @@ impl Store for SqliteStore {
     }
 
     async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let (tx, rx) = oneshot::channel();
-        self.jobs
-            .send(Job::ReadSetting(key.to_string(), tx))
-            .map_err(unavailable)?;
-        rx.await.map_err(unavailable)?
+        self.read(|tx| Read::Setting(key.to_string(), tx)).await
     }
 
     async fn save_setting(&self, key: &str, body: &str) -> Result<(), StoreError> {
@@ -258,9 +328,7 @@ impl Store for SqliteStore {
     }
 
     async fn dump(&self) -> Result<stratus_engine::state::Records, StoreError> {
-        let (tx, rx) = oneshot::channel();
-        self.jobs.send(Job::Dump(tx)).map_err(unavailable)?;
-        rx.await.map_err(unavailable)?
+        self.read(Read::Dump).await
     }
 
     async fn reset(&self, account: Option<&str>) -> Result<(), StoreError> {
@@ -353,11 +421,7 @@ impl Store for SqliteStore {
         if let Some(op) = shared {
             return Ok(Some(Operation::clone(&op)));
         }
-        let (tx, rx) = oneshot::channel();
-        self.jobs
-            .send(Job::ReadOperation(id.to_string(), tx))
-            .map_err(unavailable)?;
-        rx.await.map_err(unavailable)?
+        self.read(|tx| Read::Operation(id.to_string(), tx)).await
     }
 
     async fn operations_in_flight(&self) -> Result<Vec<Operation>, StoreError> {
@@ -366,19 +430,13 @@ impl Store for SqliteStore {
     }
 
     async fn operations(&self, account: &str) -> Result<Vec<Operation>, StoreError> {
-        let (tx, rx) = oneshot::channel();
-        self.jobs
-            .send(Job::ReadOperations(account.to_string(), tx))
-            .map_err(unavailable)?;
-        rx.await.map_err(unavailable)?
+        self.read(|tx| Read::Operations(account.to_string(), tx))
+            .await
     }
 
     async fn messages(&self, account: &str) -> Result<Vec<Message>, StoreError> {
-        let (tx, rx) = oneshot::channel();
-        self.jobs
-            .send(Job::ReadMessages(account.to_string(), tx))
-            .map_err(unavailable)?;
-        rx.await.map_err(unavailable)?
+        self.read(|tx| Read::Messages(account.to_string(), tx))
+            .await
     }
 
     async fn client_token(
@@ -426,5 +484,126 @@ impl Store for SqliteStore {
             .map_err(unavailable)?;
         // What the writes displaced is freed here, off the writer thread.
         rx.await.map_err(unavailable)?.map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use row::Row;
+    use stratus_engine::lifecycle::LifecycleState;
+    use stratus_engine::ports::Expect;
+
+    fn temp_db() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("stratus-store-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("directory");
+        dir.join("stratus.db")
+    }
+
+    fn instance_row(i: &Instance, expect: Expect) -> Row {
+        let body = serde_json::to_string(i).expect("serialised");
+        let change = Change::Instance {
+            record: Box::new(i.clone()),
+            expect,
+        };
+        Row::of(&change, body)
+    }
+
+    /// What a crash leaves behind: a frame synced to the journal (the write
+    /// was answered) that SQLite never received.
+    #[tokio::test]
+    async fn frames_sqlite_never_received_are_replayed_once_on_open() {
+        let db = temp_db();
+        let running = Instance::example("i-1", "a", "p", "r");
+        {
+            let store = SqliteStore::open(Some(&db)).expect("store");
+            let mut writes = WriteSet::new();
+            writes.push(Change::Instance {
+                record: Box::new(running.clone()),
+                expect: Expect::Absent,
+            });
+            store.commit(writes).await.expect("committed");
+        }
+        let applied = applier::applied(&Connection::open(&db).expect("db")).expect("applied");
+        assert!(applied > 0, "closing the store wrote its rows to SQLite");
+        {
+            let (mut journal, frames) =
+                Journal::open(&journal::directory(&db), applied).expect("journal");
+            assert!(frames.is_empty(), "nothing is left to replay after a close");
+            let mut stopped = running.clone();
+            stopped.state = LifecycleState::Stopped;
+            stopped.version = 2;
+            let mut payload = Vec::new();
+            instance_row(&stopped, Expect::Version(1)).encode(&mut payload);
+            instance_row(&Instance::example("i-2", "a", "p", "r"), Expect::Absent)
+                .encode(&mut payload);
+            assert_eq!(journal.append(&payload).expect("appended"), applied + 1);
+        }
+        let store = SqliteStore::open(Some(&db)).expect("reopened");
+        let one = store
+            .instance("a", "i-1")
+            .await
+            .expect("read")
+            .expect("i-1");
+        assert_eq!((one.state, one.version), (LifecycleState::Stopped, 2));
+        assert!(store.instance("a", "i-2").await.expect("read").is_some());
+        drop(store);
+        let conn = Connection::open(&db).expect("db");
+        assert_eq!(applier::applied(&conn).expect("applied"), applied + 1);
+        let state: String = conn
+            .query_row("SELECT state FROM instances WHERE id = 'i-1'", [], |r| {
+                r.get(0)
+            })
+            .expect("row");
+        assert_eq!(state, "Stopped");
+    }
+
+    /// A finished operation lives only in the database, and the applier may
+    /// not have written it yet when it is asked for.
+    #[tokio::test]
+    async fn what_was_answered_is_read_back_before_the_applier_writes_it() {
+        use stratus_engine::model::OperationState;
+        let store = SqliteStore::open(Some(&temp_db())).expect("store");
+        let ops = store.operations("a").await.expect("audit");
+        assert!(ops.is_empty());
+        let instance = Instance::example("i-1", "a", "p", "r");
+        let mut writes = WriteSet::new();
+        writes.push(Change::Instance {
+            record: Box::new(instance.clone()),
+            expect: Expect::Absent,
+        });
+        store.commit(writes).await.expect("committed");
+        use stratus_engine::clock::Timestamp;
+        use stratus_engine::lifecycle::OperationKind;
+        use stratus_engine::model::OperationPlan;
+        let op = Operation {
+            id: "op-1".into(),
+            account: "a".into(),
+            instance_id: instance.id.clone(),
+            kind: OperationKind::Reboot,
+            action: "RebootInstances".into(),
+            request_id: "r".into(),
+            state: OperationState::Success,
+            source_state: LifecycleState::Running,
+            plan: OperationPlan::StateOnly,
+            started_at: Timestamp(0),
+            deadline: Timestamp(0),
+            finished_at: Some(Timestamp(1)),
+            error_message: None,
+            injected_failure: None,
+            hard: false,
+            node: None,
+            version: 1,
+        };
+        let mut writes = WriteSet::new();
+        writes.push(Change::Operation {
+            record: Box::new(op.clone()),
+            expect: Expect::Absent,
+        });
+        store.commit(writes).await.expect("committed");
+        let read = store.operation("op-1").await.expect("read").expect("found");
+        assert_eq!(read.state, OperationState::Success);
+        let audit = store.operations("a").await.expect("audit");
+        assert_eq!(audit.len(), 1);
     }
 }
