@@ -28,7 +28,7 @@ use tokio::sync::oneshot;
 const GATHER: Duration = Duration::from_millis(100);
 
 /// Rows gathered past which they are written at once.
-const MOST_PENDING: usize = 50_000;
+const MOST_PENDING: usize = 16_384;
 
 /// Work for the applier.
 pub(crate) enum Work {
