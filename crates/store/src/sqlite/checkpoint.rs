@@ -180,16 +180,18 @@ mod tests {
         let checkpoints = Checkpoints::start(&dir.join("stratus.db"), 64).expect("started");
         // A steady stream, so a passive checkpoint never finds the writer
         // idle with the whole log copied (when SQLite would start the log
-        // over by itself).
+        // over by itself); long enough that a thread starved for a while
+        // by a busy machine still has its turns.
         let (mut written, mut longest) = (0u64, 0u64);
-        let until = std::time::Instant::now() + Duration::from_millis(1500);
-        while std::time::Instant::now() < until {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while written < 8 << 20 && std::time::Instant::now() < deadline {
             writer
                 .execute("INSERT INTO t VALUES (zeroblob(4000))", [])
                 .expect("inserted");
             checkpoints.committed();
             written += 4096;
             longest = longest.max(len(&dir, "stratus.db-wal"));
+            // Room between commits, as the store's applier leaves.
             std::thread::sleep(Duration::from_millis(1));
         }
         assert!(
