@@ -140,7 +140,7 @@ fn engine_on(store: Arc<SqliteStore>, speed: f64) -> Arc<Engine> {
 }
 
 fn engine_with(
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Store>,
     driver: Arc<dyn stratus_engine::ports::Driver>,
     clock: Arc<dyn Clock>,
 ) -> Arc<Engine> {
@@ -1183,4 +1183,141 @@ async fn a_create_with_no_free_id_is_refused_and_commits_nothing() {
         .await
         .expect("operations read")
         .is_empty());
+}
+
+/// A store whose commits wait at a gate until the test opens it.
+struct GatedCommits {
+    inner: Arc<SqliteStore>,
+    open: tokio::sync::watch::Receiver<bool>,
+}
+
+#[async_trait::async_trait]
+impl Store for GatedCommits {
+    fn events(&self) -> &stratus_engine::events::EventHub {
+        self.inner.events()
+    }
+    async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.inner.setting(key).await
+    }
+    async fn save_setting(&self, key: &str, body: &str) -> Result<(), StoreError> {
+        self.inner.save_setting(key, body).await
+    }
+    async fn dump(&self) -> Result<stratus_engine::state::Records, StoreError> {
+        self.inner.dump().await
+    }
+    async fn reset(&self, account: Option<&str>) -> Result<(), StoreError> {
+        self.inner.reset(account).await
+    }
+    async fn instance_counts(&self) -> Result<Vec<(String, S, u64)>, StoreError> {
+        self.inner.instance_counts().await
+    }
+    async fn instance(&self, account: &str, id: &str) -> Result<Option<Instance>, StoreError> {
+        self.inner.instance(account, id).await
+    }
+    async fn instances(
+        &self,
+        query: &InstanceQuery,
+    ) -> Result<stratus_engine::ports::Page<Arc<Instance>>, StoreError> {
+        self.inner.instances(query).await
+    }
+    async fn key_pairs(
+        &self,
+        account: &str,
+        product: &str,
+    ) -> Result<Vec<stratus_engine::model::KeyPair>, StoreError> {
+        self.inner.key_pairs(account, product).await
+    }
+    async fn operation(
+        &self,
+        id: &str,
+    ) -> Result<Option<stratus_engine::model::Operation>, StoreError> {
+        self.inner.operation(id).await
+    }
+    async fn operations_in_flight(
+        &self,
+    ) -> Result<Vec<stratus_engine::model::Operation>, StoreError> {
+        self.inner.operations_in_flight().await
+    }
+    async fn operations(
+        &self,
+        account: &str,
+    ) -> Result<Vec<stratus_engine::model::Operation>, StoreError> {
+        self.inner.operations(account).await
+    }
+    async fn messages(
+        &self,
+        account: &str,
+    ) -> Result<Vec<stratus_engine::model::Message>, StoreError> {
+        self.inner.messages(account).await
+    }
+    async fn client_token(
+        &self,
+        account: &str,
+        product: &str,
+        token: &str,
+    ) -> Result<Option<stratus_engine::model::ClientToken>, StoreError> {
+        self.inner.client_token(account, product, token).await
+    }
+    async fn networks(
+        &self,
+        account: &str,
+        product: &str,
+    ) -> Result<Vec<stratus_engine::model::Network>, StoreError> {
+        self.inner.networks(account, product).await
+    }
+    async fn commit(&self, writes: stratus_engine::ports::WriteSet) -> Result<(), StoreError> {
+        let mut open = self.open.clone();
+        open.wait_for(|open| *open)
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        self.inner.commit(writes).await
+    }
+}
+
+/// A client that goes away while its reboot is being accepted (hyper then
+/// drops the request's future) must not leave the reboot half done: its
+/// machine admitted and never released, or its operation recorded and
+/// never run (the instance would stay rebooting until a restart).
+#[tokio::test]
+async fn a_request_dropped_while_accepted_still_runs_its_operation() {
+    let (gate, open) = tokio::sync::watch::channel(true);
+    let store = Arc::new(GatedCommits {
+        inner: Arc::new(SqliteStore::open(None).expect("store")),
+        open,
+    });
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let driver = Arc::new(SimDriver::new(2000.0, Arc::clone(&clock)));
+    let engine = engine_with(store, driver, clock);
+    let id = running(&engine).await;
+    gate.send_replace(false);
+    let c = caller("a", "RebootInstances");
+    // Dropped at the commit, as hyper drops the handler of a closed
+    // connection.
+    let dropped = tokio::time::timeout(
+        Duration::from_millis(50),
+        engine.batch(
+            &c,
+            BatchAction::Reboot { hard: false },
+            std::slice::from_ref(&id),
+        ),
+    )
+    .await;
+    assert!(dropped.is_err(), "the request was answered: {dropped:?}");
+    gate.send_replace(true);
+    for _ in 0..2000 {
+        let i = engine
+            .instance(&caller("a", "D"), &id)
+            .await
+            .expect("exists");
+        let ours = i
+            .latest_operation
+            .as_ref()
+            .filter(|op| op.request_id == c.request_id);
+        if ours.is_some_and(|op| op.state == OperationState::Success) {
+            assert_eq!(i.state, S::Running);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("the reboot of the dropped request never finished");
 }

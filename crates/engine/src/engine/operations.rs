@@ -249,7 +249,30 @@ impl Engine {
     /// writes, in one atomic commit; then sets them running. The driver
     /// admits each desired machine first (image and capacity), so nothing
     /// it cannot carry out is ever recorded.
+    ///
+    /// The work runs in a task of its own, which the request only waits
+    /// for: a client that goes away mid-request drops the request's future,
+    /// and an operation committed there but never set running (or a machine
+    /// admitted and never released) would stay so until a restart.
     pub(crate) async fn accept_operations(
+        self: &Arc<Self>,
+        caller: &Caller,
+        hard: bool,
+        items: Vec<(Instance, OperationKind, OperationPlan, Transition)>,
+        writes: WriteSet,
+    ) -> Result<Vec<Operation>, EngineError> {
+        let engine = Arc::clone(self);
+        let caller = caller.clone();
+        tokio::spawn(async move {
+            engine
+                .accept_operations_now(&caller, hard, items, writes)
+                .await
+        })
+        .await
+        .map_err(|e| EngineError::Internal(format!("accepting the operations stopped: {e}")))?
+    }
+
+    async fn accept_operations_now(
         self: &Arc<Self>,
         caller: &Caller,
         hard: bool,
