@@ -14,7 +14,6 @@ use super::checkpoint::Checkpoints;
 use super::row::{Row, RowKey};
 use rusqlite::{params, Connection};
 use std::collections::hash_map::Entry;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
@@ -73,7 +72,7 @@ struct Pending {
     rows: Vec<Row>,
     /// Where each record's row is in `rows`; emptied by a reset, after
     /// which a record's row must come after it.
-    at: HashMap<RowKey, usize>,
+    at: foldhash::HashMap<RowKey, usize>,
     received: usize,
     last_seq: u64,
     since: Option<Instant>,
