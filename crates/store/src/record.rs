@@ -5,6 +5,16 @@
 use stratus_engine::ports::StoreError;
 use stratus_engine::ports::{Change, WriteSet};
 
+/// The tables that hold an account's records (what a reset deletes).
+pub(crate) const ACCOUNT_TABLES: [&str; 6] = [
+    "instances",
+    "operations",
+    "key_pairs",
+    "networks",
+    "messages",
+    "client_tokens",
+];
+
 /// The identity of a versioned record.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum RecordKey {

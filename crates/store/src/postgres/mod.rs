@@ -292,14 +292,7 @@ impl Store for PostgresStore {
     async fn reset(&self, account: Option<&str>) -> Result<(), StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(unavailable)?;
-        for table in [
-            "instances",
-            "operations",
-            "key_pairs",
-            "networks",
-            "messages",
-            "client_tokens",
-        ] {
+        for table in crate::record::ACCOUNT_TABLES {
             match account {
                 Some(a) => {
                     tx.execute(&format!("DELETE FROM {table} WHERE account = $1"), &[&a])

@@ -3,7 +3,7 @@
 //! in a small binary form, so a body is copied, never escaped) and what the
 //! applier executes, after the writer has already answered.
 
-use crate::record::state_name;
+use crate::record::{state_name, ACCOUNT_TABLES};
 use rusqlite::{params, Transaction};
 use stratus_engine::ports::Change;
 
@@ -27,7 +27,9 @@ pub(crate) enum Row {
         version: i64,
         body: String,
     },
-    KeyPair {
+    /// A key pair or a network: an account's record, with its product.
+    Owned {
+        table: Owned,
         account: String,
         id: String,
         product: String,
@@ -37,13 +39,6 @@ pub(crate) enum Row {
     DeleteKeyPair {
         account: String,
         id: String,
-    },
-    Network {
-        account: String,
-        id: String,
-        product: String,
-        version: i64,
-        body: String,
     },
     Message {
         id: String,
@@ -67,27 +62,41 @@ pub(crate) enum Row {
     },
 }
 
+/// The tables of [`Row::Owned`], whose rows have the same columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Owned {
+    KeyPair,
+    Network,
+}
+
+impl Owned {
+    fn upsert(self) -> &'static str {
+        match self {
+            Owned::KeyPair => "INSERT INTO key_pairs (account, id, product, version, body) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (account, id) DO UPDATE SET version = excluded.version, body = excluded.body",
+            Owned::Network => "INSERT INTO networks (account, id, product, version, body) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (account, id) DO UPDATE SET version = excluded.version, body = excluded.body",
+        }
+    }
+
+    fn tag(self) -> Tag {
+        match self {
+            Owned::KeyPair => Tag::KeyPair,
+            Owned::Network => Tag::Network,
+        }
+    }
+}
+
 /// What a row overwrites: a later row with the same key makes an earlier
 /// one unnecessary. Messages and resets have none.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum RowKey {
     Instance(String, String),
     Operation(String),
-    KeyPair(String, String),
-    Network(String, String),
+    Owned(Owned, String, String),
     ClientToken(String, String, String),
     Setting(String),
 }
-
-/// The tables that hold an account's records.
-pub(crate) const ACCOUNT_TABLES: [&str; 6] = [
-    "instances",
-    "operations",
-    "key_pairs",
-    "networks",
-    "messages",
-    "client_tokens",
-];
 
 impl Row {
     /// The row of a change whose record serialised to `body`.
@@ -110,7 +119,8 @@ impl Row {
                 version: r.version as i64,
                 body,
             },
-            Change::KeyPair { record: r, .. } => Row::KeyPair {
+            Change::KeyPair { record: r, .. } => Row::Owned {
+                table: Owned::KeyPair,
                 account: r.account.clone(),
                 id: r.id.clone(),
                 product: r.product.clone(),
@@ -121,7 +131,8 @@ impl Row {
                 account: account.clone(),
                 id: id.clone(),
             },
-            Change::Network { record: r, .. } => Row::Network {
+            Change::Network { record: r, .. } => Row::Owned {
+                table: Owned::Network,
                 account: r.account.clone(),
                 id: r.id.clone(),
                 product: r.product.clone(),
@@ -148,10 +159,12 @@ impl Row {
         Some(match self {
             Row::Instance { account, id, .. } => RowKey::Instance(account.clone(), id.clone()),
             Row::Operation { id, .. } => RowKey::Operation(id.clone()),
-            Row::KeyPair { account, id, .. } | Row::DeleteKeyPair { account, id } => {
-                RowKey::KeyPair(account.clone(), id.clone())
+            Row::Owned {
+                table, account, id, ..
+            } => RowKey::Owned(*table, account.clone(), id.clone()),
+            Row::DeleteKeyPair { account, id } => {
+                RowKey::Owned(Owned::KeyPair, account.clone(), id.clone())
             }
-            Row::Network { account, id, .. } => RowKey::Network(account.clone(), id.clone()),
             Row::ClientToken {
                 account,
                 product,
@@ -196,35 +209,20 @@ impl Row {
                 )?
                 .execute(params![id, account, instance_id, state, deadline, version, body])?;
             }
-            Row::KeyPair {
+            Row::Owned {
+                table,
                 account,
                 id,
                 product,
                 version,
                 body,
             } => {
-                tx.prepare_cached(
-                    "INSERT INTO key_pairs (account, id, product, version, body) VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (account, id) DO UPDATE SET version = excluded.version, body = excluded.body",
-                )?
-                .execute(params![account, id, product, version, body])?;
+                tx.prepare_cached(table.upsert())?
+                    .execute(params![account, id, product, version, body])?;
             }
             Row::DeleteKeyPair { account, id } => {
                 tx.prepare_cached("DELETE FROM key_pairs WHERE account = ?1 AND id = ?2")?
                     .execute(params![account, id])?;
-            }
-            Row::Network {
-                account,
-                id,
-                product,
-                version,
-                body,
-            } => {
-                tx.prepare_cached(
-                    "INSERT INTO networks (account, id, product, version, body) VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (account, id) DO UPDATE SET version = excluded.version, body = excluded.body",
-                )?
-                .execute(params![account, id, product, version, body])?;
             }
             Row::Message {
                 id,
@@ -304,14 +302,15 @@ impl Row {
                 w.number(*version);
                 w.text(body);
             }
-            Row::KeyPair {
+            Row::Owned {
+                table,
                 account,
                 id,
                 product,
                 version,
                 body,
             } => {
-                w.tag(Tag::KeyPair);
+                w.tag(table.tag());
                 w.texts(&[account, id, product]);
                 w.number(*version);
                 w.text(body);
@@ -319,18 +318,6 @@ impl Row {
             Row::DeleteKeyPair { account, id } => {
                 w.tag(Tag::DeleteKeyPair);
                 w.texts(&[account, id]);
-            }
-            Row::Network {
-                account,
-                id,
-                product,
-                version,
-                body,
-            } => {
-                w.tag(Tag::Network);
-                w.texts(&[account, id, product]);
-                w.number(*version);
-                w.text(body);
             }
             Row::Message {
                 id,
@@ -442,6 +429,17 @@ impl Reader<'_> {
         String::from_utf8(bytes.to_vec()).map_err(|_| "a journal row holds bad UTF-8".into())
     }
 
+    fn owned(&mut self, table: Owned) -> Result<Row, String> {
+        Ok(Row::Owned {
+            table,
+            account: self.text()?,
+            id: self.text()?,
+            product: self.text()?,
+            version: self.number()?,
+            body: self.text()?,
+        })
+    }
+
     fn row(&mut self) -> Result<Row, String> {
         let tag = self.take(1)?[0];
         Ok(match tag {
@@ -462,23 +460,11 @@ impl Reader<'_> {
                 version: self.number()?,
                 body: self.text()?,
             },
-            t if t == Tag::KeyPair as u8 => Row::KeyPair {
-                account: self.text()?,
-                id: self.text()?,
-                product: self.text()?,
-                version: self.number()?,
-                body: self.text()?,
-            },
+            t if t == Tag::KeyPair as u8 => self.owned(Owned::KeyPair)?,
+            t if t == Tag::Network as u8 => self.owned(Owned::Network)?,
             t if t == Tag::DeleteKeyPair as u8 => Row::DeleteKeyPair {
                 account: self.text()?,
                 id: self.text()?,
-            },
-            t if t == Tag::Network as u8 => Row::Network {
-                account: self.text()?,
-                id: self.text()?,
-                product: self.text()?,
-                version: self.number()?,
-                body: self.text()?,
             },
             t if t == Tag::Message as u8 => Row::Message {
                 id: self.text()?,
@@ -529,7 +515,8 @@ mod tests {
                 version: 1,
                 body: s("{}"),
             },
-            Row::KeyPair {
+            Row::Owned {
+                table: Owned::KeyPair,
                 account: s("a"),
                 id: s("lhkp-1"),
                 product: s("lighthouse"),
@@ -540,7 +527,8 @@ mod tests {
                 account: s("a"),
                 id: s("lhkp-1"),
             },
-            Row::Network {
+            Row::Owned {
+                table: Owned::Network,
                 account: s("a"),
                 id: s("vpc-1"),
                 product: s("cvm"),
@@ -594,6 +582,16 @@ mod tests {
     fn key_pairs_and_their_deletion_overwrite_each_other() {
         let rows = every_kind();
         assert_eq!(rows[2].key(), rows[3].key());
+        // A network and a key pair never overwrite each other.
+        let network = Row::Owned {
+            table: Owned::Network,
+            account: "a".into(),
+            id: "lhkp-1".into(),
+            product: "lighthouse".into(),
+            version: 1,
+            body: "{}".into(),
+        };
+        assert_ne!(rows[2].key(), network.key());
         assert_eq!(rows[5].key(), None);
         assert_eq!(rows[7].key(), None);
     }
