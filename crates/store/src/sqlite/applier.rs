@@ -14,7 +14,7 @@ use super::checkpoint::Checkpoints;
 use super::row::{Row, RowKey};
 use rusqlite::{params, Connection};
 use std::collections::hash_map::Entry;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -64,6 +64,17 @@ pub(crate) struct Progress {
     /// Rows sent and not yet written: the writer waits while there are too
     /// many.
     pub backlog: Arc<AtomicUsize>,
+    /// The applier thread has ended (it only ends on a stop, or by a panic).
+    pub gone: Arc<AtomicBool>,
+}
+
+/// Says the applier is gone when its thread ends, however it ends.
+struct Farewell(Arc<AtomicBool>);
+
+impl Drop for Farewell {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
 }
 
 /// Rows received and not yet written, each record's latest only.
@@ -135,6 +146,7 @@ impl Applier {
     }
 
     pub fn run(mut self, work: &Receiver<Work>) {
+        let _farewell = Farewell(Arc::clone(&self.progress.gone));
         loop {
             let next = match self.pending.since {
                 None => work.recv().map_err(|_| RecvTimeoutError::Disconnected),

@@ -60,8 +60,6 @@ pub(crate) struct Journal {
     segment_bytes: u64,
     /// The last sequence number SQLite holds, set by the applier.
     applied: Arc<AtomicU64>,
-    /// Held as long as the journal is open: one store per directory.
-    _lock: File,
     frame: Vec<u8>,
 }
 
@@ -73,9 +71,9 @@ struct Segment {
 }
 
 impl Journal {
-    /// Opens the journal in `dir` (creating it), after SQLite holds every
-    /// frame up to `applied`; answers the frames to replay past that, in
-    /// order.
+    /// Opens the journal in `dir` (see [`lock`]), after SQLite holds
+    /// every frame up to `applied`; answers the frames to replay past that,
+    /// in order.
     pub fn open(dir: &Path, applied: u64) -> Result<(Journal, Vec<Frame>), StoreError> {
         Self::open_sized(dir, applied, SEGMENT_BYTES)
     }
@@ -85,8 +83,6 @@ impl Journal {
         applied: u64,
         segment_bytes: u64,
     ) -> Result<(Journal, Vec<Frame>), StoreError> {
-        fs::create_dir_all(dir).map_err(unavailable)?;
-        let lock = lock(dir)?;
         let mut names: Vec<PathBuf> = fs::read_dir(dir)
             .map_err(unavailable)?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -115,18 +111,19 @@ impl Journal {
         }
         frames.sort_by_key(|(seq, _)| *seq);
         // Each frame is synced before the next is written, so none can
-        // follow a gap; if one seems to, it is not trusted.
-        let contiguous = frames
+        // follow a gap: one that seems to was acknowledged all the same, and
+        // is not dropped without an operator's say.
+        if let Some(((seq, _), expected)) = frames
             .iter()
             .zip(applied + 1..)
-            .take_while(|((seq, _), expected)| seq == expected)
-            .count();
-        if contiguous < frames.len() {
-            tracing::warn!(
-                dropped = frames.len() - contiguous,
-                "journal frames after a gap were not replayed"
-            );
-            frames.truncate(contiguous);
+            .find(|((seq, _), expected)| seq != expected)
+        {
+            return Err(StoreError::Corrupt(format!(
+                "the journal in {} lacks frame {expected} but holds frame {seq}; \
+                 moving the directory aside starts without its {} frames past {applied}",
+                dir.display(),
+                frames.len()
+            )));
         }
         let journal = Journal {
             dir: dir.to_path_buf(),
@@ -136,7 +133,6 @@ impl Journal {
             next_seq: newest + 1,
             segment_bytes,
             applied: Arc::new(AtomicU64::new(applied)),
-            _lock: lock,
             frame: Vec::new(),
         };
         Ok((journal, frames))
@@ -216,9 +212,20 @@ impl Journal {
     }
 }
 
-/// Takes the directory's lock, waiting a little for a store that is
-/// closing.
-fn lock(dir: &Path) -> Result<File, StoreError> {
+/// Creates the journal's directory if needed and takes its lock, waiting a
+/// little for a store that is closing. Held for as long as the returned
+/// file lives: one store per directory, from before it reads the database
+/// to after its last write to it.
+pub(crate) fn lock(dir: &Path) -> Result<File, StoreError> {
+    if !dir.exists() {
+        fs::create_dir_all(dir).map_err(unavailable)?;
+        // The directory's name must survive a crash as its frames do.
+        if let Some(parent) = dir.parent() {
+            File::open(parent)
+                .and_then(|d| d.sync_all())
+                .map_err(unavailable)?;
+        }
+    }
     let path = dir.join("lock");
     let file = File::options()
         .create(true)
@@ -295,9 +302,7 @@ mod tests {
     use super::*;
 
     fn temp_dir() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("stratus-journal-{}", uuid::Uuid::new_v4()));
-        fs::create_dir_all(&dir).expect("dir");
-        dir
+        std::env::temp_dir().join(format!("stratus-journal-{}", uuid::Uuid::new_v4()))
     }
 
     fn payload(n: u64) -> Vec<u8> {
@@ -309,6 +314,7 @@ mod tests {
     #[test]
     fn frames_read_back_in_order_past_what_was_applied() {
         let dir = temp_dir();
+        let _lock = lock(&dir).expect("locked");
         {
             let (mut journal, frames) = Journal::open(&dir, 0).expect("opens");
             assert!(frames.is_empty());
@@ -325,6 +331,7 @@ mod tests {
     #[test]
     fn a_torn_or_stale_tail_ends_the_segment() {
         let dir = temp_dir();
+        let _lock = lock(&dir).expect("locked");
         {
             let (mut journal, _) = Journal::open(&dir, 0).expect("opens");
             for n in 1..=3 {
@@ -344,6 +351,7 @@ mod tests {
     #[test]
     fn segments_are_written_over_once_applied_and_stale_frames_stay_out() {
         let dir = temp_dir();
+        let _lock = lock(&dir).expect("locked");
         // Room for three frames of the first pass per segment.
         let size = (HEADER + payload(1).len()) as u64 * 3;
         let (mut journal, _) = Journal::open_sized(&dir, 0, size).expect("opens");
@@ -383,12 +391,36 @@ mod tests {
     #[test]
     fn a_second_store_cannot_take_a_held_directory() {
         let dir = temp_dir();
-        let (_journal, _) = Journal::open(&dir, 0).expect("opens");
+        let _held = lock(&dir).expect("locked");
         let started = Instant::now();
-        match Journal::open(&dir, 0) {
+        match lock(&dir) {
             Err(StoreError::Unavailable(why)) => assert!(why.contains("another Stratus"), "{why}"),
             other => panic!("expected the lock to be refused, got {other:?}"),
         }
         assert!(started.elapsed() >= LOCK_WAIT);
+    }
+
+    #[test]
+    fn frames_after_a_gap_refuse_the_open_instead_of_being_dropped() {
+        let dir = temp_dir();
+        let _lock = lock(&dir).expect("locked");
+        let size = (HEADER + payload(1).len()) as u64 * 3;
+        {
+            let (mut journal, _) = Journal::open_sized(&dir, 0, size).expect("opens");
+            for _ in 1..=6 {
+                journal.append(&payload(1)).expect("appended");
+            }
+        }
+        // Frame 2 lost from the first segment: 4..=6 in the second follow
+        // a gap.
+        let first = dir.join("segment-000001");
+        let mut bytes = fs::read(&first).expect("read");
+        let second_frame = HEADER + payload(1).len();
+        bytes[second_frame + HEADER] ^= 0xff;
+        fs::write(&first, &bytes).expect("written");
+        match Journal::open_sized(&dir, 0, size) {
+            Err(StoreError::Corrupt(why)) => assert!(why.contains("lacks frame 2"), "{why}"),
+            other => panic!("expected a refusal, got {:?}", other.map(|(_, f)| f.len())),
+        }
     }
 }

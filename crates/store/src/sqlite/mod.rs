@@ -45,10 +45,14 @@ pub struct SqliteStore {
     events: Arc<EventHub>,
     writer: Option<JoinHandle<()>>,
     applier: Option<JoinHandle<()>>,
+    /// The data directory's lock (on disk), let go only after both threads
+    /// are done with the journal and the database.
+    _lock: Option<std::fs::File>,
 }
 
 /// Closing the store waits for its threads: the writer's last frames, then
-/// the applier's last transaction. Another store may open the same
+/// the applier's last transaction; only then is the directory's lock let
+/// go (fields drop after this), so another store may open the same
 /// database at once after.
 impl Drop for SqliteStore {
     fn drop(&mut self) {
@@ -77,6 +81,11 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path`, or an in-memory one
     /// with `None`; applies pending migrations and loads the live records.
     pub fn open(path: Option<&Path>) -> Result<Self, StoreError> {
+        // Taken before anything is read: a store still closing, or another
+        // server, may be writing the journal and the database.
+        let lock = path
+            .map(|p| journal::lock(&journal::directory(p)))
+            .transpose()?;
         // Ephemeral: SQLite's private temporary database (an empty path),
         // which spills to a temporary file instead of holding a second copy
         // of everything in memory beside the mirror; nothing survives it, so
@@ -120,6 +129,7 @@ impl SqliteStore {
         let progress = Progress {
             applied: journal.as_ref().map(Journal::applied).unwrap_or_default(),
             backlog: Default::default(),
+            gone: Default::default(),
         };
         let (work, work_rx) = mpsc::channel();
         let applier = Applier::new(conn, progress.clone(), checkpoints);
@@ -148,6 +158,7 @@ impl SqliteStore {
             events,
             writer: Some(writer),
             applier: Some(applier),
+            _lock: lock,
         })
     }
 
@@ -527,8 +538,9 @@ mod tests {
         let applied = applier::applied(&Connection::open(&db).expect("db")).expect("applied");
         assert!(applied > 0, "closing the store wrote its rows to SQLite");
         {
-            let (mut journal, frames) =
-                Journal::open(&journal::directory(&db), applied).expect("journal");
+            let dir = journal::directory(&db);
+            let _lock = journal::lock(&dir).expect("locked");
+            let (mut journal, frames) = Journal::open(&dir, applied).expect("journal");
             assert!(frames.is_empty(), "nothing is left to replay after a close");
             let mut stopped = running.clone();
             stopped.state = LifecycleState::Stopped;

@@ -45,6 +45,10 @@ pub(crate) enum Job {
 /// Most jobs folded into one frame.
 const MAX_GROUP: usize = 1024;
 
+/// How long a group waits for a lagging applier before it fails: SQLite is
+/// failing (a full disk), not just behind.
+const MOST_WAIT: Duration = Duration::from_secs(5);
+
 /// Rows handed to the applier and not yet in SQLite past which the writer
 /// waits for it: some 40 MB of bodies, under half a second of the
 /// heaviest stream of reboots measured.
@@ -66,8 +70,6 @@ pub(crate) struct Writer {
     next_seq: u64,
     applier: Sender<Work>,
     progress: Progress,
-    /// The applier is gone (it panicked): nothing to wait for.
-    applier_gone: bool,
     payload: Vec<u8>,
 }
 
@@ -87,7 +89,6 @@ impl Writer {
             next_seq,
             applier,
             progress,
-            applier_gone: false,
             payload: Vec::new(),
         }
     }
@@ -153,7 +154,12 @@ impl Writer {
         if commits.is_empty() {
             return;
         }
-        self.wait_for_applier();
+        if let Err(e) = self.wait_for_applier() {
+            for commit in commits {
+                let _ = commit.reply.send(Err(e.clone()));
+            }
+            return;
+        }
         // Versions staged by earlier writes of this group, seen by later ones.
         let mut staged: foldhash::HashMap<RecordKey, Option<u64>> = Default::default();
         let mut accepted = Vec::with_capacity(commits.len());
@@ -183,20 +189,24 @@ impl Writer {
         if accepted.is_empty() {
             return;
         }
-        let committing = Instant::now();
-        let seq = match self.durable(&rows) {
-            Ok(seq) => seq,
-            Err(e) => {
-                for a in accepted {
-                    let _ = a.reply.send(Err(e.clone()));
+        // A group of empty write sets writes nothing: an empty frame would
+        // read as the end of its segment.
+        if !rows.is_empty() {
+            let committing = Instant::now();
+            let seq = match self.durable(&rows) {
+                Ok(seq) => seq,
+                Err(e) => {
+                    for a in accepted {
+                        let _ = a.reply.send(Err(e.clone()));
+                    }
+                    return;
                 }
-                return;
-            }
-        };
-        crate::record_commit(committing.elapsed(), rows.len());
-        // Handed over before anyone is answered: a read sent after an
-        // answer queues behind these rows.
-        self.hand_over(seq, rows);
+            };
+            crate::record_commit(committing.elapsed(), rows.len());
+            // Handed over before anyone is answered: a read sent after an
+            // answer queues behind these rows.
+            self.hand_over(seq, rows);
+        }
         // Only the mirror's own bookkeeping is done under its lock, which
         // every read waits behind: the records are put in the form the
         // mirror keeps before it, and the events published after it.
@@ -249,16 +259,30 @@ impl Writer {
         self.progress
             .backlog
             .fetch_add(rows.len(), Ordering::AcqRel);
-        if self.applier.send(Work::Rows { seq, rows }).is_err() && !self.applier_gone {
-            // Durable in the journal all the same: replayed on restart.
-            tracing::error!("the SQLite applier is gone; writes stay in the journal");
-            self.applier_gone = true;
-        }
+        // Durable in the journal all the same, and replayed on restart; the
+        // next group finds the applier gone and fails.
+        let _ = self.applier.send(Work::Rows { seq, rows });
     }
 
-    /// Waits while the applier is far behind.
-    fn wait_for_applier(&self) {
-        while !self.applier_gone && self.progress.backlog.load(Ordering::Acquire) > MOST_BACKLOG {
+    /// Waits while the applier is far behind; fails if it is gone, or
+    /// does not catch up in [`MOST_WAIT`] (SQLite is failing).
+    fn wait_for_applier(&self) -> Result<(), StoreError> {
+        let started = Instant::now();
+        loop {
+            if self.progress.gone.load(Ordering::Acquire) {
+                tracing::error!("the SQLite applier is gone; writes are refused");
+                return Err(StoreError::Unavailable(
+                    "the store's SQLite applier has stopped".into(),
+                ));
+            }
+            if self.progress.backlog.load(Ordering::Acquire) <= MOST_BACKLOG {
+                return Ok(());
+            }
+            if started.elapsed() > MOST_WAIT {
+                return Err(StoreError::Unavailable(
+                    "SQLite is not keeping up with the journal (see the log)".into(),
+                ));
+            }
             std::thread::sleep(Duration::from_millis(1));
         }
     }
@@ -322,4 +346,49 @@ fn check(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stratus_engine::model::Instance;
+    use stratus_engine::ports::WriteSet;
+
+    /// A commit with one new instance, and where its answer goes.
+    fn commit() -> (Commit, oneshot::Receiver<Result<Displaced, StoreError>>) {
+        let mut writes = WriteSet::new();
+        writes.push(Change::Instance {
+            record: Box::new(Instance::example("i-1", "a", "p", "r")),
+            expect: Expect::Absent,
+        });
+        let (reply, answer) = oneshot::channel();
+        let commit = Commit {
+            writes: crate::record::prepare(writes).expect("prepared"),
+            events: Vec::new(),
+            reply,
+        };
+        (commit, answer)
+    }
+
+    #[test]
+    fn writes_are_refused_not_held_once_the_applier_is_gone() {
+        let (applier, _work) = std::sync::mpsc::channel();
+        let progress = Progress::default();
+        progress.gone.store(true, Ordering::Release);
+        let mirror = Arc::new(RwLock::new(Mirror::default()));
+        let mut writer = Writer::new(
+            Arc::clone(&mirror),
+            Arc::new(EventHub::numbered_from_now()),
+            None,
+            applier,
+            progress,
+        );
+        let (job, answer) = commit();
+        assert!(writer.process(vec![Job::Commit(job)]));
+        match answer.blocking_recv().expect("answered") {
+            Err(StoreError::Unavailable(why)) => assert!(why.contains("applier"), "{why}"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert!(read_lock(&mirror).instances.is_empty(), "nothing was shown");
+    }
 }
