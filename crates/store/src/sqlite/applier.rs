@@ -12,6 +12,8 @@
 
 use super::checkpoint::Checkpoints;
 use super::row::{Row, RowKey};
+use super::{decode, unavailable};
+use crate::record::RecordKey;
 use rusqlite::{params, Connection};
 use std::collections::hash_map::Entry;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -211,7 +213,7 @@ impl Applier {
     fn read(&mut self, read: Read) {
         match read {
             Read::Operation(id, reply) => {
-                let read = match self.pending.body(&RowKey::Operation(id.clone())) {
+                let read = match self.pending.body(&RecordKey::Operation(id.clone()).into()) {
                     Some(body) => decode(body).map(Some),
                     None => self.written().and_then(|conn| read_operation(conn, &id)),
                 };
@@ -283,14 +285,6 @@ pub(crate) fn applied(conn: &Connection) -> Result<u64, StoreError> {
     conn.query_row("SELECT applied FROM journal", [], |r| r.get::<_, i64>(0))
         .map(|n| n as u64)
         .map_err(unavailable)
-}
-
-fn unavailable(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(e.to_string())
-}
-
-fn decode<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, StoreError> {
-    serde_json::from_str(body).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 fn record_applied(took: Duration, rows: usize, received: usize) {

@@ -77,6 +77,11 @@ fn unavailable(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
+/// A record from its stored JSON body.
+fn decode<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, StoreError> {
+    serde_json::from_str(body).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path`, or an in-memory one
     /// with `None`; applies pending migrations and loads the live records.
@@ -203,7 +208,7 @@ pub(crate) fn rows<T: serde::de::DeserializeOwned>(
     bodies
         .map(|b| {
             let b = b.map_err(unavailable)?;
-            serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(e.to_string()))
+            decode(&b)
         })
         .collect()
 }
@@ -263,12 +268,7 @@ fn load_instances(conn: &Connection, m: &mut Mirror) -> Result<(), StoreError> {
                     Err(_) => return,
                 };
                 let Ok(batch) = next else { return };
-                let decoded = batch
-                    .iter()
-                    .map(|b| {
-                        serde_json::from_str(b).map_err(|e| StoreError::Corrupt(e.to_string()))
-                    })
-                    .collect();
+                let decoded = batch.iter().map(|b| decode(b)).collect();
                 if records_tx.send(decoded).is_err() {
                     return;
                 }

@@ -3,7 +3,7 @@
 //! in a small binary form, so a body is copied, never escaped) and what the
 //! applier executes, after the writer has already answered.
 
-use crate::record::{state_name, ACCOUNT_TABLES};
+use crate::record::{state_name, RecordKey, ACCOUNT_TABLES};
 use rusqlite::{params, Transaction};
 use stratus_engine::ports::Change;
 
@@ -63,7 +63,7 @@ pub(crate) enum Row {
 }
 
 /// The tables of [`Row::Owned`], whose rows have the same columns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Owned {
     KeyPair,
     Network,
@@ -91,11 +91,15 @@ impl Owned {
 /// one unnecessary. Messages and resets have none.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum RowKey {
-    Instance(String, String),
-    Operation(String),
-    Owned(Owned, String, String),
-    ClientToken(String, String, String),
+    /// A versioned record, keyed as the writer's checks key it.
+    Record(RecordKey),
     Setting(String),
+}
+
+impl From<RecordKey> for RowKey {
+    fn from(key: RecordKey) -> Self {
+        RowKey::Record(key)
+    }
 }
 
 impl Row {
@@ -157,20 +161,31 @@ impl Row {
     /// What the row overwrites, if a later one may replace it.
     pub fn key(&self) -> Option<RowKey> {
         Some(match self {
-            Row::Instance { account, id, .. } => RowKey::Instance(account.clone(), id.clone()),
-            Row::Operation { id, .. } => RowKey::Operation(id.clone()),
-            Row::Owned {
-                table, account, id, ..
-            } => RowKey::Owned(*table, account.clone(), id.clone()),
-            Row::DeleteKeyPair { account, id } => {
-                RowKey::Owned(Owned::KeyPair, account.clone(), id.clone())
+            Row::Instance { account, id, .. } => {
+                RecordKey::Instance(account.clone(), id.clone()).into()
             }
+            Row::Operation { id, .. } => RecordKey::Operation(id.clone()).into(),
+            Row::Owned {
+                table: Owned::KeyPair,
+                account,
+                id,
+                ..
+            }
+            | Row::DeleteKeyPair { account, id } => {
+                RecordKey::KeyPair(account.clone(), id.clone()).into()
+            }
+            Row::Owned {
+                table: Owned::Network,
+                account,
+                id,
+                ..
+            } => RecordKey::Network(account.clone(), id.clone()).into(),
             Row::ClientToken {
                 account,
                 product,
                 token,
                 ..
-            } => RowKey::ClientToken(account.clone(), product.clone(), token.clone()),
+            } => RecordKey::ClientToken(account.clone(), product.clone(), token.clone()).into(),
             Row::Setting { key, .. } => RowKey::Setting(key.clone()),
             Row::Message { .. } | Row::Reset { .. } => return None,
         })

@@ -47,7 +47,10 @@ const MAX_GROUP: usize = 1024;
 
 /// How long a group waits for a lagging applier before it fails: SQLite is
 /// failing (a full disk), not just behind.
+#[cfg(not(test))]
 const MOST_WAIT: Duration = Duration::from_secs(5);
+#[cfg(test)]
+const MOST_WAIT: Duration = Duration::from_millis(200);
 
 /// Rows handed to the applier and not yet in SQLite past which the writer
 /// waits for it: some 40 MB of bodies, under half a second of the
@@ -370,19 +373,40 @@ mod tests {
         (commit, answer)
     }
 
-    #[test]
-    fn writes_are_refused_not_held_once_the_applier_is_gone() {
+    /// A writer over an empty mirror, no journal and an applier in the
+    /// state `progress` says.
+    fn writer(progress: Progress) -> (Writer, Arc<RwLock<Mirror>>) {
         let (applier, _work) = std::sync::mpsc::channel();
-        let progress = Progress::default();
-        progress.gone.store(true, Ordering::Release);
         let mirror = Arc::new(RwLock::new(Mirror::default()));
-        let mut writer = Writer::new(
+        let writer = Writer::new(
             Arc::clone(&mirror),
             Arc::new(EventHub::numbered_from_now()),
             None,
             applier,
             progress,
         );
+        (writer, mirror)
+    }
+
+    #[test]
+    fn writes_are_refused_when_sqlite_does_not_catch_up() {
+        let progress = Progress::default();
+        progress.backlog.store(MOST_BACKLOG + 1, Ordering::Release);
+        let (mut writer, mirror) = writer(progress);
+        let (job, answer) = commit();
+        assert!(writer.process(vec![Job::Commit(job)]));
+        match answer.blocking_recv().expect("answered") {
+            Err(StoreError::Unavailable(why)) => assert!(why.contains("keeping up"), "{why}"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert!(read_lock(&mirror).instances.is_empty(), "nothing was shown");
+    }
+
+    #[test]
+    fn writes_are_refused_not_held_once_the_applier_is_gone() {
+        let progress = Progress::default();
+        progress.gone.store(true, Ordering::Release);
+        let (mut writer, mirror) = writer(progress);
         let (job, answer) = commit();
         assert!(writer.process(vec![Job::Commit(job)]));
         match answer.blocking_recv().expect("answered") {
