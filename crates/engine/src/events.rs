@@ -294,9 +294,13 @@ impl EventHub {
         if ring.events.len() == KEPT {
             ring.events.pop_front();
         }
-        ring.events.push_back(e.clone());
-        // Nobody listening is not an error.
-        let _ = self.live.send(e);
+        // Copied only for a watcher: under a stream of writes there is
+        // usually none, and the ring alone keeps the event.
+        if self.live.receiver_count() > 0 {
+            // A watcher gone meanwhile is not an error.
+            let _ = self.live.send(e.clone());
+        }
+        ring.events.push_back(e);
     }
 
     /// Starts watching: the kept events after `after` (all kept ones for

@@ -17,8 +17,8 @@ use crate::record::RecordKey;
 use rusqlite::{params, Connection};
 use std::collections::hash_map::Entry;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use stratus_engine::model::{Message, Operation};
 use stratus_engine::ports::StoreError;
@@ -28,13 +28,14 @@ use tokio::sync::oneshot;
 /// How long rows gather before they are written.
 const GATHER: Duration = Duration::from_millis(100);
 
-/// Rows gathered past which they are written at once.
+/// Rows received past which they are written at once (however many
+/// of them fold into one).
 const MOST_PENDING: usize = 16_384;
 
 /// Work for the applier.
 pub(crate) enum Work {
-    /// Rows the writer made durable, as journal frame `seq`.
-    Rows { seq: u64, rows: Vec<Row> },
+    /// Rows are waiting in the inbox (see [`Progress::hand_over`]).
+    Rows,
     /// A read of what only the database keeps.
     Read(Read),
     /// Writes what is pending and ends the thread.
@@ -58,6 +59,9 @@ pub(crate) enum Read {
     Setting(String, oneshot::Sender<Result<Option<String>, StoreError>>),
 }
 
+/// The rows of one journal frame, by its sequence number.
+type Handed = (u64, Vec<Row>);
+
 /// What the applier shares with the writer.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Progress {
@@ -68,6 +72,40 @@ pub(crate) struct Progress {
     pub backlog: Arc<AtomicUsize>,
     /// The applier thread has ended (it only ends on a stop, or by a panic).
     pub gone: Arc<AtomicBool>,
+    /// Rows the writer made durable, not yet taken by the applier.
+    pub(super) inbox: Arc<Mutex<Vec<Handed>>>,
+}
+
+impl Progress {
+    /// Hands the rows of journal frame `seq` to the applier. They wait in
+    /// the inbox, and the applier is woken only for the first rows of a
+    /// gathering or for a full one: waking it for every group cost a
+    /// switch of threads per commit. It takes the inbox before any read,
+    /// so a read sent after the writer answered sees the rows.
+    pub fn hand_over(&self, applier: &Sender<Work>, seq: u64, rows: Vec<Row>) {
+        let backlog = self.backlog.fetch_add(rows.len(), Ordering::AcqRel) + rows.len();
+        let first = {
+            let mut inbox = lock(&self.inbox);
+            inbox.push((seq, rows));
+            inbox.len() == 1
+        };
+        if first || backlog >= MOST_PENDING {
+            // An applier gone leaves the rows in the journal all the same,
+            // replayed on restart; the next group finds it gone and fails.
+            let _ = applier.send(Work::Rows);
+        }
+    }
+
+    fn take_inbox(&self) -> Vec<Handed> {
+        std::mem::take(&mut *lock(&self.inbox))
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
 }
 
 /// Says the applier is gone when its thread ends, however it ends.
@@ -158,19 +196,33 @@ impl Applier {
                 },
             };
             match next {
-                Ok(Work::Rows { seq, rows }) => {
-                    self.pending.add(seq, rows);
-                    if self.pending.rows.len() >= MOST_PENDING {
+                Ok(Work::Rows) => {
+                    self.take_inbox();
+                    if self.pending.received >= MOST_PENDING {
                         self.write_pending();
                     }
                 }
                 Ok(Work::Stop) | Err(RecvTimeoutError::Disconnected) => {
+                    self.take_inbox();
                     self.write_pending();
                     return;
                 }
-                Err(RecvTimeoutError::Timeout) => self.write_pending(),
-                Ok(Work::Read(read)) => self.read(read),
+                Err(RecvTimeoutError::Timeout) => {
+                    self.take_inbox();
+                    self.write_pending();
+                }
+                Ok(Work::Read(read)) => {
+                    self.take_inbox();
+                    self.read(read);
+                }
             }
+        }
+    }
+
+    /// Moves the rows waiting in the inbox to the pending ones.
+    fn take_inbox(&mut self) {
+        for (seq, rows) in self.progress.take_inbox() {
+            self.pending.add(seq, rows);
         }
     }
 
@@ -402,5 +454,27 @@ mod tests {
             "a write after a reset must not move before it"
         );
         assert_eq!(pending.last_seq, 4);
+    }
+
+    #[test]
+    fn the_applier_is_woken_for_the_first_rows_of_a_gathering_and_a_full_one_only() {
+        let progress = Progress::default();
+        let (applier, woken) = std::sync::mpsc::channel();
+        for seq in 1..=3 {
+            progress.hand_over(&applier, seq, vec![instance("i-1", "Running")]);
+        }
+        assert_eq!(woken.try_iter().count(), 1, "woken once for three groups");
+        let taken = progress.take_inbox();
+        assert_eq!(
+            taken.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
+        // Taken: the next rows start a gathering of their own.
+        progress.hand_over(&applier, 4, vec![instance("i-1", "Stopped")]);
+        assert_eq!(woken.try_iter().count(), 1);
+        // Past the most that gather, every group wakes it.
+        progress.backlog.store(MOST_PENDING, Ordering::Release);
+        progress.hand_over(&applier, 5, vec![instance("i-2", "Running")]);
+        assert_eq!(woken.try_iter().count(), 1);
     }
 }

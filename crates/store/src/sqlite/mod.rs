@@ -133,8 +133,7 @@ impl SqliteStore {
             .transpose()?;
         let progress = Progress {
             applied: journal.as_ref().map(Journal::applied).unwrap_or_default(),
-            backlog: Default::default(),
-            gone: Default::default(),
+            ..Progress::default()
         };
         let (work, work_rx) = mpsc::channel();
         let applier = Applier::new(conn, progress.clone(), checkpoints);

@@ -259,12 +259,7 @@ impl Writer {
     }
 
     fn hand_over(&mut self, seq: u64, rows: Vec<Row>) {
-        self.progress
-            .backlog
-            .fetch_add(rows.len(), Ordering::AcqRel);
-        // Durable in the journal all the same, and replayed on restart; the
-        // next group finds the applier gone and fails.
-        let _ = self.applier.send(Work::Rows { seq, rows });
+        self.progress.hand_over(&self.applier, seq, rows);
     }
 
     /// Waits while the applier is far behind; fails if it is gone, or
