@@ -477,4 +477,47 @@ mod tests {
         progress.hand_over(&applier, 5, vec![instance("i-2", "Running")]);
         assert_eq!(woken.try_iter().count(), 1);
     }
+
+    #[test]
+    fn rows_sqlite_refuses_stay_pending_and_are_written_on_a_later_try() {
+        let dir = std::env::temp_dir().join(format!("stratus-applier-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).expect("directory");
+        let db = dir.join("stratus.db");
+        let mut conn = Connection::open(&db).expect("database");
+        conn.execute_batch("PRAGMA journal_mode = WAL;")
+            .expect("WAL");
+        super::super::migrate(&mut conn).expect("schema");
+        // Refused at once instead of after the usual wait for a lock.
+        conn.busy_timeout(Duration::ZERO).expect("no wait");
+        let progress = Progress::default();
+        let mut applier = Applier::new(conn, progress.clone(), None);
+        progress.backlog.store(1, Ordering::Release);
+        applier.pending.add(1, vec![instance("i-1", "Running")]);
+        // Another writer holds the database: the transaction fails.
+        let holder = Connection::open(&db).expect("second connection");
+        holder.execute_batch("BEGIN IMMEDIATE").expect("locked");
+        applier.write_pending();
+        assert_eq!(
+            applier.pending.rows,
+            [instance("i-1", "Running")],
+            "the rows were lost"
+        );
+        assert_eq!(progress.applied.load(Ordering::Acquire), 0);
+        assert_eq!(progress.backlog.load(Ordering::Acquire), 1);
+        assert!(applier.pending.since.is_some(), "no later try was planned");
+        // Let go, the next try writes them and says how far SQLite got.
+        holder.execute_batch("ROLLBACK").expect("released");
+        applier.write_pending();
+        assert!(applier.pending.rows.is_empty());
+        assert_eq!(progress.applied.load(Ordering::Acquire), 1);
+        assert_eq!(progress.backlog.load(Ordering::Acquire), 0);
+        let state: String = holder
+            .query_row("SELECT state FROM instances WHERE id = 'i-1'", [], |r| {
+                r.get(0)
+            })
+            .expect("written");
+        assert_eq!(state, "Running");
+        drop((applier, holder));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
