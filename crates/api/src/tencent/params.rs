@@ -103,11 +103,33 @@ pub fn json(body: &[u8]) -> Result<Value, ParamError> {
 
 const SCALARS: [&str; 5] = ["string", "int", "uint", "bool", "float"];
 
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_string()
-    } else {
-        format!("{path}.{name}")
+/// Where a value sits in a request (`A.0.B`), spelled out only for an
+/// error: checking a valid request builds no strings.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Root,
+    Member(&'a At<'a>, &'a str),
+    Item(&'a At<'a>, usize),
+}
+
+impl At<'_> {
+    fn spelled(&self) -> String {
+        let mut out = String::new();
+        self.spell(&mut out);
+        out
+    }
+
+    fn spell(&self, out: &mut String) {
+        let (parent, part) = match self {
+            At::Root => return,
+            At::Member(parent, name) => (parent, (*name).to_string()),
+            At::Item(parent, i) => (parent, i.to_string()),
+        };
+        parent.spell(out);
+        if !out.is_empty() {
+            out.push('.');
+        }
+        out.push_str(&part);
     }
 }
 
@@ -130,14 +152,14 @@ impl ApiSchema {
                 "the request body must be a JSON object".into(),
             ));
         };
-        self.check_object(structure, map, "")
+        self.check_object(structure, map, &At::Root)
     }
 
     fn check_object(
         &self,
         structure: &str,
         map: &Map<String, Value>,
-        path: &str,
+        path: &At<'_>,
     ) -> Result<(), ParamError> {
         let members = self
             .objects
@@ -146,15 +168,15 @@ impl ApiSchema {
             .unwrap_or(&[]);
         for key in map.keys() {
             if !members.iter().any(|m| &m.name == key) {
-                return Err(ParamError::Unknown(join(path, key)));
+                return Err(ParamError::Unknown(At::Member(path, key).spelled()));
             }
         }
         for m in members {
-            let here = join(path, &m.name);
+            let here = At::Member(path, &m.name);
             match map.get(&m.name) {
                 None | Some(Value::Null) => {
                     if m.required {
-                        return Err(ParamError::Missing(here));
+                        return Err(ParamError::Missing(here.spelled()));
                     }
                 }
                 Some(v) => self.check_value(&m.kind, m.item.as_deref(), v, &here)?,
@@ -168,11 +190,11 @@ impl ApiSchema {
         kind: &str,
         item: Option<&str>,
         v: &Value,
-        path: &str,
+        path: &At<'_>,
     ) -> Result<(), ParamError> {
         let bad = |what: &str| {
             Err(ParamError::Invalid(
-                path.to_string(),
+                path.spelled(),
                 format!("expected {what}"),
             ))
         };
@@ -218,12 +240,15 @@ impl ApiSchema {
                 };
                 let item = item.unwrap_or("string");
                 for (i, x) in items.iter().enumerate() {
-                    let p = format!("{path}.{i}");
+                    let p = At::Item(path, i);
                     if SCALARS.contains(&item) {
                         self.check_value(item, None, x, &p)?;
                     } else {
                         let Value::Object(m) = x else {
-                            return Err(ParamError::Invalid(p, "expected an object".into()));
+                            return Err(ParamError::Invalid(
+                                p.spelled(),
+                                "expected an object".into(),
+                            ));
                         };
                         self.check_object(item, m, &p)?;
                     }
@@ -477,10 +502,24 @@ mod tests {
             ),
             Err(ParamError::Unknown("LoginConfiguration.Nope".into()))
         );
-        assert!(matches!(
+        assert_eq!(
             s.validate("DescribeInstancesRequest", &json!({"Limit": "1"})),
-            Err(ParamError::Invalid(..))
-        ));
+            Err(ParamError::Invalid(
+                "Limit".into(),
+                "expected an integer".into()
+            ))
+        );
+        // A path through a list names the item by its place.
+        assert_eq!(
+            s.validate(
+                "DescribeInstancesRequest",
+                &json!({"Filters": [{"Name": "zone", "Values": ["a"]}, {"Name": "x", "Values": [1]}]})
+            ),
+            Err(ParamError::Invalid(
+                "Filters.1.Values.0".into(),
+                "expected a string".into()
+            ))
+        );
         assert!(matches!(
             s.validate("DescribeInstancesRequest", &json!([])),
             Err(ParamError::Invalid(..))
