@@ -172,11 +172,12 @@ impl Service {
                     header("host", host),
                     header("x-amz-date", &amz_date),
                 ];
+                let signed_as_received: crate::request::Headers = signed.iter().cloned().collect();
                 let input = SigV4Input {
                     method: "POST",
                     path: "/",
                     query: "",
-                    headers: &signed,
+                    headers: &signed_as_received,
                     body: form.as_bytes(),
                     amz_date: &amz_date,
                 };

@@ -36,7 +36,7 @@ impl Claim {
 #[derive(Debug, Clone, Copy)]
 pub struct Head<'a> {
     pub path: &'a str,
-    pub headers: &'a [(String, String)],
+    pub headers: &'a crate::request::Headers,
     pub query: &'a str,
     /// The form body, once read; empty before or when not a form.
     pub form: &'a [u8],
@@ -45,10 +45,7 @@ pub struct Head<'a> {
 impl Head<'_> {
     /// The first value of a header (name in lower case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.get(name)
     }
 
     /// True for a form-encoded request.

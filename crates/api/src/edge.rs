@@ -5,7 +5,7 @@
 
 use crate::dialect::{self, Dialect, Head, Refusal};
 use crate::limits;
-use crate::request::{Outcome, RawRequest, Response};
+use crate::request::{Headers, Outcome, RawRequest, Response};
 use crate::{admin, kingsoft, qcloud_v2, tencent, zenlayer};
 use bytes::{Bytes, BytesMut};
 use http_body_util::combinators::BoxBody;
@@ -204,17 +204,16 @@ async fn handle(state: &EdgeState, req: hyper::Request<Incoming>) -> hyper::Resp
         + query.len()
         + 1;
     let mut head_bytes = method.len() + target + "  HTTP/1.1\r\n".len();
-    let headers: Vec<(String, String)> = parts
+    let header_bytes: usize = parts
         .headers
         .iter()
-        .map(|(k, v)| {
-            head_bytes += k.as_str().len() + v.len() + ": \r\n".len();
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+        .map(|(k, v)| k.as_str().len() + v.len())
+        .sum();
+    head_bytes += header_bytes + parts.headers.len() * ": \r\n".len();
+    let mut headers = Headers::with_capacity(parts.headers.len(), header_bytes);
+    for (k, v) in &parts.headers {
+        headers.push(k.as_str(), &String::from_utf8_lossy(v.as_bytes()));
+    }
     let early = dialect::recognise(
         &state.dialects,
         &Head {

@@ -263,7 +263,7 @@ fn raw(method: &str, query: &[u8], headers: Vec<(String, String)>, body: &[u8]) 
         method: method.into(),
         path: "/v2/index.php".into(),
         query: text(query),
-        headers,
+        headers: headers.into_iter().collect(),
         body: Bytes::copy_from_slice(body),
         request_id: "r-1".into(),
     }
@@ -464,7 +464,7 @@ fn kingsoft_parameters() {
         let headers = random_headers(&mut rng, &seeds);
         let _ = kingsoft::recognises(&Head {
             path: "/",
-            headers: &headers,
+            headers: &headers.iter().cloned().collect(),
             query: &text(&query),
             form: &body,
         });
@@ -516,7 +516,7 @@ fn kingsoft_signatures() {
                 method: "POST",
                 path: "/",
                 query: &value,
-                headers: &headers,
+                headers: &headers.iter().cloned().collect(),
                 body: &bytes,
                 amz_date: "20240101T000000Z",
             };
@@ -561,7 +561,7 @@ fn zenlayer_bodies_and_signatures() {
         let headers = random_headers(&mut rng, &seeds);
         let _ = zenlayer::recognises(&Head {
             path: &value,
-            headers: &headers,
+            headers: &headers.iter().cloned().collect(),
             query: "",
             form: b"",
         });

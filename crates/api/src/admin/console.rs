@@ -250,7 +250,7 @@ async fn send(
         method: "POST".into(),
         path: signed.path.into(),
         query: String::new(),
-        headers: signed.headers,
+        headers: signed.headers.into_iter().collect(),
         body: signed.body,
         request_id: uuid::Uuid::new_v4().to_string(),
     };

@@ -89,7 +89,7 @@ pub struct SigV4Input<'a> {
     /// The raw query string, not decoded.
     pub query: &'a str,
     /// Header names lower-cased, values as received, duplicates kept.
-    pub headers: &'a [(String, String)],
+    pub headers: &'a crate::request::Headers,
     pub body: &'a [u8],
     /// The `X-Amz-Date` value (`YYYYMMDD'T'HHMMSS'Z'`).
     pub amz_date: &'a str,
@@ -167,7 +167,7 @@ pub fn canonical_query(query: &str) -> String {
     sorted_pairs(pairs)
 }
 
-fn header_value(headers: &[(String, String)], name: &str) -> String {
+fn header_value(headers: &crate::request::Headers, name: &str) -> String {
     let values: Vec<String> = headers
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -342,11 +342,8 @@ mod tests {
     const SK: &str = "testSecretAccessKey0000000000000000000000";
     const BODY: &str = "InstanceId.0=8f2f1d5e-0d58-4b11-9b0a-2b8e9c1a7a11&ForceReboot=True&Service=kec&Action=RebootInstances&Version=2016-03-04&SdkVersion=SDK_PYTHON_1.5.8.114&Region=cn-beijing-6&Accesskey=AKLTtestAccessKeyId000&Language=zh-CN";
 
-    fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+    fn headers(pairs: &[(&str, &str)]) -> crate::request::Headers {
+        pairs.iter().copied().collect()
     }
 
     fn auth(signed: &str, sig: &str) -> SigV4Authorization {
@@ -534,7 +531,7 @@ mod tests {
 
     #[test]
     fn v24_legacy_signature_vector() {
-        let params = headers(&[
+        let params: Vec<(String, String)> = [
             ("Accesskey", AK),
             ("Timestamp", "2024-01-15T08:30:00Z"),
             ("SignatureVersion", "1.0"),
@@ -549,7 +546,10 @@ mod tests {
                 "Signature",
                 "4a4e857d75438ac41f90a0abac738375aba28dfb388f59f0bc7d5cec4abb29f6",
             ),
-        ]);
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
         assert_eq!(legacy_string(&params), "Accesskey=AKLTtestAccessKeyId000&Action=RebootInstances&ForceReboot=true&InstanceId.1=8f2f1d5e-0d58-4b11-9b0a-2b8e9c1a7a11&Region=cn-beijing-6&Service=kec&SignatureMethod=HMAC-SHA256&SignatureVersion=1.0&Timestamp=2024-01-15T08%3A30%3A00Z&Version=2016-03-04");
         assert_eq!(
             verify_legacy(

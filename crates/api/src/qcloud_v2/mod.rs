@@ -428,7 +428,7 @@ mod tests {
             method: method.into(),
             path: PATH.into(),
             query: query.into(),
-            headers,
+            headers: headers.into_iter().collect(),
             body: Bytes::copy_from_slice(body),
             request_id: "r-1".into(),
         }
