@@ -13,7 +13,7 @@ pub struct Headers {
     text: String,
     /// Each header's name and value, as the ends of its name and value in
     /// `text` (the name starts where the previous value ends).
-    ends: Vec<(u32, u32)>,
+    ends: Vec<(usize, usize)>,
 }
 
 impl Headers {
@@ -32,15 +32,13 @@ impl Headers {
         self.text[start..].make_ascii_lowercase();
         let name_end = self.text.len();
         self.text.push_str(value);
-        // Heads are bounded far below 4 GiB (see `limits`).
-        self.ends.push((name_end as u32, self.text.len() as u32));
+        self.ends.push((name_end, self.text.len()));
     }
 
     /// The headers, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         let mut start = 0;
         self.ends.iter().map(move |&(name_end, value_end)| {
-            let (name_end, value_end) = (name_end as usize, value_end as usize);
             let header = (&self.text[start..name_end], &self.text[name_end..value_end]);
             start = value_end;
             header

@@ -10,6 +10,7 @@ use crate::limits::{self, JsonError, LimitError};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 
 /// One member of a request structure.
 #[derive(Debug, Clone, Deserialize)]
@@ -120,16 +121,17 @@ impl At<'_> {
     }
 
     fn spell(&self, out: &mut String) {
-        let (parent, part) = match self {
+        let (parent, part): (&At<'_>, &dyn std::fmt::Display) = match self {
             At::Root => return,
-            At::Member(parent, name) => (parent, (*name).to_string()),
-            At::Item(parent, i) => (parent, i.to_string()),
+            At::Member(parent, name) => (parent, name),
+            At::Item(parent, i) => (parent, i),
         };
         parent.spell(out);
         if !out.is_empty() {
             out.push('.');
         }
-        out.push_str(&part);
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{part}");
     }
 }
 

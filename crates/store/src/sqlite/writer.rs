@@ -149,7 +149,7 @@ impl Writer {
     fn write_alone(&mut self, row: Row) -> Result<(), StoreError> {
         let rows = vec![row];
         let seq = self.durable(&rows)?;
-        self.hand_over(seq, rows);
+        self.progress.hand_over(&self.applier, seq, rows);
         Ok(())
     }
 
@@ -208,7 +208,7 @@ impl Writer {
             crate::record_commit(committing.elapsed(), rows.len());
             // Handed over before anyone is answered: a read sent after an
             // answer queues behind these rows.
-            self.hand_over(seq, rows);
+            self.progress.hand_over(&self.applier, seq, rows);
         }
         // Only the mirror's own bookkeeping is done under its lock, which
         // every read waits behind: the records are put in the form the
@@ -256,10 +256,6 @@ impl Writer {
             tracing::error!(error = %e, "appending to the journal failed");
             StoreError::Unavailable(format!("the journal could not be written: {e}"))
         })
-    }
-
-    fn hand_over(&mut self, seq: u64, rows: Vec<Row>) {
-        self.progress.hand_over(&self.applier, seq, rows);
     }
 
     /// Waits while the applier is far behind; fails if it is gone, or
